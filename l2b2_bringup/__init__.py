@@ -1,0 +1,1 @@
+"""Bringing the stack up: the launcher, the stack descriptions, benchmarks and scenarios."""

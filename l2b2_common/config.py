@@ -1,0 +1,132 @@
+"""YAML configuration that fails loudly: every error names the file, the key and the reason."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, unreadable or has a bad value."""
+
+    def __init__(self, path: str | os.PathLike, key: str, reason: str):
+        self.path = str(path)
+        self.key = key
+        self.reason = reason
+        super().__init__(f'{self.path}: {key or "<file>"}: {reason}')
+
+
+def share_dir() -> Path:
+    """Where config/, maps/, sim/ and launch/ live: the source tree, or share/l2b2 when installed."""
+    env = os.environ.get('L2B2_SHARE_DIR')
+    if env:
+        return Path(env)
+    if (REPO_ROOT / 'config').is_dir():
+        return REPO_ROOT
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        return Path(get_package_share_directory('l2b2'))
+    except Exception:  # noqa: BLE001 - any lookup failure means: use the source tree
+        return REPO_ROOT
+
+
+def config_path(name: str) -> Path:
+    """A file under config/ (absolute paths are returned unchanged)."""
+    p = Path(name)
+    return p if p.is_absolute() else share_dir() / 'config' / p
+
+
+def load_yaml(path: str | os.PathLike) -> Any:
+    """Parse a YAML file; syntax errors name the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        raise ConfigError(path, '', 'file not found') from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, '', f'cannot read: {exc}') from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, 'problem_mark', None)
+        where = f'line {mark.line + 1}' if mark else 'syntax'
+        raise ConfigError(path, where, f'invalid YAML: {getattr(exc, "problem", exc)}') from None
+
+
+class Section:
+    """A typed view of one mapping inside a YAML file, for validating while reading.
+
+    >>> s = Section('x.yaml', 'targets.wc', {'waypoint': 'wc'})
+    >>> s.str('waypoint')
+    'wc'
+    """
+
+    def __init__(self, path: str | os.PathLike, key: str, data: Any):
+        if not isinstance(data, dict):
+            raise ConfigError(path, key, f'expected a mapping, got {type(data).__name__}')
+        self.path, self.key, self.data = path, key, data
+
+    def _key(self, name: str) -> str:
+        return f'{self.key}.{name}' if self.key else name
+
+    def error(self, name: str, reason: str) -> ConfigError:
+        return ConfigError(self.path, self._key(name), reason)
+
+    def get(self, name: str, types: type | tuple, default: Any = ..., *, required: bool | None = None) -> Any:
+        if name not in self.data or self.data[name] is None:
+            if default is ... or required:
+                raise self.error(name, 'required key is missing')
+            return default
+        value = self.data[name]
+        if types is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            raise self.error(name, f'expected {_tname(types)}, got a boolean')
+        if not isinstance(value, types):
+            raise self.error(name, f'expected {_tname(types)}, got {type(value).__name__} {value!r:.40}')
+        return value
+
+    def str(self, name: str, default: Any = ...) -> str:
+        value = self.get(name, str, default)
+        if isinstance(value, str) and default is ... and not value.strip():
+            raise self.error(name, 'must not be empty')
+        return value
+
+    def number(self, name: str, default: Any = ..., *, min: float | None = None, max: float | None = None) -> float:
+        value = self.get(name, float, default)
+        if value is not None and ((min is not None and value < min) or (max is not None and value > max)):
+            raise self.error(name, f'{value} is outside [{min}, {max}]')
+        return value
+
+    def int(self, name: str, default: Any = ..., *, min: int | None = None, max: int | None = None) -> int:
+        value = self.get(name, int, default)
+        if value is not None and ((min is not None and value < min) or (max is not None and value > max)):
+            raise self.error(name, f'{value} is outside [{min}, {max}]')
+        return value
+
+    def bool(self, name: str, default: Any = ...) -> bool:
+        return self.get(name, bool, default)
+
+    def list(self, name: str, default: Any = ...) -> list:
+        return self.get(name, list, default)
+
+    def section(self, name: str, default: Any = ...) -> Section:
+        if default is not ... and (name not in self.data or self.data[name] is None):
+            return Section(self.path, self._key(name), default)
+        return Section(self.path, self._key(name), self.get(name, dict))
+
+    def unknown_keys(self, allowed: set[str]) -> None:
+        """Reject misspelled keys: a typo must not silently fall back to a default."""
+        for k in self.data:
+            if k not in allowed:
+                raise self.error(str(k), f'unknown key (allowed: {", ".join(sorted(allowed))})')
+
+
+def _tname(types: type | tuple) -> str:
+    if isinstance(types, tuple):
+        return ' or '.join(t.__name__ for t in types)
+    return types.__name__

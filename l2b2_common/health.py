@@ -1,0 +1,38 @@
+"""Every node reports its health on /l2b2/health so the panel can show what works and what does not."""
+from __future__ import annotations
+
+from l2b2_interfaces.msg import ComponentHealth
+from rclpy.node import Node
+
+HEALTH_TOPIC = '/l2b2/health'
+OK, DEGRADED, ERROR, STALE = (ComponentHealth.OK, ComponentHealth.DEGRADED,
+                              ComponentHealth.ERROR, ComponentHealth.STALE)
+
+
+class HealthReporter:
+    """Publishes the component's current health now and then periodically (1 Hz by default)."""
+
+    def __init__(self, node: Node, component: str, period_s: float = 1.0):
+        self._node = node
+        self._msg = ComponentHealth(component=component, level=OK, message='starting')
+        self._pub = node.create_publisher(ComponentHealth, HEALTH_TOPIC, 10)
+        self._timer = node.create_timer(period_s, self.publish)
+
+    @property
+    def level(self) -> int:
+        return self._msg.level
+
+    def set(self, level: int, message: str, **details: object) -> None:
+        """Change the health; a change is published at once and logged once."""
+        changed = (level, message) != (self._msg.level, self._msg.message)
+        self._msg.level, self._msg.message = level, message
+        self._msg.keys = [str(k) for k in details]
+        self._msg.values = [str(v) for v in details.values()]
+        if changed:
+            log = self._node.get_logger()
+            (log.info if level == OK else log.warning)(f'health: {message}')
+            self.publish()
+
+    def publish(self) -> None:
+        self._msg.header.stamp = self._node.get_clock().now().to_msg()
+        self._pub.publish(self._msg)

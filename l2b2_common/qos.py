@@ -1,0 +1,22 @@
+"""QoS profiles with names that say what they are for."""
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+#: State topics (dialogue state, safety state, map): late joiners get the last message.
+LATCHED = QoSProfile(
+    depth=1,
+    history=HistoryPolicy.KEEP_LAST,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+
+#: Subscribing to sensor streams (scan, odom, audio): newest wins, nothing queued for slow readers.
+#: Publishers keep the default reliable QoS so that every kind of subscriber matches them.
+SENSOR = QoSProfile(
+    depth=5,
+    history=HistoryPolicy.KEEP_LAST,
+    reliability=ReliabilityPolicy.BEST_EFFORT,
+    durability=DurabilityPolicy.VOLATILE,
+)
+
+#: Commands and events: reliable, a short queue.
+RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
