@@ -122,6 +122,13 @@ if ! stamp_ok l2b2 "$pkg_hash" || [ ! -x "$VENV/bin/l2b2-launch" ]; then
   stamp_set l2b2 "$pkg_hash"
 fi
 
+# --- 5. area-specific steps (assembling shipped models, web assets, ...): each idempotent ----------
+for hook in "$ROOT"/scripts/setup.d/*.sh; do
+  [ -e "$hook" ] || continue
+  step="$(basename "$hook")"
+  ROOT="$ROOT" VENV="$VENV" PY="$PY" bash "$hook"
+done
+
 step="check"
 "$PY" -c 'import rclpy, l2b2_interfaces, nav2_msgs, tf2_msgs, l2b2_common'
 step=""
