@@ -94,12 +94,12 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
 
 
 def _target(s: Section) -> Target:
-    s.unknown_keys({'id', 'name', 'waypoint', 'opening_hours', 'keywords', 'services', 'appointment',
-                    'location_hint'})
     tid = s.str('id')
     if not _ID.match(tid):
         raise s.error('id', f'"{tid}" must be lower case letters, digits and _')
     s = Section(s.path, f'targets[{tid}]', s.data)  # name the target in later errors
+    s.unknown_keys({'id', 'name', 'waypoint', 'opening_hours', 'keywords', 'services', 'appointment',
+                    'location_hint'})
     hours, always = _hours(s)
     appointment = s.section('appointment', {})
     appointment.unknown_keys({'scope_id', 'printer_hash'})

@@ -118,7 +118,9 @@ step="install l2b2"
 pkg_hash=$(inputs_hash "$ROOT/setup.py" "$ROOT/package.xml")
 if ! stamp_ok l2b2 "$pkg_hash" || [ ! -x "$VENV/bin/l2b2-launch" ]; then
   say "installing the l2b2 package (editable)"
-  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
+  # compat mode: a plain path entry, so packages added later are importable without reinstalling
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation \
+    --config-settings editable_mode=compat -e "$ROOT"
   stamp_set l2b2 "$pkg_hash"
 fi
 
