@@ -115,7 +115,7 @@ build_interface l2b2_interfaces
 
 # --- 4. the l2b2 package itself -----------------------------------------------------------------
 step="install l2b2"
-pkg_hash=$(inputs_hash "$ROOT/setup.py" "$ROOT/package.xml")
+pkg_hash=$(inputs_hash "$ROOT/setup.py" "$ROOT/setup.cfg" "$ROOT/package.xml")
 if ! stamp_ok l2b2 "$pkg_hash" || [ ! -x "$VENV/bin/l2b2-launch" ]; then
   say "installing the l2b2 package (editable)"
   # compat mode: a plain path entry, so packages added later are importable without reinstalling
