@@ -1,0 +1,200 @@
+"""``l2b2-bench e2e``: whole visits through the whole simulated stack, and what one robot can serve.
+
+Starts config/stack_sim.yaml, plays the scenarios (scenarios/*.yaml), and measures success per
+scenario class, first word -> robot moving, speech end -> robot answering, visits one robot can serve
+per hour, and CPU / peak memory of the whole stack. ``--soak-minutes N`` adds a robustness run:
+visitors at random, nodes killed at random (the launcher restarts them), the appointment system
+hanging and recovering. Writes an HTML report into results/.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+from pathlib import Path
+import random
+import statistics
+import threading
+import time
+
+import psutil
+
+from l2b2_bringup.scenario import load_scenarios
+from l2b2_common.bench import BenchResult, percentile
+from l2b2_common.config import REPO_ROOT, share_dir
+
+#: Ludwigsburg's L2B2 met about 3,500 visitors a month: ~160 a day over ~8 opening hours.
+LUDWIGSBURG_VISITORS_PER_HOUR = 160 / 8
+
+
+def run(argv: list[str]) -> BenchResult:
+    ap = argparse.ArgumentParser(prog='l2b2-bench e2e')
+    ap.add_argument('--scenarios', nargs='*', default=None, help='scenario files or folders (default scenarios/)')
+    ap.add_argument('--repeat', type=int, default=1, help='play every scenario this many times')
+    ap.add_argument('--soak-minutes', type=float, default=0.0, help='robustness run of this many minutes')
+    ap.add_argument('--idle-s', type=float, default=15.0, help='steady-state CPU window with no visitor')
+    ap.add_argument('--stack', default='stack_sim.yaml')
+    ap.add_argument('--results', default=None, help='report folder (default results/e2e-<time>)')
+    ap.add_argument('--seed', type=int, default=1)
+    args = ap.parse_args(argv)
+
+    from l2b2_bringup.scenario_runner import ScenarioRunner
+    from l2b2_bringup.sim_control import SimControl
+    from l2b2_bringup.stack import load_stack
+    from l2b2_bringup.stack_monitor import StackMonitor
+    from l2b2_bringup.supervisor import Supervisor
+
+    scenarios = load_scenarios(args.scenarios or [share_dir() / 'scenarios'])
+    out_dir = Path(args.results or REPO_ROOT / 'results' / f'e2e-{dt.datetime.now():%Y%m%d-%H%M%S}')
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = open(out_dir / 'stack.log', 'w', encoding='utf-8')
+    supervisor = Supervisor(load_stack(args.stack), out=log, log=lambda line: log.write(line + '\n'))
+    stop = threading.Event()
+    supervisor.start()
+
+    def supervise():
+        while not stop.wait(0.2):
+            supervisor.poll()
+    threading.Thread(target=supervise, daemon=True).start()
+    monitor = StackMonitor(lambda: [mp.pid for mp in supervisor.procs if mp.running()]).start()
+    runner = ScenarioRunner()
+    runner.sim_control = SimControl(runner.node)
+    results, soak = [], {}
+    try:
+        missing = runner.wait_ready(180.0)
+        if missing:
+            raise RuntimeError(f'stack did not come up: {missing} (log: {out_dir / "stack.log"})')
+        idle_from = time.monotonic()
+        stop.wait(args.idle_s)
+        idle_cores = monitor.cores_used(since=idle_from)
+        busy_from = time.monotonic()
+        for _ in range(args.repeat):
+            results.extend(runner.run(s) for s in scenarios)
+        busy_cores = monitor.cores_used(since=busy_from)
+        if args.soak_minutes > 0:
+            soak = _soak(runner, supervisor, monitor, scenarios, args.soak_minutes * 60.0, random.Random(args.seed))
+    finally:
+        runner.close()
+        stop.set()
+        monitor.stop()
+        codes = supervisor.stop()
+        log.close()
+
+    figures = _figures(results, monitor, idle_cores, busy_cores, soak, codes)
+    rows = [{'scenario': r.name, 'class': r.scenario_class, 'ok': 'PASS' if r.success else 'FAIL',
+             'time_s': round(r.duration_s, 1),
+             'word_to_move_s': round(r.first_word_to_moving_s, 1) if r.first_word_to_moving_s else '',
+             'answer_ms': round(statistics.median(r.speech_end_to_answer_ms)) if r.speech_end_to_answer_ms else '',
+             'failure': r.failure[:80]} for r in results]
+    (out_dir / 'results.json').write_text(json.dumps({'figures': figures, 'rows': rows}, indent=2, default=str))
+    _write_html(out_dir / 'report.html', figures, rows)
+    return BenchResult('l2b2 end-to-end (simulated Bürgerbüro)', figures, rows,
+                       notes=[f'report: {out_dir / "report.html"}'])
+
+
+def _figures(results, monitor, idle_cores, busy_cores, soak, exit_codes) -> dict:
+    ok = [r for r in results if r.success]
+    by_class: dict[str, list] = {}
+    for r in results:
+        by_class.setdefault(r.scenario_class, []).append(r.success)
+    moving = [r.first_word_to_moving_s for r in results if r.first_word_to_moving_s]
+    answers = [ms for r in results for ms in r.speech_end_to_answer_ms]
+    # A visit occupies the robot from the first word until it is back at its home spot, idle.
+    busy = [r.duration_s for r in ok]
+    per_hour = 3600.0 / statistics.mean(busy) if busy else 0.0
+    figures = {
+        'scenarios': len(results),
+        'scenario_success_rate': round(len(ok) / len(results), 4) if results else 0.0,
+        **{f'success_{k}': round(sum(v) / len(v), 3) for k, v in sorted(by_class.items())},
+        'visitors_per_hour': round(per_hour, 1),
+        'ludwigsburg_visitors_per_hour': LUDWIGSBURG_VISITORS_PER_HOUR,
+        'first_word_to_moving_s_p50': round(percentile(moving, 50), 2) if moving else None,
+        'first_word_to_moving_s_p95': round(percentile(moving, 95), 2) if moving else None,
+        'speech_end_to_answer_ms_p50': round(percentile(answers, 50), 1) if answers else None,
+        'speech_end_to_answer_ms_p95': round(percentile(answers, 95), 1) if answers else None,
+        'peak_rss_mb': round(monitor.peak_rss_mb, 1),
+        'cpu_cores_used': round(idle_cores, 3),
+        'cpu_cores_used_busy': round(busy_cores, 3),
+        'cpu_cores_total': psutil.cpu_count(),
+        'clean_shutdown': all(code in (0, -2) for code in exit_codes.values()),
+    }
+    figures.update(soak)
+    return figures
+
+
+def _soak(runner, supervisor, monitor, scenarios, seconds, rng) -> dict:
+    """Visitors arrive at random; nodes die at random and must come back; the appointment system hangs."""
+    from l2b2_bringup.scenario_runner import _signal_appointment_system
+    start = time.monotonic()
+    kills, recovered, outages, visits, answered, soak_ok = 0, 0, 0, 0, 0, 0
+    killable = [mp for mp in supervisor.procs if mp.spec.ros]
+    rss_start = None
+    next_kill = start + rng.uniform(30, 90)
+    next_outage = start + rng.uniform(60, 180)
+    while time.monotonic() - start < seconds:
+        now = time.monotonic()
+        if now >= next_kill:
+            victim = rng.choice(killable)
+            restarts = victim.restarts
+            try:
+                psutil.Process(victim.pid).kill()
+                kills += 1
+            except (psutil.Error, TypeError):
+                pass
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (victim.restarts > restarts and victim.running()):
+                time.sleep(0.1)
+            ready = runner.wait_ready(60.0) == ''
+            recovered += int(victim.restarts > restarts and victim.running() and ready)
+            next_kill = time.monotonic() + rng.uniform(60, 180)
+        if now >= next_outage:
+            _signal_appointment_system('stop')
+            outages += 1
+            scenario = rng.choice(scenarios)
+            result = runner.run(scenario)  # a visit during the outage still gets an answer
+            visits += 1
+            answered += int(bool(result.robot_said))
+            soak_ok += int(result.success)
+            _signal_appointment_system('continue')
+            next_outage = time.monotonic() + rng.uniform(120, 300)
+            continue
+        time.sleep(rng.expovariate(1 / 20.0) if visits else 0)  # random arrivals, mean gap 20 s
+        result = runner.run(rng.choice(scenarios))
+        visits += 1
+        answered += int(bool(result.robot_said))
+        soak_ok += int(result.success)
+        if rss_start is None and time.monotonic() - start > 120:
+            rss_start = monitor.samples[-1][1] if monitor.samples else None
+    rss_end = monitor.samples[-1][1] if monitor.samples else None
+    return {
+        'soak_minutes': round((time.monotonic() - start) / 60.0, 1),
+        'soak_visits': visits,
+        'soak_visits_answered': answered,
+        'soak_visit_success_rate': round(soak_ok / visits, 4) if visits else None,
+        'soak_node_kills': kills,
+        'soak_node_recoveries': recovered,
+        'soak_appointment_outages': outages,
+        'soak_rss_start_mb': round(rss_start, 1) if rss_start else None,
+        'soak_rss_end_mb': round(rss_end, 1) if rss_end else None,
+    }
+
+
+def _write_html(path: Path, figures: dict, rows: list[dict]) -> None:
+    def bar(value, scale, color):
+        width = max(0, min(300, int(300 * value / scale))) if scale else 0
+        return f'<svg width="310" height="14"><rect width="{width}" height="12" fill="{color}"/></svg>'
+    fig_rows = ''.join(f'<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>' for k, v in figures.items())
+    longest = max((r['time_s'] for r in rows), default=1) or 1
+    scen_rows = ''.join(
+        f'<tr><td>{html.escape(r["scenario"])}</td><td>{r["class"]}</td><td>{r["ok"]}</td>'
+        f'<td>{r["time_s"]} {bar(r["time_s"], longest, "#2a7" if r["ok"] == "PASS" else "#c33")}</td>'
+        f'<td>{r["word_to_move_s"]}</td><td>{r["answer_ms"]}</td><td>{html.escape(r["failure"])}</td></tr>'
+        for r in rows)
+    path.write_text(f'''<!doctype html><meta charset="utf-8"><title>l2b2 end-to-end report</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}</style>
+<h1>l2b2 end-to-end report</h1><p>{dt.datetime.now():%Y-%m-%d %H:%M}</p>
+<h2>Figures</h2><table>{fig_rows}</table>
+<h2>Scenarios</h2><table><tr><th>scenario</th><th>class</th><th>result</th><th>time (s)</th>
+<th>first word → moving (s)</th><th>speech end → answer (ms)</th><th>failure</th></tr>{scen_rows}</table>
+''', encoding='utf-8')
