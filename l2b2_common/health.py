@@ -29,8 +29,11 @@ class HealthReporter:
         self._msg.keys = [str(k) for k in details]
         self._msg.values = [str(v) for v in details.values()]
         if changed:
-            log = self._node.get_logger()
-            (log.info if level == OK else log.warning)(f'health: {message}')
+            # rclpy forbids one call site logging at two severities: two branches, two call sites.
+            if level == OK:
+                self._node.get_logger().info(f'health: {message}')
+            else:
+                self._node.get_logger().warning(f'health: {message}')
             self.publish()
 
     def publish(self) -> None:

@@ -1,0 +1,357 @@
+"""The queue bridge's logic: what the dialogue asks (look up, check in, draw a ticket, how long is the wait)
+answered with a result code and a short reason, whatever the appointment system does. No ROS import.
+
+The adapter talks to one system; this layer adds what is the same for every system: targets from the
+department catalog, input validation, the name check, the check-in time window, opening hours, and
+idempotent ticket drawing (a retried request with the same key returns the same ticket).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+import re
+import threading
+import time
+import unicodedata
+import uuid
+
+from l2b2_queue_bridge.adapter import (
+    ARRIVED_STATUSES,
+    WAITING_STATUSES,
+    Code,
+    Process,
+    QueueEntry,
+    QueueError,
+    QueueSystemAdapter,
+)
+
+_BOOKING = re.compile(r'^[0-9]{4,11}$')
+_AUTH_KEY = re.compile(r'^[A-Za-z0-9_\-]{1,64}$')
+_INACTIVE = frozenset({'free', 'deleted', 'finished', 'archived', 'anonymized', 'blocked', 'conflict'})
+_UNCONFIRMED = frozenset({'reserved', 'preconfirmed'})
+
+
+@dataclass(frozen=True)
+class TargetScope:
+    """A catalog target that has a queue in the appointment system."""
+
+    target_id: str
+    scope_id: int | None
+    printer_hash: str | None = None
+    is_open: Callable[[datetime], bool] = field(default=lambda _when: True, compare=False)
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    """``services``: catalog service ids where the catalog knows the system's service, else its name."""
+
+    booking_number: str
+    status: str
+    appointment_time: str
+    target_id: str
+    scope_id: int
+    services: tuple[str, ...]
+    display_number: str
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    code: Code
+    message: str
+    appointment: AppointmentView | None = None
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    code: Code
+    message: str
+    appointment: AppointmentView | None = None
+    #: 1 = next to be called; -1 = unknown (queue not readable).
+    waiting_position: int = -1
+    estimated_wait_minutes: int = -1
+
+
+@dataclass(frozen=True)
+class TicketResult:
+    code: Code
+    message: str
+    display_number: str = ''
+    #: People waiting ahead of this ticket; -1 = unknown.
+    waiting_count: int = -1
+    estimated_wait_minutes: int = -1
+
+
+@dataclass(frozen=True)
+class QueueView:
+    target_id: str
+    scope_id: int
+    available: bool
+    waiting_count: int = -1
+    estimated_wait_minutes: int = -1
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    code: Code
+    message: str
+    queues: tuple[QueueView, ...] = ()
+
+
+def normalise_name(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form: 'Ayşe  YILMAZ' and 'ayse yilmaz' compare equal."""
+    text = text.replace('ı', 'i').replace('İ', 'I')
+    text = unicodedata.normalize('NFKD', text)
+    text = ''.join(c for c in text if not unicodedata.combining(c))
+    return ' '.join(re.sub(r'[^\w\s]', ' ', text.casefold()).split())
+
+
+def names_match(given: str, client_names: tuple[str, ...]) -> bool:
+    """The given name is a client's full name, or all of its words occur in it (e.g. only the surname)."""
+    wanted = normalise_name(given).split()
+    if not wanted:
+        return False
+    for name in client_names:
+        words = normalise_name(name).split()
+        if words and all(w in words for w in wanted):
+            return True
+    return False
+
+
+class QueueClient:
+    """Thread-safe: the ROS node calls it from a pool of worker threads."""
+
+    def __init__(self, adapter: QueueSystemAdapter, targets: dict[str, TargetScope], *,
+                 now: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+                 early_minutes: float = 60.0, late_minutes: float = 15.0, enforce_opening_hours: bool = True,
+                 service_ids: dict[str, str] | None = None, status_cache_s: float = 2.0,
+                 ticket_memory_s: float = 4 * 3600.0, verified_s: float = 600.0, monotonic: Callable[[], float] = time.monotonic):
+        self.adapter = adapter
+        self.targets = dict(targets)
+        #: the system's service (request) id -> catalog service id
+        self._service_ids = dict(service_ids or {})
+        self._by_scope = {t.scope_id: t.target_id for t in targets.values() if t.scope_id is not None}
+        self._now = now
+        self.early_minutes = early_minutes
+        self.late_minutes = late_minutes
+        self.enforce_opening_hours = enforce_opening_hours
+        self._ticket_memory_s = ticket_memory_s
+        self._monotonic = monotonic
+        self._tickets: dict[str, tuple[float, TicketResult]] = {}
+        #: scope id -> (monotonic expiry, entries): status polls of panels do not each hit the system.
+        self._queues: dict[int, tuple[float, list[QueueEntry]]] = {}
+        self.status_cache_s = status_cache_s
+        #: Bookings whose name was confirmed in a look-up: booking -> monotonic expiry.
+        self._verified: dict[str, float] = {}
+        self.verified_s = verified_s
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    # -- look-up and check-in ----------------------------------------------------------------------
+
+    def lookup(self, booking_number: str, auth_key: str = '', name: str = '') -> LookupResult:
+        try:
+            process = self._find(booking_number, auth_key, name)
+        except QueueError as exc:
+            return LookupResult(exc.code, exc.message)
+        if name.strip() and not auth_key:
+            self._remember_verified(str(process.process_id))
+        return LookupResult(Code.OK, f'booking found, status {process.status}', self._view(process))
+
+    def check_in(self, booking_number: str, auth_key: str = '', name: str = '') -> CheckInResult:
+        """Without auth key and name, a booking verified by name in a look-up shortly before may check in."""
+        try:
+            process = self._find(booking_number, auth_key, name, allow_verified=True)
+        except QueueError as exc:
+            return CheckInResult(exc.code, exc.message)
+        view = self._view(process)
+        status = process.status
+        if status in ARRIVED_STATUSES:
+            position, wait = self._position(process)
+            return CheckInResult(Code.ALREADY_CHECKED_IN, f'already checked in (status {status})', view,
+                                 position, wait)
+        if status == 'missed':
+            return CheckInResult(Code.TOO_LATE, 'booking was marked missed', view)
+        if status in _INACTIVE:
+            return CheckInResult(Code.NOT_FOUND, f'booking is not active (status {status})', view)
+        if status in _UNCONFIRMED:
+            return CheckInResult(Code.INVALID, f'booking is not confirmed (status {status})', view)
+        if process.appointment_time is not None:
+            minutes = (process.appointment_time - self._now()).total_seconds() / 60.0
+            if minutes > self.early_minutes:
+                return CheckInResult(Code.TOO_EARLY, f'appointment is in {minutes:.0f} min; check-in opens '
+                                                     f'{self.early_minutes:.0f} min before', view)
+            if -minutes > self.late_minutes:
+                return CheckInResult(Code.TOO_LATE, f'appointment was {-minutes:.0f} min ago; late limit is '
+                                                    f'{self.late_minutes:.0f} min', view)
+        try:
+            updated = self.adapter.mark_arrived(process)
+        except QueueError as exc:
+            return CheckInResult(exc.code, f'check-in failed: {exc.message}', view)
+        position, wait = self._position(updated)
+        return CheckInResult(Code.OK, 'checked in', self._view(updated), position, wait)
+
+    # -- tickets -----------------------------------------------------------------------------------
+
+    def draw_ticket(self, target_id: str, idempotency_key: str = '') -> TicketResult:
+        target = self.targets.get(target_id)
+        if target is None:
+            return TicketResult(Code.NOT_FOUND, f'unknown target "{target_id[:40]}"')
+        if target.scope_id is None or not target.printer_hash:
+            return TicketResult(Code.NOT_FOUND, f'target "{target_id}" has no waiting queue')
+        if self.enforce_opening_hours and not target.is_open(self._now()):
+            return TicketResult(Code.CLOSED, f'target "{target_id}" is closed now')
+        if len(idempotency_key) > 128:
+            return TicketResult(Code.INVALID, 'idempotency_key longer than 128 characters')
+        key = f'{target_id}:{idempotency_key or uuid.uuid4().hex}'
+        with self._lock_for(key):
+            cached = self._remembered(key)
+            if cached is not None:
+                return cached
+            try:
+                process = self.adapter.draw_waiting_number(target.scope_id, target.printer_hash, key)
+            except QueueError as exc:
+                return TicketResult(exc.code, f'no ticket: {exc.message}')
+            position, wait = self._position(process)
+            result = TicketResult(Code.OK, 'ticket drawn', process.display_number or process.queue_number,
+                                  max(-1, position - 1) if position > 0 else -1, wait)
+            self._remember(key, result)
+            return result
+
+    # -- queue status ------------------------------------------------------------------------------
+
+    def queue_status(self, target_id: str = '') -> StatusResult:
+        if target_id:
+            target = self.targets.get(target_id)
+            if target is None:
+                return StatusResult(Code.NOT_FOUND, f'unknown target "{target_id[:40]}"')
+            if target.scope_id is None:
+                return StatusResult(Code.NOT_FOUND, f'target "{target_id}" has no waiting queue')
+            wanted = [target]
+        else:
+            wanted = [t for t in self.targets.values() if t.scope_id is not None]
+        views, failure = [], None
+        for target in wanted:
+            if failure is not None and failure.code == Code.UNAVAILABLE:
+                views.append(QueueView(target.target_id, target.scope_id, False))  # do not wait again
+                continue
+            try:
+                entries = self._queue(target.scope_id, cached=True)
+            except QueueError as exc:
+                failure = exc
+                views.append(QueueView(target.target_id, target.scope_id, False))
+                continue
+            waiting = [e for e in entries if e.status in WAITING_STATUSES]
+            views.append(QueueView(target.target_id, target.scope_id, True, len(waiting),
+                                   _newcomer_wait(entries, waiting)))
+        if failure is None:
+            return StatusResult(Code.OK, f'{len(views)} queue(s)', tuple(views))
+        if any(v.available for v in views):
+            return StatusResult(Code.OK, f'partial: {failure.message}', tuple(views))
+        return StatusResult(failure.code, failure.message, tuple(views))
+
+    def availability(self) -> tuple[bool, str]:
+        return self.adapter.availability()
+
+    def probe(self) -> tuple[bool, str]:
+        """Ask the system whether it is there (bounded by the adapter's timeouts); never raises."""
+        try:
+            self.adapter.probe()
+        except QueueError:
+            pass
+        return self.adapter.availability()
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _find(self, booking_number: str, auth_key: str, name: str, allow_verified: bool = False) -> Process:
+        number = re.sub(r'\s+', '', booking_number or '')
+        if not _BOOKING.match(number):
+            raise QueueError(Code.INVALID, 'booking number must be 4 to 11 digits')
+        if auth_key and not _AUTH_KEY.match(auth_key):
+            raise QueueError(Code.INVALID, 'auth key has invalid characters or length')
+        if len(name) > 200:
+            raise QueueError(Code.INVALID, 'name longer than 200 characters')
+        verified = allow_verified and not auth_key and not name.strip() and self._is_verified(number.lstrip('0'))
+        if not auth_key and not name.strip() and not verified:
+            raise QueueError(Code.INVALID, 'an auth key or the name on the booking is required')
+        process = self.adapter.get_process(int(number), auth_key or None)
+        if name.strip() and not names_match(name, process.client_names):
+            raise QueueError(Code.FORBIDDEN, 'name does not match the booking')
+        return process
+
+    def _view(self, process: Process) -> AppointmentView:
+        return AppointmentView(
+            booking_number=str(process.process_id),
+            status=process.status,
+            appointment_time=process.appointment_time.isoformat(timespec='minutes') if process.appointment_time
+            else '',
+            target_id=self._by_scope.get(process.scope_id, ''),
+            scope_id=process.scope_id or 0,
+            services=tuple(self._service_ids.get(rid, name) for rid, name in
+                           zip(process.service_ids or process.services, process.services, strict=False)),
+            display_number=process.display_number,
+        )
+
+    def _position(self, process: Process) -> tuple[int, int]:
+        """(1-based place among the waiting, estimated minutes); (-1, -1) when the queue cannot be read."""
+        if process.scope_id is None:
+            return -1, -1
+        try:
+            entries = self._queue(process.scope_id, cached=False)
+        except QueueError:
+            return -1, -1
+        waiting = [e for e in entries if e.status in WAITING_STATUSES]
+        numbers = {process.queue_number, str(process.process_id)} - {''}
+        for i, entry in enumerate(waiting):
+            if entry.number in numbers:
+                return i + 1, entry.waiting_time_estimate
+        return -1, _newcomer_wait(entries, waiting)
+
+    def _queue(self, scope_id: int, cached: bool) -> list[QueueEntry]:
+        """The scope's queue; ``cached`` accepts one read up to ``status_cache_s`` old. A fresh read is kept."""
+        now = self._monotonic()
+        if cached:
+            with self._lock:
+                item = self._queues.get(scope_id)
+            if item is not None and item[0] > now:
+                return item[1]
+        entries = self.adapter.get_queue(scope_id)
+        with self._lock:
+            self._queues[scope_id] = (now + self.status_cache_s, entries)
+        return entries
+
+    def _remember_verified(self, booking: str) -> None:
+        with self._lock:
+            now = self._monotonic()
+            for old in [k for k, expiry in self._verified.items() if expiry <= now]:
+                del self._verified[old]
+            self._verified[booking] = now + self.verified_s
+
+    def _is_verified(self, booking: str) -> bool:
+        with self._lock:
+            return self._verified.get(booking, 0.0) > self._monotonic()
+
+    def _lock_for(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def _remembered(self, key: str) -> TicketResult | None:
+        with self._lock:
+            item = self._tickets.get(key)
+            return item[1] if item and item[0] > self._monotonic() else None
+
+    def _remember(self, key: str, result: TicketResult) -> None:
+        with self._lock:
+            now = self._monotonic()
+            for old in [k for k, (expiry, _r) in self._tickets.items() if expiry <= now]:
+                self._tickets.pop(old, None)
+                self._key_locks.pop(old, None)
+            self._tickets[key] = (now + self._ticket_memory_s, result)
+
+
+def _newcomer_wait(entries: list[QueueEntry], waiting: list[QueueEntry]) -> int:
+    """ZMS lists a 'fake' entry standing for a newcomer; without it, the last waiting estimate."""
+    fake = [e for e in entries if e.status == 'fake']
+    if fake:
+        return fake[-1].waiting_time_estimate
+    return max((e.waiting_time_estimate for e in waiting), default=0)

@@ -1,0 +1,228 @@
+"""``l2b2-queue-bridge``: the appointment system as four ROS services for the dialogue and the panel.
+
+``/queue/lookup_appointment``, ``/queue/check_in``, ``/queue/draw_ticket``, ``/queue/get_status``.
+Service callbacks are coroutines that hand the HTTP work to a thread pool and await it, so the
+executor is never blocked and concurrent requests are served in parallel; every call is bounded by
+the adapter's timeouts and circuit breaker. Health ``queue_bridge``: DEGRADED after a failed call,
+ERROR while the circuit is open. Booking numbers are logged only redacted, names never.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+import os
+from typing import Any
+
+from l2b2_interfaces.msg import Appointment, QueueStatus
+from l2b2_interfaces.srv import CheckIn, DrawTicket, GetQueueStatus, LookupAppointment
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+from rclpy.task import Future
+
+from l2b2_common.catalog import load_catalog
+from l2b2_common.config import config_path
+from l2b2_common.health import DEGRADED, ERROR, OK, HealthReporter
+from l2b2_common.node_main import run_node
+from l2b2_common.params import Param, ParameterError, declare_params
+from l2b2_common.privacy import redact
+from l2b2_queue_bridge.adapter import Code
+from l2b2_queue_bridge.circuit_breaker import CircuitBreaker
+from l2b2_queue_bridge.client import AppointmentView, QueueClient, TargetScope
+from l2b2_queue_bridge.zms_adapter import CHECK_IN_MODES, ZmsAdapter
+
+#: Room for bursts of requests (the default depth of 10 drops the 11th concurrent call).
+SERVICE_QOS = QoSProfile(depth=100)
+
+PARAMS = [
+    Param('base_url', 'http://127.0.0.1:8090/', 'Base URL of the ZMS API (the embedded server by default).'),
+    Param('timeout_s', 2.0, 'Timeout of one HTTP attempt (connect and read), seconds.', min=0.05, max=10.0),
+    Param('call_budget_s', 3.0, 'Upper bound of one HTTP call including retries, seconds.', min=0.05, max=30.0),
+    Param('read_retries', 2, 'Extra attempts for idempotent reads after a timeout, refusal or 5xx.', min=0, max=5),
+    Param('backoff_s', 0.1, 'Base of the exponential back-off (full jitter) between retries, seconds.',
+          min=0.0, max=5.0),
+    Param('breaker_failures', 3, 'Consecutive failed calls that open the circuit.', min=1, max=100),
+    Param('breaker_reset_s', 10.0, 'Seconds the circuit stays open before one trial call.', min=0.5, max=600.0),
+    Param('staff_auth_key', '', 'X-Authkey for staff calls (check-in, name look-ups); empty: $L2B2_ZMS_STAFF_KEY.'),
+    Param('idempotency_header', 'X-Idempotency-Key',
+          'Header carrying the ticket idempotency key; empty when the system ignores it (no retry of a draw '
+          'that may have reached the server).'),
+    Param('check_in_mode', 'status_queued', 'How check-in is told to the system.', choices=CHECK_IN_MODES),
+    Param('check_in_early_min', 60.0, 'Check-in opens this many minutes before the appointment.',
+          min=0.0, max=24 * 60.0),
+    Param('check_in_late_min', 15.0, 'Check-in closes this many minutes after the appointment.',
+          min=0.0, max=24 * 60.0),
+    Param('enforce_opening_hours', True, 'Refuse tickets (CLOSED) outside the catalog opening hours.'),
+    Param('status_cache_s', 2.0, 'Queue status younger than this is answered from memory (panels poll); '
+          'check-in and tickets always read afresh.', min=0.0, max=60.0),
+    Param('catalog', 'departments.yaml', 'Department catalog (file under config/ or absolute path).'),
+    Param('workers', 8, 'Threads serving appointment-system calls in parallel.', min=1, max=64),
+    Param('probe_period_s', 5.0, 'Period of the liveness probe that keeps health current; 0 = off.',
+          min=0.0, max=3600.0),
+]
+
+
+class _Health(HealthReporter):
+    """HealthReporter whose OK and warning logs come from different lines: rclpy refuses one call site
+    logging at two severities ('Logger severity cannot be changed between calls'), which the shared
+    ``set`` does when health goes from OK to DEGRADED. Drop this once l2b2_common/health.py does the same."""
+
+    def set(self, level: int, message: str, **details: object) -> None:
+        changed = (level, message) != (self._msg.level, self._msg.message)
+        self._msg.level, self._msg.message = level, message
+        self._msg.keys = [str(k) for k in details]
+        self._msg.values = [str(v) for v in details.values()]
+        if changed:
+            if level == OK:
+                self._node.get_logger().info(f'health: {message}')
+            else:
+                self._node.get_logger().warning(f'health: {message}')
+            self.publish()
+
+
+class QueueBridgeNode(Node):
+    def __init__(self, **kwargs: Any):
+        super().__init__('queue_bridge', **kwargs)
+        self.p = declare_params(self, PARAMS)
+        if not self.p.base_url.startswith(('http://', 'https://')):
+            raise ParameterError(self.get_name(), 'base_url', f'"{self.p.base_url}" is not an http(s) URL')
+        catalog = load_catalog(config_path(self.p.catalog))
+        targets = {t.id: TargetScope(t.id, t.scope_id, t.printer_hash, t.is_open) for t in catalog.targets.values()}
+        adapter = ZmsAdapter(
+            self.p.base_url, timeout_s=self.p.timeout_s, read_retries=self.p.read_retries,
+            backoff_s=self.p.backoff_s, staff_auth_key=self.p.staff_auth_key or os.environ.get('L2B2_ZMS_STAFF_KEY', ''),
+            idempotency_header=self.p.idempotency_header, check_in_mode=self.p.check_in_mode,
+            breaker=CircuitBreaker(self.p.breaker_failures, self.p.breaker_reset_s),
+            max_connections=max(8, self.p.workers), call_budget_s=self.p.call_budget_s)
+        # Appointment times are wall-clock times of the city's system, so the check-in window uses the
+        # wall clock, not the (possibly simulated) ROS clock.
+        service_ids = {str(s.zms_request_id): s.id for t in catalog.targets.values() for s in t.services
+                       if s.zms_request_id is not None}
+        self.client = QueueClient(adapter, targets, service_ids=service_ids, status_cache_s=self.p.status_cache_s,
+                                  early_minutes=self.p.check_in_early_min,
+                                  late_minutes=self.p.check_in_late_min,
+                                  enforce_opening_hours=self.p.enforce_opening_hours)
+        self._pool = ThreadPoolExecutor(max_workers=self.p.workers, thread_name_prefix='queue_bridge')
+        self._probing = False
+        self._closed = False
+        self.health = _Health(self, 'queue_bridge')
+        self.health.set(OK, 'ready', base_url=self.p.base_url)
+        self.create_service(LookupAppointment, '/queue/lookup_appointment', self._on_lookup, qos_profile=SERVICE_QOS)
+        self.create_service(CheckIn, '/queue/check_in', self._on_check_in, qos_profile=SERVICE_QOS)
+        self.create_service(DrawTicket, '/queue/draw_ticket', self._on_draw_ticket, qos_profile=SERVICE_QOS)
+        self.create_service(GetQueueStatus, '/queue/get_status', self._on_get_status, qos_profile=SERVICE_QOS)
+        if self.p.probe_period_s > 0:
+            self.create_timer(self.p.probe_period_s, self._on_probe_timer)
+        self.get_logger().info(f'queue bridge for {self.p.base_url}: '
+                               f'{sum(t.scope_id is not None for t in targets.values())} targets with a queue')
+
+    # -- services ----------------------------------------------------------------------------------
+
+    async def _on_lookup(self, request: LookupAppointment.Request, response: LookupAppointment.Response):
+        result = await self._offload(self.client.lookup, request.booking_number, request.auth_key, request.name)
+        if result is None:
+            response.result, response.message = Code.ERROR, 'internal error'
+            return response
+        response.result, response.message = int(result.code), result.message
+        if result.appointment:
+            response.appointment = _appointment_msg(result.appointment)
+        self._log('lookup', request.booking_number, result.code)
+        return response
+
+    async def _on_check_in(self, request: CheckIn.Request, response: CheckIn.Response):
+        result = await self._offload(self.client.check_in, request.booking_number, request.auth_key)
+        if result is None:
+            response.result, response.message = Code.ERROR, 'internal error'
+            return response
+        response.result, response.message = int(result.code), result.message
+        if result.appointment:
+            response.appointment = _appointment_msg(result.appointment)
+        response.waiting_position = result.waiting_position
+        response.estimated_wait_minutes = result.estimated_wait_minutes
+        self._log('check-in', request.booking_number, result.code)
+        return response
+
+    async def _on_draw_ticket(self, request: DrawTicket.Request, response: DrawTicket.Response):
+        result = await self._offload(self.client.draw_ticket, request.target_id, request.idempotency_key)
+        if result is None:
+            response.result, response.message = Code.ERROR, 'internal error'
+            return response
+        response.result, response.message = int(result.code), result.message
+        response.display_number = result.display_number
+        response.waiting_count = result.waiting_count
+        response.estimated_wait_minutes = result.estimated_wait_minutes
+        self.get_logger().info(f'draw ticket {request.target_id[:40]}: {result.code.name}')
+        return response
+
+    async def _on_get_status(self, request: GetQueueStatus.Request, response: GetQueueStatus.Response):
+        result = await self._offload(self.client.queue_status, request.target_id)
+        if result is None:
+            response.result, response.message = Code.ERROR, 'internal error'
+            return response
+        response.result, response.message = int(result.code), result.message
+        response.queues = [QueueStatus(target_id=q.target_id, scope_id=q.scope_id, available=q.available,
+                                       waiting_count=q.waiting_count, estimated_wait_minutes=q.estimated_wait_minutes)
+                           for q in result.queues]
+        return response
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _offload(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn`` in the pool; the returned future (awaitable in a callback) resolves to its result or None."""
+        future = Future(executor=self.executor)
+        future.add_done_callback(lambda _f: self._update_health())  # also wakes the executor when done
+
+        def work() -> None:
+            try:
+                result = fn(*args)
+            except Exception as exc:  # noqa: BLE001 - a bug must not leave a service call unanswered
+                self.get_logger().error(f'{getattr(fn, "__name__", "call")} failed: {type(exc).__name__}')
+                result = None
+            future.set_result(result)
+
+        if self._closed:
+            future.set_result(None)
+        else:
+            self._pool.submit(work)
+        return future
+
+    def _on_probe_timer(self) -> None:
+        if self._probing or self._closed:
+            return
+        self._probing = True
+
+        def done(_f: Future) -> None:
+            self._probing = False
+        self._closed = False
+
+        self._offload(self.client.probe).add_done_callback(done)
+
+    def _update_health(self) -> None:
+        available, reason = self.client.availability()
+        if not available:
+            self.health.set(ERROR, f'appointment system unavailable: {reason}'[:200])
+        elif reason != 'ok':
+            self.health.set(DEGRADED, f'appointment system unreliable: {reason}'[:200])
+        else:
+            self.health.set(OK, 'appointment system reachable')
+
+    def _log(self, what: str, booking_number: str, code: Code) -> None:
+        self.get_logger().info(f'{what} {redact(booking_number.strip(), "booking")}: {code.name}')
+
+    def close(self) -> None:
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.client.adapter.close()
+
+
+def _appointment_msg(view: AppointmentView) -> Appointment:
+    return Appointment(booking_number=view.booking_number, status=view.status,
+                       appointment_time=view.appointment_time, target_id=view.target_id, scope_id=view.scope_id,
+                       services=list(view.services), display_number=view.display_number)
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(lambda: QueueBridgeNode(), args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

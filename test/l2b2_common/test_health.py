@@ -1,0 +1,18 @@
+"""Health reports reach /l2b2/health and a node can go OK -> DEGRADED -> OK without crashing."""
+from rclpy.node import Node
+
+from l2b2_common.health import DEGRADED, HEALTH_TOPIC, OK, HealthReporter
+from l2b2_interfaces.msg import ComponentHealth
+
+
+def test_health_changes_are_published_and_logged_at_both_levels(ros):
+    node = ros.add(Node('h', context=ros.context))
+    received = []
+    ros.node().create_subscription(ComponentHealth, HEALTH_TOPIC, received.append, 10)
+    health = HealthReporter(node, 'widget', period_s=0.1)
+    health.set(DEGRADED, 'model missing', engine='vosk')
+    health.set(OK, 'ready')
+    health.set(DEGRADED, 'model missing again')
+    ros.wait_for(lambda: any(m.level == DEGRADED and m.keys == [] for m in received), what='degraded health')
+    ros.wait_for(lambda: received and received[-1].message == 'model missing again', what='latest health')
+    assert all(m.component == 'widget' for m in received)

@@ -1,0 +1,146 @@
+"""Fault tests: a system that is down, slow, failing, malformed or refusing ends as a clear result code."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from l2b2_queue_bridge.adapter import Code
+from l2b2_queue_bridge.circuit_breaker import OPEN, CircuitBreaker
+from l2b2_queue_bridge.client import QueueClient, TargetScope
+from l2b2_queue_bridge.zms_adapter import ZmsAdapter
+
+
+def reply(handler, status: int, body: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header('Content-Type', 'application/json')
+    handler.send_header('Content-Length', str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+TARGETS = {'meldestelle': TargetScope('meldestelle', 102, 'a1b2c3d4e5f60102')}
+
+
+def make(url: str, *, timeout_s=0.3, retries=1, failures=3, header='X-Idempotency-Key', budget=5.0) -> QueueClient:
+    adapter = ZmsAdapter(url, timeout_s=timeout_s, read_retries=retries, backoff_s=0.01, staff_auth_key='staff-key-1',
+                         breaker=CircuitBreaker(failures, 30.0), idempotency_header=header, call_budget_s=budget)
+    return QueueClient(adapter, TARGETS, enforce_opening_hours=False)
+
+
+def test_down_answers_unavailable_and_opens_the_circuit(closed_port_url):
+    client = make(closed_port_url, failures=2)
+    for _ in range(2):
+        result = client.lookup('4711', 'demo')
+        assert result.code == Code.UNAVAILABLE and 'cannot connect' in result.message
+    assert client.adapter.breaker.state == OPEN
+    assert client.availability()[0] is False
+    result = client.draw_ticket('meldestelle', 'a')
+    assert result.code == Code.UNAVAILABLE and 'circuit open' in result.message
+    status = client.queue_status('')
+    assert status.code == Code.UNAVAILABLE and not status.queues[0].available
+
+
+def test_slow_system_times_out_and_reads_are_retried(fake_server):
+    def slow(handler, stop):
+        stop.wait(3.0)  # far past the client's timeout; released at teardown
+
+    server = fake_server(slow)
+    client = make(server.url, timeout_s=0.2, retries=1)
+    result = client.lookup('4711', 'demo')
+    assert result.code == Code.UNAVAILABLE and 'no answer within 0.2 s' in result.message
+    assert len(server.requests) == 2, 'one retry of an idempotent read'
+
+
+def test_retries_stop_at_the_call_budget(fake_server):
+    def slow(handler, stop):
+        stop.wait(3.0)
+
+    server = fake_server(slow)
+    result = make(server.url, timeout_s=0.2, retries=5, budget=0.5).lookup('4711', 'demo')
+    assert result.code == Code.UNAVAILABLE
+    assert len(server.requests) <= 3, 'attempts of 0.2 s fit at most three times into 0.5 s'
+
+
+def test_ticket_without_server_idempotency_is_not_retried_after_a_timeout(fake_server):
+    def slow(handler, stop):
+        stop.wait(3.0)
+
+    server = fake_server(slow)
+    client = make(server.url, timeout_s=0.2, retries=2, header='')
+    result = client.draw_ticket('meldestelle', 'k1')
+    assert result.code == Code.UNAVAILABLE and 'not retried' in result.message
+    assert len(server.requests) == 1, 'a draw that may have printed a ticket is never repeated blindly'
+
+
+def test_ticket_with_idempotency_header_is_retried_with_the_same_key(fake_server):
+    calls = []
+
+    def flaky(handler, stop):
+        calls.append(handler.headers.get('X-Idempotency-Key'))
+        if len(calls) == 1:
+            reply(handler, 503, b'{"meta": {"error": true}, "data": null}')
+        else:
+            reply(handler, 200, json.dumps({'meta': {'error': False}, 'data': {
+                'id': 500001, 'status': 'queued', 'displayNumber': '17', 'scope': {'id': 102},
+                'queue': {'arrivalTime': 1, 'number': 17, 'status': 'queued'}}}).encode())
+
+    client = make(fake_server(flaky).url, retries=2)
+    result = client.draw_ticket('meldestelle', 'k2')
+    assert result.code == Code.OK and result.display_number == '17'
+    assert calls[0] == calls[1] and calls[0].endswith('k2')
+
+
+def test_refused_connection_is_retried_even_for_a_draw(closed_port_url):
+    client = make(closed_port_url, retries=2, header='')
+    result = client.draw_ticket('meldestelle', 'k3')
+    assert result.code == Code.UNAVAILABLE and 'cannot connect' in result.message
+
+
+@pytest.mark.parametrize('status, body, code, words', [
+    (500, b'{"meta": {"error": true, "message": "db gone"}, "data": null}', Code.UNAVAILABLE, 'HTTP 500'),
+    (200, b'{"meta": {"error": false}, "data": {"id": 47', Code.ERROR, 'not JSON'),
+    (200, b'<html>proxy login</html>', Code.ERROR, 'not JSON'),
+    (200, b'[1, 2, 3]', Code.ERROR, 'envelope'),
+    (200, b'{"meta": {}, "data": {"status": "confirmed"}}', Code.ERROR, 'malformed process'),
+    (403, b'{"meta": {"error": true, "message": "authKey does not match"}, "data": null}', Code.FORBIDDEN, 'authKey'),
+    (404, b'{"meta": {"error": true, "message": "process not found"}, "data": null}', Code.NOT_FOUND, 'not found'),
+    (400, b'{"meta": {"error": true, "message": "bad id"}, "data": null}', Code.INVALID, 'bad id'),
+])
+def test_http_answers_map_to_clear_codes(fake_server, status, body, code, words):
+    server = fake_server(lambda handler, _stop: reply(handler, status, body))
+    result = make(server.url).lookup('4711', 'demo')
+    assert result.code == code
+    assert words in result.message
+
+
+def test_breaker_recovers_when_the_system_comes_back(fake_server):
+    state = {'up': False}
+
+    def toggle(handler, _stop):
+        if state['up']:
+            reply(handler, 200, b'{"meta": {"error": false}, "data": []}')
+        else:
+            reply(handler, 500, b'{}')
+
+    adapter = ZmsAdapter(fake_server(toggle).url, timeout_s=0.5, read_retries=0,
+                         breaker=CircuitBreaker(1, 0.2))
+    client = QueueClient(adapter, TARGETS)
+    assert client.queue_status('meldestelle').code == Code.UNAVAILABLE
+    assert adapter.breaker.state == OPEN
+    state['up'] = True
+    deadline = time.monotonic() + 10
+    while client.queue_status('meldestelle').code != Code.OK:
+        assert time.monotonic() < deadline, 'circuit never closed again'
+    assert client.availability() == (True, 'ok')
+
+
+def test_queue_status_is_served_from_memory_briefly(fake_server):
+    body = b'{"meta": {"error": false}, "data": [{"arrivalTime": 1, "number": 5, "status": "queued"}]}'
+    server = fake_server(lambda handler, _stop: reply(handler, 200, body))
+    client = make(server.url)
+    client.status_cache_s = 60.0
+    first, second = client.queue_status('meldestelle'), client.queue_status('meldestelle')
+    assert first == second and first.queues[0].waiting_count == 1
+    assert len(server.requests) == 1

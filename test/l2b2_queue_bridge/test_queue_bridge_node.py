@@ -1,0 +1,114 @@
+"""The queue bridge node end to end: real services over a real ROS graph, real HTTP to the embedded server."""
+from __future__ import annotations
+
+from l2b2_interfaces.msg import ComponentHealth
+from l2b2_interfaces.srv import CheckIn, DrawTicket, GetQueueStatus, LookupAppointment
+import pytest
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile
+
+from l2b2_common.params import ParameterError
+from l2b2_queue_bridge.queue_bridge_node import QueueBridgeNode
+
+
+def start_bridge(ros, url: str, staff_key: str = '', **overrides):
+    params = {'base_url': url, 'staff_auth_key': staff_key, 'enforce_opening_hours': False,
+              'probe_period_s': 0.2, **overrides}
+    node = QueueBridgeNode(context=ros.context,
+                           parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
+    ros.add(node)
+    return node
+
+
+def clients(ros):
+    probe = ros.node('queue_probe')
+    made = {name: probe.create_client(srv, f'/queue/{name}', qos_profile=QoSProfile(depth=100)) for name, srv in (
+        ('lookup_appointment', LookupAppointment), ('check_in', CheckIn), ('draw_ticket', DrawTicket),
+        ('get_status', GetQueueStatus))}
+    ros.wait_for(lambda: all(c.service_is_ready() for c in made.values()), 15.0, 'queue services')
+    return probe, made
+
+
+def call(ros, client, request, timeout=15.0):
+    return ros.wait_future(client.call_async(request), timeout, f'answer of {client.srv_name}')
+
+
+def test_services_end_to_end(ros, embedded_server):
+    start_bridge(ros, embedded_server.url, embedded_server.settings.staff_auth_keys[0])
+    _probe, srv = clients(ros)
+
+    found = call(ros, srv['lookup_appointment'], LookupAppointment.Request(booking_number='4712', name='Ayse Yilmaz'))
+    assert found.result == LookupAppointment.Response.OK, found.message
+    assert (found.appointment.target_id, found.appointment.scope_id) == ('meldestelle', 102)
+    assert found.appointment.services == ['anmeldung']
+
+    wrong = call(ros, srv['lookup_appointment'], LookupAppointment.Request(booking_number='4712', auth_key='x'))
+    assert wrong.result == LookupAppointment.Response.FORBIDDEN
+    missing = call(ros, srv['lookup_appointment'], LookupAppointment.Request(booking_number='4799', auth_key='demo'))
+    assert missing.result == LookupAppointment.Response.NOT_FOUND
+
+    checked = call(ros, srv['check_in'], CheckIn.Request(booking_number='4712'))
+    assert checked.result == CheckIn.Response.OK, checked.message
+    assert checked.appointment.status == 'queued' and checked.waiting_position >= 1
+    again = call(ros, srv['check_in'], CheckIn.Request(booking_number='4712', auth_key='demo'))
+    assert again.result == CheckIn.Response.ALREADY_CHECKED_IN
+
+    ticket = call(ros, srv['draw_ticket'], DrawTicket.Request(target_id='pass_ausweis', idempotency_key='abc'))
+    assert ticket.result == DrawTicket.Response.OK and ticket.display_number == '1'
+    same = call(ros, srv['draw_ticket'], DrawTicket.Request(target_id='pass_ausweis', idempotency_key='abc'))
+    assert same.display_number == '1', 'a retried request gets the same ticket'
+    closed_target = call(ros, srv['draw_ticket'], DrawTicket.Request(target_id='wc'))
+    assert closed_target.result == DrawTicket.Response.NOT_FOUND
+
+    status = call(ros, srv['get_status'], GetQueueStatus.Request(target_id=''))
+    assert status.result == GetQueueStatus.Response.OK
+    by_target = {q.target_id: q for q in status.queues}
+    assert by_target['pass_ausweis'].available and by_target['pass_ausweis'].waiting_count >= 1
+    assert len(by_target) == 6
+
+
+def test_concurrent_service_calls_are_served_in_parallel(ros, embedded_server):
+    start_bridge(ros, embedded_server.url, workers=8)
+    _probe, srv = clients(ros)
+    futures = [srv['draw_ticket'].call_async(DrawTicket.Request(target_id='standesamt', idempotency_key=f'v{i}'))
+               for i in range(20)]
+    ros.wait_for(lambda: all(f.done() for f in futures), 30.0, '20 ticket answers')
+    numbers = sorted(int(f.result().display_number) for f in futures)
+    assert numbers == list(range(1, 21))
+
+
+def test_system_down_answers_unavailable_at_once_and_reports_health(ros, closed_port_url):
+    start_bridge(ros, closed_port_url, read_retries=0, breaker_failures=2, breaker_reset_s=60.0)
+    probe, srv = clients(ros)
+    health = []
+    probe.create_subscription(ComponentHealth, '/l2b2/health',
+                              lambda m: health.append(m) if m.component == 'queue_bridge' else None, 10)
+    answer = call(ros, srv['lookup_appointment'], LookupAppointment.Request(booking_number='4711', auth_key='demo'))
+    assert answer.result == LookupAppointment.Response.UNAVAILABLE
+    ticket = call(ros, srv['draw_ticket'], DrawTicket.Request(target_id='meldestelle'))
+    assert ticket.result == DrawTicket.Response.UNAVAILABLE
+    status = call(ros, srv['get_status'], GetQueueStatus.Request(target_id='meldestelle'))
+    assert status.result == GetQueueStatus.Response.UNAVAILABLE and not status.queues[0].available
+    ros.wait_for(lambda: any(m.level == ComponentHealth.ERROR for m in health), 15.0, 'health ERROR')
+    circuit = call(ros, srv['check_in'], CheckIn.Request(booking_number='4711', auth_key='demo'))
+    assert circuit.result == CheckIn.Response.UNAVAILABLE and 'circuit open' in circuit.message
+
+
+def test_logs_never_show_booking_numbers_or_names(ros, embedded_server, capfd):
+    start_bridge(ros, embedded_server.url, embedded_server.settings.staff_auth_keys[0])
+    _probe, srv = clients(ros)
+    for request in (LookupAppointment.Request(booking_number='4713', name='Mehmet Öztürk'),
+                    LookupAppointment.Request(booking_number='4713', name='Wrong Person'),
+                    LookupAppointment.Request(booking_number='4713', auth_key='demo')):
+        call(ros, srv['lookup_appointment'], request)
+    call(ros, srv['check_in'], CheckIn.Request(booking_number='4713', auth_key='demo'))
+    logs = capfd.readouterr()
+    text = logs.out + logs.err
+    assert 'booking#' in text, 'the calls were logged, redacted'
+    for secret in ('4713', 'Öztürk', 'Mehmet', 'Wrong Person', 'demo'):
+        assert secret not in text.replace('demo-staff', '')
+
+
+def test_bad_base_url_is_a_parameter_error(ros):
+    with pytest.raises(ParameterError, match='base_url'):
+        QueueBridgeNode(context=ros.context, parameter_overrides=[Parameter('base_url', value='ftp://x')])
