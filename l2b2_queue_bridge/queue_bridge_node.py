@@ -61,24 +61,6 @@ PARAMS = [
 ]
 
 
-class _Health(HealthReporter):
-    """HealthReporter whose OK and warning logs come from different lines: rclpy refuses one call site
-    logging at two severities ('Logger severity cannot be changed between calls'), which the shared
-    ``set`` does when health goes from OK to DEGRADED. Drop this once l2b2_common/health.py does the same."""
-
-    def set(self, level: int, message: str, **details: object) -> None:
-        changed = (level, message) != (self._msg.level, self._msg.message)
-        self._msg.level, self._msg.message = level, message
-        self._msg.keys = [str(k) for k in details]
-        self._msg.values = [str(v) for v in details.values()]
-        if changed:
-            if level == OK:
-                self._node.get_logger().info(f'health: {message}')
-            else:
-                self._node.get_logger().warning(f'health: {message}')
-            self.publish()
-
-
 class QueueBridgeNode(Node):
     def __init__(self, **kwargs: Any):
         super().__init__('queue_bridge', **kwargs)
@@ -104,7 +86,7 @@ class QueueBridgeNode(Node):
         self._pool = ThreadPoolExecutor(max_workers=self.p.workers, thread_name_prefix='queue_bridge')
         self._probing = False
         self._closed = False
-        self.health = _Health(self, 'queue_bridge')
+        self.health = HealthReporter(self, 'queue_bridge')
         self.health.set(OK, 'ready', base_url=self.p.base_url)
         self.create_service(LookupAppointment, '/queue/lookup_appointment', self._on_lookup, qos_profile=SERVICE_QOS)
         self.create_service(CheckIn, '/queue/check_in', self._on_check_in, qos_profile=SERVICE_QOS)
