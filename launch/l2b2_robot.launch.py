@@ -4,11 +4,12 @@
         params_file:=<share>/config/nav2_params.yaml
     ros2 launch l2b2 l2b2_robot.launch.py
 """
-from launch import LaunchDescription
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import PathJoinSubstitution
 from launch_ros.substitutions import FindPackageShare
+
+from launch import LaunchDescription
 
 
 def generate_launch_description():

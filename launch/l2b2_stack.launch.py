@@ -5,12 +5,12 @@
 The same stack description (config/stack_*.yaml) drives `l2b2-launch` where ros2 launch is missing,
 so both launchers start the same nodes with the same parameters, names and remappings.
 """
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from l2b2_bringup.stack import load_stack
+from launch import LaunchDescription
 
 
 def _nodes(context, *args, **kwargs):

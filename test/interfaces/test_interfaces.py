@@ -2,12 +2,11 @@
 import ast
 from pathlib import Path
 
-from nav2_msgs.action import NavigateToPose
-from tf2_msgs.msg import TFMessage
-
 from l2b2_interfaces.action import Escort
 from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SayRequest
 from l2b2_interfaces.srv import CheckIn, DrawTicket, GetQueueStatus, LookupAppointment
+from nav2_msgs.action import NavigateToPose
+from tf2_msgs.msg import TFMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 

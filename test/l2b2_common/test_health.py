@@ -1,8 +1,8 @@
 """Health reports reach /l2b2/health and a node can go OK -> DEGRADED -> OK without crashing."""
+from l2b2_interfaces.msg import ComponentHealth
 from rclpy.node import Node
 
 from l2b2_common.health import DEGRADED, HEALTH_TOPIC, OK, HealthReporter
-from l2b2_interfaces.msg import ComponentHealth
 
 
 def test_health_changes_are_published_and_logged_at_both_levels(ros):

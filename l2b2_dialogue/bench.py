@@ -1,0 +1,149 @@
+"""``l2b2-bench dialogue``: NLU accuracy per language and intent, confusions, latency per utterance.
+
+Reads the labelled utterance sets in ``test/data/`` (development set and held-out set). The held-out
+set was never used for tuning, so ``accuracy_de``/``accuracy_tr`` (held-out) are the honest figures;
+the development set's are reported beside them.
+"""
+from __future__ import annotations
+
+import argparse
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+import time
+
+from l2b2_common.bench import BenchResult, percentile
+from l2b2_common.config import REPO_ROOT
+from l2b2_dialogue.nlu import Understander, Understanding
+
+DATA_DIR = REPO_ROOT / 'test' / 'data'
+DEV_FILE = DATA_DIR / 'utterances_dev.tsv'
+HELDOUT_FILE = DATA_DIR / 'utterances_heldout.tsv'
+#: Intents whose target is part of the answer (None must then be None too).
+TARGET_INTENTS = ('escort', 'ticket', 'opening_hours', 'appointment_checkin')
+
+
+@dataclass(frozen=True)
+class Example:
+    language: str
+    intent: str
+    target: str | None
+    text: str
+
+
+def load_examples(path: str | Path) -> list[Example]:
+    """Tab-separated ``language intent target text`` lines; ``-`` for no target, ``#`` comments."""
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding='utf-8').splitlines(), 1):
+        if not line.strip() or line.startswith('#'):
+            continue
+        parts = line.split('\t')
+        if len(parts) != 4:
+            raise ValueError(f'{path}:{n}: expected 4 tab-separated fields, got {len(parts)}')
+        lang, intent, target, text = parts
+        out.append(Example(lang, intent, None if target == '-' else target, text))
+    return out
+
+
+def is_correct(example: Example, result: Understanding) -> bool:
+    if result.intent != example.intent:
+        return False
+    return example.intent not in TARGET_INTENTS or result.target == example.target
+
+
+def evaluate(nlu: Understander, examples: list[Example], repeat: int = 1) -> dict:
+    """Accuracy per language and intent, confusions, and per-utterance latency in ms.
+
+    Latency: ``latencies`` (wall clock) as in service (word caches filled by earlier utterances),
+    ``cpu`` the same in CPU time of this thread (what a busy machine cannot inflate), ``cold`` with all
+    caches cleared before the utterance (the worst case for a never-heard sentence).
+    """
+    per_lang: dict[str, list[bool]] = defaultdict(list)
+    per_intent: dict[str, list[bool]] = defaultdict(list)
+    confusions: Counter = Counter()
+    latencies: list[float] = []
+    cpu: list[float] = []
+    cold: list[float] = []
+    failures = []
+    for ex in examples:
+        result = None
+        for _ in range(repeat):
+            t0, c0 = time.perf_counter(), time.thread_time()
+            result = nlu.understand(ex.text, ex.language)
+            latencies.append((time.perf_counter() - t0) * 1000.0)
+            cpu.append((time.thread_time() - c0) * 1000.0)
+        ok = is_correct(ex, result)
+        per_lang[ex.language].append(ok)
+        per_intent[ex.intent].append(ok)
+        if not ok:
+            expected = f'{ex.intent}:{ex.target or "-"}'
+            got = f'{result.intent}:{result.target or "-"}'
+            confusions[(expected, got)] += 1
+            failures.append((ex, result))
+    for ex in examples:
+        nlu.clear_caches()
+        t0 = time.perf_counter()
+        nlu.understand(ex.text, ex.language)
+        cold.append((time.perf_counter() - t0) * 1000.0)
+    return {'per_lang': per_lang, 'per_intent': per_intent, 'confusions': confusions, 'latencies': latencies,
+            'cpu': cpu, 'cold': cold, 'failures': failures}
+
+
+def _acc(values: list[bool]) -> float:
+    return sum(values) / len(values) if values else float('nan')
+
+
+def run(argv: list[str]) -> BenchResult:
+    parser = argparse.ArgumentParser(prog='l2b2-bench dialogue')
+    parser.add_argument('--dev', default=str(DEV_FILE), help='development (tuning) set')
+    parser.add_argument('--heldout', default=str(HELDOUT_FILE), help='held-out set, never tuned on')
+    parser.add_argument('--repeat', type=int, default=1, help='runs per utterance for the in-service latency')
+    parser.add_argument('--limit', type=int, default=0, help='use only the first N utterances of each set (smoke)')
+    parser.add_argument('--show-failures', action='store_true', help='list every misunderstood utterance')
+    args = parser.parse_args(argv)
+
+    t0 = time.perf_counter()
+    nlu = Understander()
+    load_ms = (time.perf_counter() - t0) * 1000.0
+    dev, held = load_examples(args.dev), load_examples(args.heldout)
+    if args.limit:
+        dev, held = dev[:args.limit], held[:args.limit]
+    nlu.clear_caches()
+    r_dev = evaluate(nlu, dev, args.repeat)
+    r_held = evaluate(nlu, held, args.repeat)
+
+    rows = []
+    for intent in sorted(set(r_dev['per_intent']) | set(r_held['per_intent'])):
+        d, h = r_dev['per_intent'].get(intent, []), r_held['per_intent'].get(intent, [])
+        rows.append({'intent': intent, 'dev_n': len(d), 'dev_acc': _acc(d), 'heldout_n': len(h),
+                     'heldout_acc': _acc(h)})
+    latencies = r_dev['latencies'] + r_held['latencies']
+    cold = r_dev['cold'] + r_held['cold']
+    cpu = r_dev['cpu'] + r_held['cpu']
+    figures = {
+        'accuracy_de': _acc(r_held['per_lang'].get('de', [])),
+        'accuracy_tr': _acc(r_held['per_lang'].get('tr', [])),
+        'accuracy_dev_de': _acc(r_dev['per_lang'].get('de', [])),
+        'accuracy_dev_tr': _acc(r_dev['per_lang'].get('tr', [])),
+        'n_heldout_de': len(r_held['per_lang'].get('de', [])),
+        'n_heldout_tr': len(r_held['per_lang'].get('tr', [])),
+        'n_dev_de': len(r_dev['per_lang'].get('de', [])),
+        'n_dev_tr': len(r_dev['per_lang'].get('tr', [])),
+        'latency_p50_ms': percentile(latencies, 50),
+        'latency_p99_ms': percentile(latencies, 99),
+        'latency_max_ms': max(latencies) if latencies else float('nan'),
+        'latency_cpu_p50_ms': percentile(cpu, 50),
+        'latency_cpu_p99_ms': percentile(cpu, 99),
+        'latency_cold_p50_ms': percentile(cold, 50),
+        'latency_cold_p99_ms': percentile(cold, 99),
+        'load_ms': load_ms,
+    }
+    confusions = r_dev['confusions'] + r_held['confusions']
+    notes = ['', 'confusions (expected -> got, count):' if confusions else 'confusions: none']
+    notes += [f'  {exp} -> {got}  x{n}' for (exp, got), n in confusions.most_common(15)]
+    if args.show_failures:
+        notes.append('failures:')
+        notes += [f'  [{ex.language}] {ex.text!r}: expected {ex.intent}:{ex.target}, got {res.intent}:{res.target} '
+                  f'({res.confidence:.2f})' for ex, res in r_dev['failures'] + r_held['failures']]
+    figures['confusions'] = {f'{e} -> {g}': n for (e, g), n in confusions.items()}
+    return BenchResult('dialogue NLU: accuracy (held-out / dev) and latency per utterance', figures, rows, notes)

@@ -1,0 +1,90 @@
+"""Text normalisation for matching ASR output and typed text against the catalog and lexicon.
+
+Real ASR text has no capitals or punctuation, writes ``ae/oe/ue/ss`` for umlauts, drops Turkish
+letters (``kimligimi``) and splits or joins compounds at will. Both the utterance and every keyword
+go through the same pipeline (lower case, Snowball stem, fold to plain ASCII letters), so the two
+meet in the middle whatever spelling the visitor or the ASR used.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+import re
+import unicodedata
+
+import snowballstemmer
+
+#: Longer inputs are cut: nobody says more than this in one utterance, and it bounds the latency.
+MAX_CHARS = 400
+MAX_TOKENS = 60
+
+_STEMMERS = {'de': snowballstemmer.stemmer('german'), 'tr': snowballstemmer.stemmer('turkish')}
+_NON_WORD = re.compile(r'[\W_]+', re.UNICODE)
+_DIGITS_LETTERS = re.compile(r'(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)')
+_FOLD_PAIRS = (('ae', 'a'), ('oe', 'o'), ('ue', 'u'))
+
+
+def lower(text: str, language: str = '') -> str:
+    """Lower-case with the Turkish dotted/dotless I handled (``İ`` → ``i``; ``I`` → ``ı`` in Turkish)."""
+    text = text.replace('İ', 'i').replace('I', 'ı' if language == 'tr' else 'i')
+    return text.lower()
+
+
+def clean(text: str, language: str = '') -> str:
+    """Lower case, printable, length-bounded text with single spaces (punctuation kept for slots)."""
+    if not isinstance(text, str):
+        text = str(text)
+    text = ''.join(ch if ch.isprintable() else ' ' for ch in text[:MAX_CHARS])
+    return ' '.join(lower(text, language).split())
+
+
+def tokens(text: str, language: str = '') -> list[str]:
+    """Words of the cleaned text: punctuation dropped, digits split from letters (``4711er`` → ``4711 er``)."""
+    text = _NON_WORD.sub(' ', clean(text, language))
+    text = _DIGITS_LETTERS.sub(' ', text)
+    return text.split()[:MAX_TOKENS]
+
+
+@lru_cache(maxsize=65536)
+def fold(word: str) -> str:
+    """Plain ASCII-ish key: accents and umlauts dropped, ``ı`` → ``i``, ``ae/oe/ue`` → ``a/o/u``."""
+    decomposed = unicodedata.normalize('NFKD', word.replace('ı', 'i').replace('ß', 'ss'))
+    out = ''.join(ch for ch in decomposed if not unicodedata.combining(ch))
+    for pair, single in _FOLD_PAIRS:
+        out = out.replace(pair, single)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def stem_key(word: str, language: str) -> str:
+    """The matching key of one lower-case word: its Snowball stem in ``language``, folded."""
+    stemmer = _STEMMERS.get(language)
+    if language == 'tr':
+        # ASR and keyboards often drop Turkish letters (kimligimi, dogum): stem the folded form, so
+        # "doğum" and "dogum" meet (the stemmer would read the ğ as a softened k otherwise).
+        word = fold(word)
+    stem = stemmer.stemWord(word) if stemmer and len(word) > 3 else word
+    return fold(stem)
+
+
+@lru_cache(maxsize=65536)
+def word_keys(word: str, language: str) -> tuple[str, ...]:
+    """Every matching key of one word: its stem(s) and its folded form, most specific first.
+
+    Stems of two letters or fewer from longer words are dropped: the Turkish stemmer reads
+    "müdür" as "mu" (the question particle), which would match far too much.
+    """
+    folded = fold(word)
+    found = [stem_key(word, language)]
+    if language == 'tr' and len(word) > 3:
+        found.append(fold(_STEMMERS['tr'].stemWord(word)))
+    found.append(folded)
+    out: list[str] = []
+    for key in found:
+        if (len(key) >= 3 or len(folded) <= 3) and key not in out:
+            out.append(key)
+    return tuple(out) or (folded,)
+
+
+def keys(text: str, language: str) -> list[tuple[str, ...]]:
+    """Matching keys of every word of ``text``."""
+    return [word_keys(w, language) for w in tokens(text, language)]

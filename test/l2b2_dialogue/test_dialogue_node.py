@@ -1,0 +1,201 @@
+"""The dialogue node over the real ROS graph, with mock queue-bridge and escort servers (or none)."""
+from __future__ import annotations
+
+import threading
+
+from l2b2_interfaces.action import Escort
+from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SafetyState, SayRequest, VisitorEvent, VisitorInput
+from l2b2_interfaces.srv import SetLanguage
+from rclpy.parameter import Parameter
+from std_srvs.srv import SetBool, Trigger
+
+from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_dialogue.dialogue_node import DialogueNode
+
+from .mock_servers import MockEscortServer, MockQueueBridge
+
+FAST = [Parameter('server_wait_s', value=1.0), Parameter('service_timeout_s', value=3.0),
+        Parameter('answer_timeout_s', value=30.0), Parameter('tick_period_s', value=0.05)]
+
+
+class Probe:
+    """Publishes what a visitor does; records what the dialogue says and shows."""
+
+    def __init__(self, ros):
+        self.ros = ros
+        self.node = ros.node('dialogue_probe')
+        self.lock = threading.Lock()
+        self.states: list[DialogueState] = []
+        self.said: list[SayRequest] = []
+        self.node.create_subscription(DialogueState, '/dialogue/state', self._on_state, LATCHED)
+        self.node.create_subscription(SayRequest, '/speech/say', self._on_say, RELIABLE)
+        self.speech = self.node.create_publisher(RecognizedSpeech, '/speech/recognized', RELIABLE)
+        self.touch_pub = self.node.create_publisher(VisitorInput, '/visitor/input', RELIABLE)
+        self.people = self.node.create_publisher(VisitorEvent, '/people/events', RELIABLE)
+        self.safety = self.node.create_publisher(SafetyState, '/safety/state', LATCHED)
+
+    def _on_state(self, msg):
+        with self.lock:
+            self.states.append(msg)
+
+    def _on_say(self, msg):
+        with self.lock:
+            self.said.append(msg)
+
+    @property
+    def state(self) -> DialogueState | None:
+        with self.lock:
+            return self.states[-1] if self.states else None
+
+    def wait_connected(self, dialogue):
+        self.ros.wait_for(lambda: self.state is not None, 15.0, 'latched /dialogue/state')
+        for pub in (self.speech, self.touch_pub, self.people):
+            self.ros.wait_for(lambda pub=pub: pub.get_subscription_count() > 0, 15.0, f'subscriber of {pub.topic_name}')
+        self.ros.wait_for(lambda: self.node.count_publishers('/speech/say') > 0, 15.0, '/speech/say publisher')
+
+    def say(self, text, language='de'):
+        self.speech.publish(RecognizedSpeech(text=text, language=language, confidence=0.9, source='scenario'))
+
+    def touch(self, action, value='', language=''):
+        self.touch_pub.publish(VisitorInput(action=action, value=value, language=language))
+
+    def wait_state(self, name, timeout=15.0, **fields):
+        def match():
+            s = self.state
+            return s is not None and s.state == name and all(getattr(s, k) == v for k, v in fields.items())
+        self.ros.wait_for(match, timeout, f'dialogue state {name} {fields}')
+        return self.state
+
+    def wait_said(self, fragment, timeout=15.0):
+        def find():
+            with self.lock:
+                return next((m for m in self.said if fragment in m.text), None)
+        return self.ros.wait_for(find, timeout, f'robot saying "{fragment}"')
+
+
+def _start(ros, *, queue=False, escort=None, params=()):
+    mocks = {}
+    if queue:
+        mocks['queue'] = ros.add(MockQueueBridge(context=ros.context))
+    if escort is not None:
+        mocks['escort'] = ros.add(MockEscortServer(context=ros.context, **escort))
+    dialogue = ros.add(DialogueNode(context=ros.context, parameter_overrides=[*FAST, *params]))
+    probe = Probe(ros)
+    probe.wait_connected(dialogue)
+    if queue:
+        ros.wait_for(dialogue._lookup.service_is_ready, 15.0, 'mock queue bridge')
+    if escort is not None:
+        ros.wait_for(dialogue._escort.server_is_ready, 15.0, 'mock escort server')
+    return dialogue, probe, mocks
+
+
+def test_spoken_escort_german(ros):
+    dialogue, probe, mocks = _start(ros, escort={})
+    probe.people.publish(VisitorEvent(event=VisitorEvent.APPROACHED, person_id=7, distance=1.2))
+    probe.wait_state('greeting')
+    probe.wait_said('Guten Tag')
+    probe.say('wo ist das standesamt')
+    state = probe.wait_state('confirming', target_id='standesamt')
+    assert state.choices == ['yes', 'no'] and state.language == 'de'
+    probe.wait_said('zum Standesamt')
+    probe.say('ja')
+    probe.wait_state('arrived')
+    goal = mocks['escort'].goals[0]
+    assert (goal.target_id, goal.language, goal.with_visitor) == ('standesamt', 'de', True)
+    probe.wait_said('Auf Wiedersehen')
+
+
+def test_touch_checkin_turkish_with_queue_bridge(ros):
+    dialogue, probe, mocks = _start(ros, queue=True)
+    probe.touch('start', language='tr')
+    probe.wait_state('greeting', language='tr')
+    probe.touch('checkin', '4711 Yılmaz', 'tr')
+    state = probe.wait_state('confirming', display_number='T11')
+    assert state.estimated_wait_minutes == 9 and state.target_id == 'wartebereich'
+    said = probe.wait_said('T11')
+    assert said.language == 'tr'
+    assert ('lookup', '4711', 'Yılmaz') in mocks['queue'].calls and ('check_in', '4711') in mocks['queue'].calls
+
+
+def test_spoken_ticket_turkish(ros):
+    dialogue, probe, mocks = _start(ros, queue=True)
+    probe.say('sıra numarası almak istiyorum', 'tr')
+    probe.wait_state('ticket')
+    probe.say('nüfus kayıt bürosu', 'tr')
+    state = probe.wait_state('confirming', display_number='W101')
+    assert state.estimated_wait_minutes == 15
+    assert ('draw_ticket', 'meldestelle') in mocks['queue'].calls
+
+
+def test_missing_queue_bridge_tells_visitor_and_offers_info(ros):
+    dialogue, probe, _ = _start(ros)
+    probe.say('ich habe einen termin, nummer vier sieben eins eins')
+    probe.wait_state('checkin')
+    probe.wait_said('Nachname')
+    probe.say('Mustermann')
+    probe.wait_state('confirming', timeout=20.0, target_id='info')
+    probe.wait_said('Terminsystem ist gerade nicht erreichbar')
+
+
+def test_missing_escort_server_tells_the_way(ros):
+    dialogue, probe, _ = _start(ros)
+    probe.say('tuvalet nerede', 'tr')
+    probe.wait_state('confirming', target_id='wc')
+    probe.say('evet', 'tr')
+    probe.wait_state('escorting')
+    probe.wait_state('listening', timeout=20.0)
+    assert probe.wait_said('danışmaya sorun').language == 'tr'
+
+
+def test_estop_cancels_escort(ros):
+    dialogue, probe, mocks = _start(ros, escort={'hold': True})
+    probe.say('wo ist der ausgang')
+    probe.wait_state('confirming', target_id='ausgang')
+    probe.say('ja')
+    probe.wait_state('escorting')
+    ros.wait_for(lambda: mocks['escort'].goals, 15.0, 'escort goal at the server')
+    ros.wait_for(lambda: dialogue._goal_handle is not None, 15.0, 'goal accepted')
+    probe.safety.publish(SafetyState(estop_active=True, estop_source='scenario'))
+    probe.wait_state('idle')
+    ros.wait_for(mocks['escort'].canceled.is_set, 15.0, 'escort goal cancelled')
+
+
+def test_escort_visitor_lost_resets(ros):
+    dialogue, probe, mocks = _start(ros, escort={'outcome': Escort.Result.VISITOR_LOST})
+    probe.touch('target', 'kasse', 'de')
+    probe.wait_state('confirming', target_id='kasse')
+    probe.touch('choice', 'yes')
+    probe.wait_said('aus den Augen verloren')
+    probe.wait_state('idle')
+
+
+def test_services_reset_takeover_language(ros):
+    dialogue, probe, _ = _start(ros)
+    client = probe.node
+    takeover = client.create_client(SetBool, '/dialogue/takeover')
+    reset = client.create_client(Trigger, '/dialogue/reset')
+    language = client.create_client(SetLanguage, '/dialogue/set_language')
+    for c in (takeover, reset, language):
+        ros.wait_for(c.service_is_ready, 15.0, f'service {c.srv_name}')
+    probe.say('wo ist das fundbüro')
+    probe.wait_state('confirming')
+    resp = ros.wait_future(language.call_async(SetLanguage.Request(language='tr')))
+    assert resp.success
+    probe.wait_state('confirming', language='tr')
+    probe.wait_said('Kayıp Eşya Bürosu')
+    assert not ros.wait_future(language.call_async(SetLanguage.Request(language='xx'))).success
+    assert ros.wait_future(takeover.call_async(SetBool.Request(data=True))).success
+    probe.wait_state('takeover', staff_takeover=True)
+    assert ros.wait_future(reset.call_async(Trigger.Request())).success
+    probe.wait_state('idle', staff_takeover=False)
+
+
+def test_silence_times_out_on_node_clock(ros):
+    dialogue, probe, _ = _start(ros, params=[Parameter('answer_timeout_s', value=1.0),
+                                             Parameter('max_reprompts', value=1),
+                                             Parameter('farewell_timeout_s', value=0.5)])
+    probe.say('wo ist das klo')
+    probe.wait_state('confirming')
+    probe.wait_said('Bitte sagen Sie ja oder nein')
+    probe.wait_state('farewell')
+    probe.wait_state('idle')

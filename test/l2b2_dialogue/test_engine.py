@@ -1,0 +1,420 @@
+"""Multi-turn conversations on the pure state machine, in German and Turkish, on a fake clock."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from l2b2_dialogue import engine as eng
+from l2b2_dialogue.nlu import Understander
+from l2b2_dialogue.responses import load_responses
+
+MONDAY_10 = datetime(2026, 11, 23, 10, 0)
+SUNDAY = datetime(2026, 11, 22, 10, 0)
+
+
+@pytest.fixture(scope='module')
+def nlu():
+    return Understander()
+
+
+@pytest.fixture(scope='module')
+def responses():
+    return load_responses()
+
+
+class Conversation:
+    """Drives an engine and keeps what it said and did."""
+
+    def __init__(self, nlu, responses, **settings):
+        self.t = 0.0
+        self.wall = MONDAY_10
+        self.engine = eng.DialogueEngine(nlu.catalog, nlu, responses, eng.Settings(**settings),
+                                         wall_clock=lambda: self.wall)
+        self.effects = []
+
+    @property
+    def state(self):
+        return self.engine.state
+
+    def _step(self, dt=0.5):
+        self.t += dt
+        return self.t
+
+    def drain(self):
+        new = self.engine.drain()
+        self.effects += new
+        return new
+
+    def said(self):
+        return [e for e in self.drain() if isinstance(e, eng.Say)]
+
+    def keys(self, new):
+        return [e.key for e in new if isinstance(e, eng.Say)]
+
+    def hear(self, text, language='de'):
+        self.engine.hear(text, language, self._step())
+        return self.drain()
+
+    def touch(self, action, value='', language=''):
+        self.engine.touch(action, value, language, self._step())
+        return self.drain()
+
+    def wait(self, seconds):
+        """Let time pass in small ticks, as the node's timer does."""
+        new = []
+        end = self.t + seconds
+        while self.t < end:
+            self.engine.tick(self._step(0.25))
+            new += self.drain()
+        return new
+
+
+def of(effects, kind):
+    return [e for e in effects if isinstance(e, kind)]
+
+
+@pytest.fixture
+def conv(nlu, responses):
+    return Conversation(nlu, responses)
+
+
+def test_escort_happy_path_german(conv):
+    conv.engine.approach(0.0)
+    greeting = conv.drain()
+    assert conv.state == 'greeting' and conv.keys(greeting) == ['greeting']
+    out = conv.hear('Ich brauche einen neuen Personalausweis')
+    assert conv.state == 'confirming'
+    assert 'zur Pass- und Ausweisstelle' in of(out, eng.Say)[0].text
+    out = conv.hear('ja gerne')
+    assert conv.state == 'escorting'
+    assert of(out, eng.StartEscort) == [eng.StartEscort('pass_ausweis', 'de')]
+    assert conv.engine.snapshot().choices == ['stop']
+    conv.engine.escort_done(eng.ARRIVED, conv._step())
+    assert conv.state == 'arrived' and conv.drain() == []  # the escort node announces the arrival
+    out = conv.wait(5)
+    assert 'farewell' in conv.keys(out)
+    out = conv.wait(5)
+    assert conv.state == 'returning' and conv.keys(out) == ['returning']
+    conv.wait(10)
+    assert conv.state == 'idle' and conv.engine.snapshot().session_id == ''
+
+
+def test_escort_happy_path_turkish(conv):
+    out = conv.hear('merhaba', 'tr')
+    assert conv.state == 'greeting' and of(out, eng.Say)[0].language == 'tr'
+    out = conv.hear('kimliğimi kaybettim', 'tr')
+    assert conv.state == 'confirming'
+    assert of(out, eng.Say)[0].text == "Sizi Pasaport ve Kimlik Bürosu'na götüreyim mi?"
+    out = conv.hear('evet', 'tr')
+    assert of(out, eng.StartEscort) == [eng.StartEscort('pass_ausweis', 'tr')]
+    assert of(out, eng.Say)[0].text == "Memnuniyetle, sizi Pasaport ve Kimlik Bürosu'na götürüyorum."
+    conv.engine.escort_done(eng.ARRIVED, conv._step())
+    assert conv.state == 'arrived'
+    assert conv.keys(conv.wait(5)) == ['farewell'] and 'Hoşça kalın' in conv.engine.snapshot().last_robot_text
+
+
+def test_polite_decline_says_goodbye(conv):
+    conv.hear('evlenmek istiyoruz', 'tr')
+    out = conv.hear('hayır teşekkürler', 'tr')
+    assert conv.state == 'farewell' and of(out, eng.Say)[0].language == 'tr'
+
+
+def test_choice_synonyms_from_the_screen(conv):
+    conv.touch('ticket', 'meldestelle')
+    conv.engine.ticket_done(eng.OK, conv._step(), 'M1', 2, 5)
+    conv.drain()
+    conv.touch('choice', 'deny')
+    assert conv.state == 'farewell'
+
+
+def test_deny_then_new_target(conv):
+    conv.hear('wo ist die meldestelle')
+    out = conv.hear('nein')
+    assert conv.state == 'listening' and conv.keys(out) == ['where_instead']
+    conv.hear('zum standesamt bitte')
+    assert conv.state == 'confirming' and conv.engine.snapshot().target_id == 'standesamt'
+
+
+def test_low_confidence_asks_with_candidates_and_takes_an_ordinal(nlu, responses):
+    c = Conversation(nlu, responses, confidence_threshold=0.95)
+    out = c.hear('ich möchte meinen ausweis abholen')
+    assert c.state == 'clarifying'
+    snap = c.engine.snapshot()
+    assert 2 <= len(snap.candidates) <= 3 and 'abholterminal' in snap.candidates
+    assert snap.choices[-1] == 'none' and of(out, eng.Say)[0].key == 'clarify'
+    c.hear('die zweite')
+    assert c.state == 'confirming' and c.engine.snapshot().target_id == snap.candidates[1]
+
+
+def test_clarifying_by_naming_a_candidate(nlu, responses):
+    c = Conversation(nlu, responses, confidence_threshold=0.95)
+    c.hear('ich möchte meinen ausweis abholen')
+    candidates = c.engine.snapshot().candidates
+    c.touch('choice', candidates[0])
+    assert c.state == 'confirming' and c.engine.snapshot().target_id == candidates[0]
+
+
+def test_silence_reprompts_are_bounded_then_goodbye(conv):
+    conv.hear('wo ist das klo')
+    out = conv.wait(12.5)
+    assert conv.keys(out) == ['reprompt_confirm'] and conv.state == 'confirming'
+    out = conv.wait(12.5)
+    assert conv.keys(out) == ['reprompt_confirm']
+    out = conv.wait(12.5)
+    assert conv.keys(out) == ['farewell'] and conv.state == 'farewell'
+    conv.wait(5)
+    assert conv.state == 'idle'
+
+
+def test_greeting_times_out_to_listening(conv):
+    conv.engine.approach(conv._step())
+    conv.drain()
+    conv.wait(6.5)
+    assert conv.state == 'listening'
+
+
+def test_language_switch_at_any_point_repeats_the_question(conv):
+    conv.hear('wo ist das standesamt')
+    assert conv.state == 'confirming'
+    out = conv.hear('können wir türkisch sprechen')
+    assert conv.state == 'confirming'
+    say = of(out, eng.Say)[0]
+    assert say.language == 'tr' and 'Evlendirme ve Nüfus Dairesi' in say.text
+    out = conv.hear('almanca lütfen', 'tr')
+    assert of(out, eng.Say)[0].language == 'de' and conv.engine.snapshot().language == 'de'
+
+
+def test_language_switch_by_touch_and_service(conv):
+    conv.touch('start', language='de')
+    out = conv.touch('language', 'tr')
+    assert of(out, eng.Say)[0].language == 'tr'
+    assert conv.engine.set_language('de', conv._step()) is True
+    assert conv.engine.set_language('fr', conv._step()) is False
+
+
+def test_visitor_speaking_turkish_gets_turkish_answers(conv):
+    conv.touch('start', language='de')
+    out = conv.hear('tuvalet nerede', 'tr')
+    assert of(out, eng.Say)[0].language == 'tr'
+
+
+def test_checkin_flow_with_spoken_digits(conv):
+    conv.hear('ich habe einen termin')
+    assert conv.state == 'checkin'
+    out = conv.hear('vier sieben eins eins')
+    assert conv.keys(out) == ['checkin_ask_name'] and not of(out, eng.LookupAppointment)
+    out = conv.hear('mein Name ist Erika Mustermann')
+    assert of(out, eng.LookupAppointment) == [eng.LookupAppointment('4711', 'Erika Mustermann')]
+    snap = conv.engine.snapshot()
+    assert snap.choices == [] and 'Mustermann' not in snap.last_user_text
+    conv.engine.lookup_done(eng.OK, conv._step(), 'pass_ausweis')
+    assert of(conv.drain(), eng.CheckIn) == [eng.CheckIn('4711')]
+    conv.engine.checkin_done(eng.OK, conv._step(), 'A17', 12)
+    out = conv.drain()
+    snap = conv.engine.snapshot()
+    assert conv.state == 'confirming' and snap.display_number == 'A17' and snap.estimated_wait_minutes == 12
+    assert 'A17' in of(out, eng.Say)[0].text and snap.target_id == 'wartebereich'
+    out = conv.hear('ja')
+    assert of(out, eng.StartEscort) == [eng.StartEscort('wartebereich', 'de')]
+
+
+def test_checkin_unknown_number_reprompts_then_offers_info(nlu, responses):
+    conv = Conversation(nlu, responses, checkin_ask_name=False)
+    conv.hear('randevum var 9999', 'tr')
+    for _ in range(2):
+        conv.engine.lookup_done(eng.NOT_FOUND, conv._step())
+        assert conv.keys(conv.drain()) == ['checkin_not_found']
+        conv.hear('dokuz dokuz dokuz dokuz', 'tr')
+    conv.engine.lookup_done(eng.NOT_FOUND, conv._step())
+    assert conv.keys(conv.drain()) == ['checkin_failed']
+    assert conv.state == 'confirming' and conv.engine.snapshot().target_id == 'info'
+
+
+def test_checkin_name_mismatch_asks_again(conv):
+    conv.touch('checkin', '4712 Müller', 'tr')
+    conv.engine.lookup_done(eng.FORBIDDEN, conv._step())
+    assert conv.keys(conv.drain()) == ['checkin_name_mismatch']
+    out = conv.hear('soyadım Öztürk', 'tr')
+    assert of(out, eng.LookupAppointment) == [eng.LookupAppointment('4712', 'Öztürk')]
+
+
+def test_checkin_name_by_touch_after_number(conv):
+    conv.touch('checkin', '4714')
+    out = conv.touch('checkin', 'Mustermann')
+    assert of(out, eng.LookupAppointment) == [eng.LookupAppointment('4714', 'Mustermann')]
+
+
+def test_checkin_too_early_names_the_time(conv):
+    conv.touch('checkin', '4713 Öztürk')
+    conv.engine.lookup_done(eng.OK, conv._step(), 'auslaenderbehoerde')
+    conv.drain()
+    conv.engine.checkin_done(eng.TOO_EARLY, conv._step(), appointment_time='2026-11-23T11:30:00')
+    out = conv.drain()
+    assert '11:30' in of(out, eng.Say)[0].text
+
+
+@pytest.mark.parametrize('language', ['de', 'tr'])
+def test_missing_queue_bridge_offers_info_desk(conv, language):
+    conv.hear('randevu numaram 4711' if language == 'tr' else 'meine buchungsnummer ist 4711', language)
+    out = conv.hear('Yılmaz' if language == 'tr' else 'Mustermann', language)
+    assert of(out, eng.LookupAppointment)[0].name in ('Yılmaz', 'Mustermann')
+    conv.engine.lookup_done(eng.UNAVAILABLE, conv._step())
+    out = conv.drain()
+    assert conv.keys(out) == ['queue_unavailable'] and of(out, eng.Say)[0].language == language
+    assert conv.state == 'confirming' and conv.engine.snapshot().target_id == 'info'
+    out = conv.hear('evet' if language == 'tr' else 'ja', language)
+    assert of(out, eng.StartEscort) == [eng.StartEscort('info', language)]
+
+
+def test_ticket_flow_asks_for_department(conv):
+    out = conv.hear('ich möchte eine wartenummer')
+    assert conv.state == 'ticket' and conv.keys(out) == ['ticket_ask_target']
+    assert 'meldestelle' in conv.engine.snapshot().choices and 'wc' not in conv.engine.snapshot().choices
+    out = conv.hear('meldestelle')
+    tickets = of(out, eng.DrawTicket)
+    assert len(tickets) == 1 and tickets[0].target_id == 'meldestelle'
+    conv.engine.ticket_done(eng.OK, conv._step(), 'M042', 4, 15)
+    out = conv.drain()
+    assert 'M042' in of(out, eng.Say)[0].text and conv.engine.snapshot().display_number == 'M042'
+    assert conv.state == 'confirming'
+    out = conv.hear('nein danke')
+    assert conv.state == 'farewell'
+
+
+def test_ticket_closed_and_unavailable(conv):
+    conv.touch('ticket', 'gewerbeamt')
+    conv.engine.ticket_done(eng.CLOSED, conv._step())
+    assert conv.keys(conv.drain()) == ['ticket_closed'] and conv.state == 'listening'
+    conv.touch('ticket', 'gewerbeamt')
+    conv.engine.ticket_done(eng.UNAVAILABLE, conv._step())
+    assert conv.keys(conv.drain()) == ['queue_unavailable']
+
+
+def test_ticket_for_a_place_without_queue_offers_the_way(conv):
+    out = conv.touch('ticket', 'wc')
+    assert conv.keys(out) == ['ticket_no_queue'] and conv.state == 'confirming'
+
+
+def test_opening_hours_today_and_closed_day(conv):
+    out = conv.hear('wann hat die meldestelle offen')
+    assert '07:30' in of(out, eng.Say)[0].text and conv.state == 'listening'
+    conv.wall = SUNDAY
+    out = conv.hear('yabancılar dairesi çalışma saatleri', 'tr')
+    assert conv.keys(out) == ['opening_hours_closed_today'] and of(out, eng.Say)[0].language == 'tr'
+
+
+def test_staff_handoff_then_info_escort(conv):
+    out = conv.hear('ich möchte mit einem mitarbeiter sprechen')
+    assert conv.state == 'staff_handoff' and conv.keys(out) == ['staff_handoff']
+    out = conv.touch('choice', 'yes')
+    assert of(out, eng.StartEscort) == [eng.StartEscort('info', 'de')]
+
+
+def test_out_of_scope_offers_info(conv):
+    out = conv.hear('ich möchte mein auto anmelden')
+    assert conv.keys(out) == ['out_of_scope'] and conv.engine.snapshot().target_id == 'info'
+
+
+def test_visitor_walking_away_resets_quietly(conv):
+    conv.engine.approach(conv._step())
+    conv.hear('wo ist das fundbüro')
+    conv.engine.leave(conv._step())
+    assert conv.state == 'idle' and conv.drain() == []
+
+
+def test_visitor_leaving_during_escort_is_left_to_the_escort(conv):
+    conv.hear('wo ist das fundbüro')
+    conv.hear('ja')
+    conv.engine.leave(conv._step())
+    assert conv.state == 'escorting'
+
+
+@pytest.mark.parametrize('outcome,key,state', [
+    (eng.VISITOR_LOST, 'visitor_lost', 'idle'),
+    (eng.NAVIGATION_FAILED, 'escort_failed', 'confirming'),
+    (eng.ESTOPPED, 'escort_stopped', 'idle'),
+    (eng.BUSY, 'escort_failed', 'confirming'),
+])
+def test_escort_outcomes(conv, outcome, key, state):
+    conv.hear('wo ist die stadtkasse')
+    conv.hear('ja')
+    conv.engine.escort_done(outcome, conv._step())
+    assert conv.keys(conv.drain()) == [key] and conv.state == state
+
+
+def test_escort_server_missing(conv):
+    conv.hear('tuvalet nerede', 'tr')
+    conv.hear('evet', 'tr')
+    conv.engine.escort_unavailable(conv._step())
+    out = conv.drain()
+    assert conv.keys(out) == ['escort_unavailable'] and 'tuvaletlere' in of(out, eng.Say)[0].text
+    assert conv.state == 'listening'
+
+
+def test_visitor_stops_the_escort(conv):
+    conv.hear('wo ist der ausgang')
+    conv.hear('ja')
+    out = conv.hear('stopp')
+    assert of(out, eng.CancelEscort) and conv.state == 'farewell'
+
+
+def test_estop_cancels_escort_silently_and_blocks_input(conv):
+    conv.hear('wo ist der ausgang')
+    conv.hear('ja')
+    conv.engine.set_estop(True, conv._step())
+    out = conv.drain()
+    assert of(out, eng.CancelEscort) and not of(out, eng.Say) and conv.state == 'idle'
+    assert conv.hear('hallo') == [] and conv.state == 'idle'
+    conv.engine.set_estop(False, conv._step())
+    conv.hear('hallo')
+    assert conv.state == 'greeting'
+
+
+def test_takeover_silences_the_robot(conv):
+    conv.engine.approach(conv._step())
+    conv.drain()
+    conv.engine.set_takeover(True, conv._step())
+    assert conv.state == 'takeover' and conv.engine.snapshot().staff_takeover
+    assert conv.hear('wo ist das klo') == [] and conv.engine.snapshot().last_user_text == 'wo ist das klo'
+    conv.engine.set_takeover(False, conv._step())
+    assert conv.state == 'listening' and conv.keys(conv.drain()) == ['anything_else']
+
+
+def test_touch_only_conversation(conv):
+    conv.touch('start', language='tr')
+    assert conv.state == 'greeting'
+    out = conv.touch('target', 'standesamt', 'tr')
+    assert conv.state == 'confirming' and of(out, eng.Say)[0].language == 'tr'
+    out = conv.touch('choice', 'yes')
+    assert of(out, eng.StartEscort) == [eng.StartEscort('standesamt', 'tr')]
+    out = conv.touch('cancel')
+    assert of(out, eng.CancelEscort) and conv.state == 'idle'
+
+
+def test_touch_typed_text_and_goodbye(conv):
+    conv.touch('start')
+    conv.touch('text', 'wo ist die infotheke')
+    assert conv.state == 'confirming' and conv.engine.snapshot().target_id == 'info'
+    conv.hear('tschüss')
+    assert conv.state == 'farewell'
+
+
+def test_reset_from_anywhere(conv):
+    conv.hear('wo ist der ausgang')
+    conv.hear('ja')
+    conv.engine.do_reset(conv._step())
+    assert of(conv.drain(), eng.CancelEscort) and conv.state == 'idle'
+
+
+def test_every_state_is_reachable_and_named_as_documented():
+    assert set(eng.STATES) == {'idle', 'greeting', 'listening', 'clarifying', 'confirming', 'checkin', 'ticket',
+                               'escorting', 'arrived', 'farewell', 'returning', 'staff_handoff', 'takeover'}
+    destinations = {t['dest'] for t in eng.TRANSITIONS}
+    assert destinations == set(eng.STATES)
+
+
+def test_state_diagram_renders(tmp_path):
+    out = eng.export_diagram(str(tmp_path / 'states.png'))
+    data = (tmp_path / 'states.png').read_bytes()
+    assert out.endswith('.png') and data[:8] == b'\x89PNG\r\n\x1a\n'

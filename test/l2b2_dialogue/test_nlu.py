@@ -1,0 +1,162 @@
+"""Understanding German and Turkish as ASR writes it: intents, targets, slots, language, confidence."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from l2b2_dialogue import bench
+from l2b2_dialogue.intent_cli import main as intent_main
+from l2b2_dialogue.nlu import INTENTS, Understander, name_from_text
+
+
+@pytest.fixture(scope='module')
+def nlu():
+    return Understander()
+
+
+@pytest.mark.parametrize('text,lang,target', [
+    ('Wo ist das Klo?', 'de', 'wc'),
+    ('personalausweisverlaengerung', 'de', 'pass_ausweis'),
+    ('mein perso ist abgelaufen', 'de', 'pass_ausweis'),
+    ('Eheschließung - Anmeldung - ohne Auslandsbeteiligung', 'de', 'standesamt'),
+    ('ich moechte mich ummelden', 'de', 'meldestelle'),
+    ('fuehrungszeugnis', 'de', 'meldestelle'),
+    ('auslaenderbehoerde', 'de', 'auslaenderbehoerde'),
+    ('ich will aus der kirche austreten', 'de', 'standesamt'),
+    ('bewohnerparkausweis', 'de', 'parkausweis'),
+    ('ich habe meinen ausweis verloren', 'de', 'pass_ausweis'),
+    ('ich habe meinen regenschirm verloren', 'de', 'fundbuero'),
+    ('ich will meinen ausweis abholen', 'de', 'abholterminal'),
+    ('kimliğimi kaybettim', 'tr', 'pass_ausweis'),
+    ('kimligimi kaybettim', 'tr', 'pass_ausweis'),
+    ('pasaportumu yenilemek istiyorum', 'tr', 'pass_ausweis'),
+    ('cüzdanımı kaybettim', 'tr', 'fundbuero'),
+    ('dogum belgesi', 'tr', 'standesamt'),
+    ('ausländerbehörde nerede', 'tr', 'auslaenderbehoerde'),
+    ('tuvalet nerede', 'tr', 'wc'),
+    ('çıkış nerede', 'tr', 'ausgang'),
+])
+def test_escort_targets(nlu, text, lang, target):
+    r = nlu.understand(text, lang)
+    assert (r.intent, r.target) == ('escort', target)
+    assert 0.6 <= r.confidence <= 1.0
+
+
+@pytest.mark.parametrize('text,lang,intent', [
+    ('hallo', 'de', 'greeting'), ('merhaba', 'tr', 'greeting'),
+    ('auf wiedersehen', 'de', 'goodbye'), ('hoşça kal', 'tr', 'goodbye'),
+    ('ja bitte', 'de', 'affirm'), ('evet', 'tr', 'affirm'),
+    ('nein danke', 'de', 'deny'), ('hayır', 'tr', 'deny'),
+    ('sprechen sie türkisch', 'de', 'language_switch'), ('almanca lütfen', 'tr', 'language_switch'),
+    ('ich möchte mit einem mitarbeiter sprechen', 'de', 'staff_help'), ('yetkili biri var mı', 'tr', 'staff_help'),
+    ('wer bist du', 'de', 'smalltalk'), ('nasılsın', 'tr', 'smalltalk'),
+    ('ich habe einen termin', 'de', 'appointment_checkin'), ('randevum var', 'tr', 'appointment_checkin'),
+    ('ich möchte eine wartenummer', 'de', 'ticket'), ('randevum yok', 'tr', 'ticket'),
+    ('wie sind die öffnungszeiten', 'de', 'opening_hours'), ('çalışma saatleriniz nedir', 'tr', 'opening_hours'),
+    ('wo kann ich eine pizza bestellen', 'de', 'out_of_scope'), ('otobüs ne zaman geliyor', 'tr', 'out_of_scope'),
+])
+def test_intents(nlu, text, lang, intent):
+    r = nlu.understand(text, lang)
+    assert r.intent == intent and r.intent in INTENTS
+
+
+@pytest.mark.parametrize('text,lang,number', [
+    ('vier sieben eins eins', 'de', '4711'),
+    ('dört yedi bir bir', 'tr', '4711'),
+    ('kırk yedi on iki', 'tr', '4712'),
+    ('siebenundvierzig dreizehn', 'de', '4713'),
+    ('meine buchungsnummer ist 4714', 'de', '4714'),
+    ('randevu numaram 47 11', 'tr', '4711'),
+])
+def test_booking_number_slot(nlu, text, lang, number):
+    r = nlu.understand(text, lang)
+    assert r.intent == 'appointment_checkin' and r.slots['booking_number'] == number
+
+
+def test_articles_are_not_booking_numbers(nlu):
+    assert 'booking_number' not in nlu.understand('ich habe ein termin', 'de').slots
+    assert 'booking_number' not in nlu.understand('bir randevum var', 'tr').slots
+
+
+def test_time_and_target_slots(nlu):
+    r = nlu.understand('ich habe einen termin um 10:30 bei der meldestelle', 'de')
+    assert r.intent == 'appointment_checkin' and r.slots['time'] == '10:30' and r.target == 'meldestelle'
+    assert nlu.understand('termin um 9 uhr', 'de').slots['time'] == '09:00'
+    assert nlu.understand('saat 14 randevum var', 'tr').slots['time'] == '14:00'
+
+
+def test_language_switch_names_the_target_language(nlu):
+    assert nlu.understand('können wir türkisch sprechen', 'de').slots['language'] == 'tr'
+    assert nlu.understand('deutsch bitte', 'tr').slots['language'] == 'de'
+
+
+def test_ordinal_slot(nlu):
+    assert nlu.understand('die zweite', 'de').slots['ordinal'] == 1
+    assert nlu.understand('birincisi', 'tr').slots['ordinal'] == 0
+
+
+@pytest.mark.parametrize('text,lang', [
+    ('wo ist die toilette bitte', 'de'), ('ich brauche einen neuen reisepass', 'de'),
+    ('tuvalet nerede', 'tr'), ('kimliğimi kaybettim', 'tr'), ('randevum var', 'tr'), ('hallo', 'de'),
+    ('ich habe einen termin', 'de'), ('pasaport başvurusu yapmak istiyorum', 'tr'),
+])
+def test_language_detection(nlu, text, lang):
+    assert nlu.detect_language(text) == lang
+    assert nlu.understand(text).language == lang
+
+
+def test_ambiguous_request_has_ranked_candidates(nlu):
+    r = nlu.understand('ich möchte meinen ausweis abholen', 'de')
+    targets = [t for t, _ in r.candidates]
+    assert targets[0] == 'abholterminal' and 'pass_ausweis' in targets
+    assert r.candidates[0][1] >= r.candidates[1][1] and r.confidence == pytest.approx(r.candidates[0][1], abs=0.05)
+
+
+def test_every_catalog_target_is_reachable_by_name(nlu):
+    for target in nlu.catalog.targets.values():
+        for lang in ('de', 'tr'):
+            r = nlu.understand(target.name[lang], lang)
+            assert r.target == target.id, (lang, target.name[lang], r)
+
+
+def test_development_set_stays_understood(nlu):
+    examples = bench.load_examples(bench.DEV_FILE)
+    assert sum(e.language == 'de' for e in examples) >= 150 and sum(e.language == 'tr' for e in examples) >= 150
+    wrong = [(e.text, nlu.understand(e.text, e.language).intent) for e in examples
+             if not bench.is_correct(e, nlu.understand(e.text, e.language))]
+    assert len(wrong) <= len(examples) // 50, wrong
+
+
+def test_intent_cli_prints_one_json_object(capsys):
+    assert intent_main(['--lang', 'tr', 'kimliğimi', 'kaybettim']) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {'intent': 'escort', 'target': 'pass_ausweis', 'confidence': out['confidence'], 'language': 'tr',
+                   'slots': {}}
+
+
+def test_intent_cli_reads_stdin(capsys, monkeypatch):
+    import io
+    monkeypatch.setattr('sys.stdin', io.StringIO('wo ist das klo\n\nvier sieben eins eins\n'))
+    assert intent_main(['-']) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x['intent'] for x in lines] == ['escort', 'appointment_checkin']
+    assert lines[1]['slots']['booking_number'] == '4711' and lines[0]['language'] == 'de'
+
+
+def test_bench_smoke():
+    result = bench.run(['--limit', '6', '--repeat', '1'])
+    for key in ('accuracy_de', 'accuracy_tr', 'latency_p50_ms', 'latency_p99_ms'):
+        assert key in result.figures
+    assert json.loads(result.json())['latency_p99_ms'] >= 0 and 'intent' in result.table()
+
+
+@pytest.mark.parametrize('text,name', [
+    ('mein Name ist Erika Mustermann', 'Erika Mustermann'),
+    ('Mustermann', 'Mustermann'),
+    ('soyadım Yılmaz', 'Yılmaz'),
+    ('benim adım Ayşe Yılmaz', 'Ayşe Yılmaz'),
+    ('äh ja', ''),
+])
+def test_name_slot(text, name):
+    assert name_from_text(text) == name
