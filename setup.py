@@ -46,7 +46,10 @@ setup(
     version='0.1.0',
     packages=find_packages(include=['l2b2_*', 'l2b2_*.*']),
     include_package_data=True,
-    package_data={'': ['*.yaml', '*.json', '*.html', '*.js', '*.css', '*.svg', '*.png']},
+    package_data={
+        '': ['*.yaml', '*.json'],
+        'l2b2_panel': ['web/*.html', 'web/*.js', 'web/*.css', 'web/i18n/*.json'],
+    },
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),

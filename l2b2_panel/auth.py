@@ -1,0 +1,238 @@
+"""Staff login for a panel that sits on a public WLAN: scrypt password hashes, sessions, throttling.
+
+No ROS here. Passwords are hashed with the standard library's scrypt (a memory-hard KDF); the users
+file holds only hashes and roles. Sessions live in memory: restarting the panel logs everyone out.
+"""
+from __future__ import annotations
+
+import base64
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+import re
+import secrets
+import tempfile
+import time
+
+ROLES = ('staff', 'observer')
+#: Only staff may act; observers see the live stream.
+STAFF, OBSERVER = ROLES
+DEMO_USER, DEMO_PASSWORD = 'staff', 'l2b2-demo'
+MIN_PASSWORD_LENGTH = 8
+_USER = re.compile(r'^[A-Za-z0-9_.-]{1,32}$')
+# scrypt cost: 16 MiB of memory and some 50 ms per try, enough to make offline guessing expensive.
+_N, _R, _P = 2**14, 8, 1
+
+
+class AuthError(ValueError):
+    """A user name, password or users file is not acceptable."""
+
+
+def hash_password(password: str, *, n: int = _N, r: int = _R, p: int = _P) -> str:
+    """``scrypt$n$r$p$salt$hash`` (base64): the salt is random, so equal passwords hash differently."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode('utf-8'), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024, dklen=32)
+    return '$'.join(('scrypt', str(n), str(r), str(p), _b64(salt), _b64(digest)))
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = encoded.split('$')
+        if scheme != 'scrypt':
+            return False
+        expected = base64.b64decode(digest)
+        got = hashlib.scrypt(password.encode('utf-8'), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                             maxmem=64 * 1024 * 1024, dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode('ascii')
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    password_hash: str
+
+
+class UserStore:
+    """The users file (JSON, mode 0600): ``{"users": {"name": {"role": ..., "password_hash": ...}}}``."""
+
+    def __init__(self, path: str | Path | None):
+        self.path = Path(path) if path else None
+        self._users: dict[str, User] = {}
+        self._demo: User | None = None
+        if self.path and self.path.exists():
+            self._users = self._read(self.path)
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, User]:
+        try:
+            data = json.loads(path.read_text(encoding='utf-8'))
+            users = {}
+            for name, entry in data['users'].items():
+                if entry['role'] not in ROLES or not str(entry['password_hash']).startswith('scrypt$'):
+                    raise AuthError(f'{path}: users.{name}: bad role or password hash')
+                users[name] = User(name, entry['role'], entry['password_hash'])
+            return users
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise AuthError(f'{path}: cannot read the users file: {exc}') from None
+
+    def enable_demo_user(self) -> None:
+        """Simulation only: the documented demo credential, kept in memory, never written to disk."""
+        if DEMO_USER not in self._users:
+            self._demo = User(DEMO_USER, STAFF, hash_password(DEMO_PASSWORD))
+
+    def get(self, name: str) -> User | None:
+        if self._demo and name == self._demo.name:
+            return self._demo
+        return self._users.get(name)
+
+    def __len__(self) -> int:
+        return len(self._users) + (1 if self._demo else 0)
+
+    def set_password(self, name: str, password: str, role: str = STAFF) -> None:
+        """Add or change a user and write the file atomically (0600)."""
+        if not _USER.match(name):
+            raise AuthError(f'user name "{name}" must be 1-32 letters, digits, ".", "_" or "-"')
+        if role not in ROLES:
+            raise AuthError(f'role "{role}" must be one of {", ".join(ROLES)}')
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AuthError(f'the password must have at least {MIN_PASSWORD_LENGTH} characters')
+        if password == DEMO_PASSWORD:
+            raise AuthError('the demo password is public: choose another one')
+        if self.path is None:
+            raise AuthError('no users file configured')
+        self._users[name] = User(name, role, hash_password(password))
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data = {'users': {u.name: {'role': u.role, 'password_hash': u.password_hash} for u in self._users.values()}}
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix='.users-')
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            json.dump(data, f, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+
+@dataclass
+class Session:
+    token: str
+    user: str
+    role: str
+    expires: float
+    #: Sent back by the page in a header on every control request (double check beside SameSite).
+    csrf: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == STAFF
+
+
+class SessionStore:
+    """Random bearer tokens (sent as an HttpOnly, SameSite=Strict cookie) with a fixed lifetime."""
+
+    def __init__(self, expiry_s: float, clock: Callable[[], float] = time.monotonic):
+        self.expiry_s = expiry_s
+        self._clock = clock
+        self._sessions: dict[str, Session] = {}
+
+    def create(self, user: User) -> Session:
+        self._purge()
+        session = Session(secrets.token_urlsafe(32), user.name, user.role, self._clock() + self.expiry_s,
+                          secrets.token_urlsafe(24))
+        self._sessions[session.token] = session
+        return session
+
+    def get(self, token: str | None) -> Session | None:
+        if not token:
+            return None
+        session = self._sessions.get(token)
+        if session is None:
+            return None
+        if session.expires <= self._clock():
+            del self._sessions[token]
+            return None
+        return session
+
+    def end(self, token: str | None) -> None:
+        self._sessions.pop(token or '', None)
+
+    def _purge(self) -> None:
+        now = self._clock()
+        for token in [t for t, s in self._sessions.items() if s.expires <= now]:
+            del self._sessions[token]
+
+
+class LoginThrottle:
+    """At most ``max_failures`` failed logins per ``window_s`` for one client address and for one user name.
+
+    Both keys count, so neither many names from one address nor one name from many addresses helps.
+    """
+
+    def __init__(self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic):
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def retry_after(self, *keys: str) -> float:
+        """Seconds to wait before the next attempt is allowed (0 = go ahead)."""
+        now = self._clock()
+        wait = 0.0
+        for key in keys:
+            times = self._failures.get(key)
+            if not times:
+                continue
+            while times and times[0] <= now - self.window_s:
+                times.popleft()
+            if len(times) >= self.max_failures:
+                wait = max(wait, times[0] + self.window_s - now)
+        return wait
+
+    def failed(self, *keys: str) -> None:
+        now = self._clock()
+        for key in keys:
+            self._failures.setdefault(key, deque()).append(now)
+        if len(self._failures) > 10000:  # bound memory under a flood of random names
+            self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > now - self.window_s}
+
+    def succeeded(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.pop(key, None)
+
+
+class Authenticator:
+    """Login = throttle check, password check (constant work for unknown users), new session."""
+
+    def __init__(self, users: UserStore, sessions: SessionStore, throttle: LoginThrottle):
+        self.users, self.sessions, self.throttle = users, sessions, throttle
+        self._dummy_hash = hash_password(secrets.token_hex(8))
+
+    def login(self, name: str, password: str, client: str) -> tuple[Session | None, float]:
+        """(session, 0) on success; (None, retry_after_s) when throttled; (None, 0) when wrong."""
+        keys = (f'ip:{client}', f'user:{name}')
+        wait = self.throttle.retry_after(*keys)
+        if wait > 0:
+            return None, wait
+        user = self.users.get(name)
+        ok = verify_password(password, user.password_hash if user else self._dummy_hash) and user is not None
+        if not ok:
+            self.throttle.failed(*keys)
+            return None, 0.0
+        self.throttle.succeeded(f'user:{name}')
+        return self.sessions.create(user), 0.0
+
+
+def default_users_file() -> Path:
+    """Outside the repository: ``$L2B2_STATE_DIR`` or ``$XDG_STATE_HOME/l2b2`` or ``~/.local/state/l2b2``."""
+    base = os.environ.get('L2B2_STATE_DIR') or os.path.join(
+        os.environ.get('XDG_STATE_HOME') or os.path.expanduser('~/.local/state'), 'l2b2')
+    return Path(base) / 'panel_users.json'

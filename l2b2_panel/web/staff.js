@@ -1,0 +1,284 @@
+// Staff panel: login, live state over a WebSocket, controls over authenticated POSTs, joystick over the socket.
+'use strict';
+const $ = (id) => document.getElementById(id);
+const S = {session: null, conn: null, state: null, floor: null, mapVersion: -1, targets: [], waypoints: {},
+           stream: false, msgCount: 0};
+window.l2b2 = S;  // for tests and benchmarks: the last state and the message count
+
+async function api(path, body) {
+  const r = await fetch(path, {
+    method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', 'X-L2B2-CSRF': S.session ? S.session.csrf : ''},
+    body: JSON.stringify(body || {}),
+  });
+  let data = {};
+  try { data = await r.json(); } catch (e) { /* empty */ }
+  if (r.status === 401) showLogin();
+  return {status: r.status, ok: r.ok && data.ok !== false, data};
+}
+
+function feedback(text, bad) {
+  const el = $('feedback');
+  el.textContent = text;
+  el.className = bad ? 'error' : '';
+}
+
+async function control(name, body) {
+  const r = await api(`/api/control/${name}`, body);
+  feedback(r.ok ? `${L2B2.t('done')}: ${name}` : `${L2B2.t('failed')}: ${r.data.error || r.data.message || r.status}`, !r.ok);
+  return r;
+}
+
+// --- login -------------------------------------------------------------------------------------
+function showLogin(info) {
+  S.session = null;
+  $('app').hidden = true;
+  $('logout').hidden = true;
+  $('login').hidden = false;
+  if (info) {
+    $('login-setup').hidden = !info.setup_needed;
+    $('login-demo').hidden = !info.demo;
+  }
+  if (S.conn) { S.conn.closedForGood = true; if (S.conn.ws) S.conn.ws.close(); S.conn = null; }
+}
+
+async function checkSession() {
+  const r = await fetch('/api/session', {credentials: 'same-origin'});
+  const data = await r.json();
+  if (r.status !== 200) { showLogin(data); return; }
+  startApp(data);
+}
+
+$('login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  $('login-error').textContent = '';
+  const r = await fetch('/api/login', {
+    method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({user: $('login-user').value, password: $('login-password').value}),
+  });
+  const data = await r.json();
+  $('login-password').value = '';
+  if (r.status === 429) { $('login-error').textContent = L2B2.t('login_throttled', {s: data.retry_after_s}); return; }
+  if (r.status !== 200) { $('login-error').textContent = L2B2.t('login_wrong'); return; }
+  startApp(data);
+});
+
+$('logout').addEventListener('click', async () => { await api('/api/logout'); showLogin(); });
+
+function startApp(session) {
+  S.session = session;
+  $('login').hidden = true;
+  $('app').hidden = false;
+  $('logout').hidden = false;
+  $('who').textContent = session.user + (session.role === 'staff' ? '' : ` (${L2B2.t('observer')})`);
+  document.body.classList.toggle('observer', session.role !== 'staff');
+  if (S.conn) return;
+  S.conn = L2B2.connect('/ws/staff', onMessage, (up) => { S.stream = up; renderConn(); }, (ev) => {
+    if (!S.session) return false;
+    if (ev.code === 4401) { S.conn = null; showLogin(); return false; }
+    // The server may be gone or the session over: ask, and show the login when needed.
+    fetch('/api/session', {credentials: 'same-origin'}).then((r) => { if (r.status === 401) r.json().then(showLogin); }).catch(() => {});
+    return true;
+  });
+}
+
+// --- live state ---------------------------------------------------------------------------------
+function onMessage(m) {
+  S.msgCount += 1;
+  if (m.type === 'hello') {
+    S.targets = m.targets; S.waypoints = m.waypoints; fillTargets();
+    return;
+  }
+  if (m.type === 'error') { feedback(m.error, true); return; }
+  if (m.type !== 'state') return;
+  S.state = m;
+  if (m.map_version !== S.mapVersion) loadMap(m.map_version);
+  render(m);
+}
+
+function renderConn() {
+  const el = $('conn');
+  const online = S.stream && S.state && S.state.online;
+  el.textContent = !S.stream ? L2B2.t('conn_lost') : online ? L2B2.t('conn_online') : L2B2.t('conn_stack_offline');
+  el.className = 'badge ' + (online ? 'good' : 'bad');
+  el.dataset.online = online ? '1' : '0';
+}
+
+function render(m) {
+  renderConn();
+  const p = m.robot.pose;
+  $('pose').textContent = p ? `x=${p.x.toFixed(2)} y=${p.y.toFixed(2)} θ=${(p.yaw * 180 / Math.PI).toFixed(0)}°` : '–';
+  $('battery').textContent = m.robot.battery ? `${m.robot.battery.percent.toFixed(0)} %${m.robot.battery.charging ? ' ⚡' : ''}` : '–';
+  $('escort').textContent = m.escort ? `${m.escort.phase} (${m.escort.distance_remaining} m)` : (m.robot.target || '–');
+  const estop = m.safety.estop_active;
+  $('estop-state').hidden = !estop;
+  $('estop').classList.toggle('engaged', estop);
+  document.body.classList.toggle('estopped', estop);
+  $('resume').hidden = !estop || !$('resume-confirm').hidden;
+  if (!estop) $('resume-confirm').hidden = true;
+  const d = m.dialogue || {};
+  $('dlg-state').textContent = (d.state || '–') + (d.staff_takeover ? ' ✋' : '');
+  $('dlg-lang').textContent = d.language || '–';
+  $('takeover').textContent = L2B2.t(d.staff_takeover ? 'hand_back' : 'takeover');
+  $('takeover').dataset.enabled = d.staff_takeover ? '1' : '0';
+  const rec = m.speech.recognized || {};
+  const said = m.speech.said || {};
+  $('last-user').textContent = rec.text ? `${rec.text} [${rec.language || '?'}, ${rec.source}]` : (d.last_user_text || '–');
+  $('last-robot').textContent = (said.text || d.last_robot_text || '–') + (m.speech.speaking ? ` (${L2B2.t('speaking')})` : '');
+  const ul = $('health');
+  ul.replaceChildren(...m.health.map((h) => {
+    const li = document.createElement('li');
+    li.className = ['ok', 'degraded', 'error', 'stale'][h.level] || 'stale';
+    li.textContent = `${h.component}: ${h.message}`;
+    return li;
+  }));
+  drawMap();
+}
+
+function fillTargets() {
+  const sel = $('send-target');
+  const opts = [['home', L2B2.t('home')], ...S.targets.map((t) => [t.id, t.name[L2B2.lang] || t.name.de])];
+  sel.replaceChildren(...opts.map(([id, name]) => { const o = document.createElement('option'); o.value = id; o.textContent = name; return o; }));
+}
+
+// --- map ----------------------------------------------------------------------------------------
+async function loadMap(version) {
+  S.mapVersion = version;
+  const r = await fetch('/api/map', {credentials: 'same-origin'});
+  if (r.status !== 200) return;
+  const data = await r.json();
+  S.waypoints = data.waypoints || S.waypoints;
+  if (!data.map) { S.floor = null; drawMap(); return; }
+  const g = data.map;
+  const bytes = Uint8Array.from(atob(g.cells), (c) => c.charCodeAt(0));
+  const img = new ImageData(g.width, g.height);
+  for (let row = 0; row < g.height; row++) {
+    const src = (g.height - 1 - row) * g.width;  // grid row 0 is at the bottom
+    for (let col = 0; col < g.width; col++) {
+      const v = bytes[src + col];
+      const c = v === 255 ? 90 : v >= 50 ? 20 : 235;
+      const i = (row * g.width + col) * 4;
+      img.data[i] = img.data[i + 1] = img.data[i + 2] = c; img.data[i + 3] = 255;
+    }
+  }
+  const off = document.createElement('canvas');
+  off.width = g.width; off.height = g.height;
+  off.getContext('2d').putImageData(img, 0, 0);
+  S.floor = {meta: g, canvas: off};
+  const c = $('map');
+  c.height = Math.round(c.width * Math.min(1.2, g.height / g.width));  // no empty band below the plan
+  drawMap();
+}
+
+function view() {
+  const c = $('map');
+  if (S.floor) {
+    const g = S.floor.meta;
+    const w = g.width * g.resolution, h = g.height * g.resolution;
+    return {x0: g.origin[0], y0: g.origin[1], w, h, scale: Math.min(c.width / w, c.height / h)};
+  }
+  const pts = Object.values(S.waypoints);
+  const p = S.state && S.state.robot.pose;
+  if (p) pts.push(p);
+  const xs = pts.map((q) => q.x).concat([0]), ys = pts.map((q) => q.y).concat([0]);
+  const x0 = Math.min(...xs) - 2, y0 = Math.min(...ys) - 2;
+  const w = Math.max(...xs) + 2 - x0, h = Math.max(...ys) + 2 - y0;
+  return {x0, y0, w, h, scale: Math.min(c.width / w, c.height / h)};
+}
+
+function drawMap() {
+  const c = $('map');
+  const ctx = c.getContext('2d');
+  ctx.fillStyle = '#333'; ctx.fillRect(0, 0, c.width, c.height);
+  const v = view();
+  const px = (x) => (x - v.x0) * v.scale, py = (y) => (v.h - (y - v.y0)) * v.scale;
+  if (S.floor) {
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(S.floor.canvas, 0, 0, v.w * v.scale, v.h * v.scale);
+  } else {
+    ctx.fillStyle = '#bbb'; ctx.font = '16px sans-serif'; ctx.fillText(L2B2.t('no_map'), 10, 24);
+  }
+  ctx.font = '12px sans-serif';
+  for (const [id, wp] of Object.entries(S.waypoints)) {
+    ctx.fillStyle = '#1565c0'; ctx.beginPath(); ctx.arc(px(wp.x), py(wp.y), 5, 0, 2 * Math.PI); ctx.fill();
+    const t = S.targets.find((q) => q.id === id);
+    ctx.fillStyle = '#0d47a1'; ctx.fillText(t ? (t.name[L2B2.lang] || t.name.de) : id, px(wp.x) + 7, py(wp.y) - 7);
+  }
+  const m = S.state;
+  if (!m) return;
+  if (m.plan.length > 1) {
+    ctx.strokeStyle = '#2e7d32'; ctx.lineWidth = 3; ctx.beginPath();
+    m.plan.forEach(([x, y], i) => (i ? ctx.lineTo(px(x), py(y)) : ctx.moveTo(px(x), py(y))));
+    ctx.stroke();
+  }
+  for (const person of m.people) {
+    ctx.fillStyle = person.escorted ? '#ff9800' : '#8e24aa';
+    ctx.beginPath(); ctx.arc(px(person.x), py(person.y), person.escorted ? 8 : 6, 0, 2 * Math.PI); ctx.fill();
+  }
+  const p = m.robot.pose;
+  if (p) {
+    const r = Math.max(6, 0.3 * v.scale);
+    ctx.fillStyle = m.safety.estop_active ? '#d50000' : '#00c853';
+    ctx.beginPath(); ctx.arc(px(p.x), py(p.y), r, 0, 2 * Math.PI); ctx.fill();
+    ctx.strokeStyle = '#000'; ctx.lineWidth = 3; ctx.beginPath(); ctx.moveTo(px(p.x), py(p.y));
+    ctx.lineTo(px(p.x) + 1.6 * r * Math.cos(p.yaw), py(p.y) - 1.6 * r * Math.sin(p.yaw)); ctx.stroke();
+  }
+}
+
+// --- controls -----------------------------------------------------------------------------------
+// The stop acts on press (not release) so nothing is lost to a slow finger.
+$('estop').addEventListener('pointerdown', (ev) => { ev.preventDefault(); joyRelease(); control('estop'); });
+$('estop').addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') control('estop'); });
+$('resume').addEventListener('click', () => { $('resume').hidden = true; $('resume-confirm').hidden = false; });
+$('resume-confirm').addEventListener('click', async () => { $('resume-confirm').hidden = true; await control('resume', {confirm: true}); });
+$('send-go').addEventListener('click', () => control('send', {target_id: $('send-target').value, language: $('say-lang').value}));
+$('cancel-goal').addEventListener('click', () => control('cancel'));
+$('say-go').addEventListener('click', async () => {
+  const text = $('say-text').value.trim();
+  if (!text) return;
+  const r = await control('say', {text, language: $('say-lang').value});
+  if (r.ok) $('say-text').value = '';
+});
+document.querySelectorAll('button.lang').forEach((b) => b.addEventListener('click', () => control('language', {language: b.dataset.lang})));
+$('takeover').addEventListener('click', () => control('takeover', {enable: $('takeover').dataset.enabled !== '1'}));
+$('reset').addEventListener('click', () => control('reset'));
+$('ui-lang').addEventListener('change', async () => { await L2B2.loadTexts($('ui-lang').value); fillTargets(); if (S.state) render(S.state); });
+
+// Joystick: while held, send the deflection at 20 Hz; the node stops the robot if sends stop for 300 ms.
+const joy = {active: false, x: 0, y: 0, timer: null, pointer: null};
+function joySend() { S.conn && S.conn.send({type: 'joy', linear: joy.y, angular: -joy.x}); }
+function joyMove(ev) {
+  const box = $('joystick').getBoundingClientRect();
+  const r = box.width / 2;
+  let x = (ev.clientX - box.left - r) / r, y = -(ev.clientY - box.top - r) / r;
+  const n = Math.hypot(x, y);
+  if (n > 1) { x /= n; y /= n; }
+  joy.x = x; joy.y = y;
+  $('knob').style.transform = `translate(${x * r * 0.7}px, ${-y * r * 0.7}px)`;
+}
+function joyRelease() {
+  if (!joy.active) return;
+  joy.active = false; joy.x = joy.y = 0;
+  clearInterval(joy.timer);
+  $('knob').style.transform = '';
+  S.conn && S.conn.send({type: 'joy', release: true});
+}
+$('joystick').addEventListener('pointerdown', (ev) => {
+  ev.preventDefault();
+  $('joystick').setPointerCapture(ev.pointerId);
+  joy.active = true; joyMove(ev); joySend();
+  clearInterval(joy.timer);
+  joy.timer = setInterval(joySend, 50);
+});
+$('joystick').addEventListener('pointermove', (ev) => { if (joy.active) joyMove(ev); });
+['pointerup', 'pointercancel', 'lostpointercapture'].forEach((e) => $('joystick').addEventListener(e, joyRelease));
+window.addEventListener('blur', joyRelease);
+document.addEventListener('visibilitychange', () => { if (document.hidden) joyRelease(); });
+
+(async () => {
+  const lang = (navigator.language || 'de').slice(0, 2);
+  $('ui-lang').value = ['de', 'tr', 'en'].includes(lang) ? lang : 'de';
+  await L2B2.loadTexts('de');
+  await L2B2.loadTexts($('ui-lang').value);
+  await checkSession();
+})();

@@ -1,0 +1,113 @@
+"""Passwords, sessions, throttling and the users file: the panel's login without a browser or ROS."""
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from l2b2_panel.audit import AuditLog
+from l2b2_panel.auth import (
+    DEMO_PASSWORD,
+    DEMO_USER,
+    OBSERVER,
+    STAFF,
+    Authenticator,
+    AuthError,
+    LoginThrottle,
+    SessionStore,
+    UserStore,
+    hash_password,
+    verify_password,
+)
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_hash_is_salted_scrypt_and_verifies():
+    a, b = hash_password('correct horse', n=2**10), hash_password('correct horse', n=2**10)
+    assert a.startswith('scrypt$') and a != b
+    assert verify_password('correct horse', a)
+    assert not verify_password('wrong horse', a)
+    assert not verify_password('x', 'garbage')
+
+
+def test_users_file_is_private_and_rejects_weak_or_demo_passwords(tmp_path):
+    path = tmp_path / 'state' / 'users.json'
+    store = UserStore(path)
+    with pytest.raises(AuthError, match='at least'):
+        store.set_password('anna', 'short')
+    with pytest.raises(AuthError, match='demo'):
+        store.set_password('anna', DEMO_PASSWORD)
+    with pytest.raises(AuthError, match='user name'):
+        store.set_password('an na', 'long enough pw')
+    store.set_password('anna', 'long enough pw')
+    store.set_password('olaf', 'watching only', OBSERVER)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    assert 'long enough pw' not in text
+    again = UserStore(path)
+    assert again.get('anna').role == STAFF and again.get('olaf').role == OBSERVER
+    assert len(again) == 2
+
+
+def test_no_default_password_and_demo_user_only_on_request(tmp_path):
+    store = UserStore(tmp_path / 'users.json')
+    assert len(store) == 0 and store.get(DEMO_USER) is None
+    store.enable_demo_user()
+    assert store.get(DEMO_USER).role == STAFF
+    assert not (tmp_path / 'users.json').exists()  # the demo credential is never written
+
+
+def test_sessions_expire():
+    clock = FakeClock()
+    users = UserStore(None)
+    users.enable_demo_user()
+    auth = Authenticator(users, SessionStore(60.0, clock), LoginThrottle(5, 60.0, clock))
+    session, _ = auth.login(DEMO_USER, DEMO_PASSWORD, '127.0.0.1')
+    assert auth.sessions.get(session.token) is session
+    clock.t += 61
+    assert auth.sessions.get(session.token) is None
+
+
+def test_brute_force_is_throttled_per_address_and_per_user():
+    clock = FakeClock()
+    users = UserStore(None)
+    users.enable_demo_user()
+    auth = Authenticator(users, SessionStore(60.0, clock), LoginThrottle(3, 60.0, clock))
+    for _ in range(3):
+        assert auth.login(DEMO_USER, 'guess', '10.0.0.1') == (None, 0.0)
+    session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.1')
+    assert session is None and wait > 0  # even the right password waits
+    session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.2')
+    assert session is None and wait > 0  # the user name is throttled too
+    clock.t += 61
+    session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.1')
+    assert session is not None and wait == 0
+
+
+def test_audit_log_keeps_only_allowed_details(tmp_path):
+    log = AuditLog(tmp_path / 'audit.jsonl')
+    log.record('anna', 'say', language='tr', chars=12, text='Frau Mustermann, Nummer 4711')
+    entry = json.loads((tmp_path / 'audit.jsonl').read_text().strip())
+    assert entry['user'] == 'anna' and entry['action'] == 'say' and entry['chars'] == 12 and 'time' in entry
+    assert 'Mustermann' not in json.dumps(entry) and '4711' not in json.dumps(entry)
+
+
+def test_set_password_cli_writes_the_users_file(tmp_path):
+    path = tmp_path / 'users.json'
+    cmd = [sys.executable, '-c', 'import sys; from l2b2_panel.panel_node import main; sys.exit(main())',
+           '--set-password', 'anna', '--users-file', str(path)]
+    done = subprocess.run(cmd, input='a good password\n', capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert UserStore(path).get('anna').role == STAFF
+    bad = subprocess.run(cmd, input='short\n', capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and 'at least' in bad.stderr

@@ -1,0 +1,240 @@
+"""Both screens in a real headless Chromium against the panel and real rclpy stand-ins of the stack."""
+from __future__ import annotations
+
+from geometry_msgs.msg import Twist
+from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SafetyState, SayRequest, VisitorInput
+import pytest
+from std_msgs.msg import Empty
+
+from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_navigation.safety_gate_node import SafetyGateNode
+from l2b2_panel.stand_ins import StandInBase, StandInEscort
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT_MS = 15000
+
+
+def write_map(tmp_path):
+    """A 10 m x 6 m hall with walls, in Nav2 map_server format, plus waypoints."""
+    w, h = 200, 120
+    rows = []
+    for r in range(h):
+        rows.append(bytes(0 if r < 3 or r >= h - 3 or c < 3 or c >= w - 3 else 254 for c in range(w)))
+    (tmp_path / 'hall.pgm').write_bytes(f'P5\n{w} {h}\n255\n'.encode() + b''.join(rows))
+    (tmp_path / 'hall.yaml').write_text('image: hall.pgm\nresolution: 0.05\norigin: [-1.0, -3.0, 0.0]\n'
+                                        'negate: 0\noccupied_thresh: 0.65\nfree_thresh: 0.196\nmode: trinary\n')
+    (tmp_path / 'wp.yaml').write_text('waypoints:\n  home: {x: 0.0, y: 0.0, yaw: 0.0}\n'
+                                      '  meldestelle: {x: 7.0, y: 1.5, yaw: 0.0}\n'
+                                      '  standesamt: {x: 7.0, y: -1.5, yaw: 0.0}\n')
+    return {'map_yaml': str(tmp_path / 'hall.yaml'), 'waypoints_yaml': str(tmp_path / 'wp.yaml')}
+
+
+@pytest.fixture
+def sim(ros, panel_factory, tmp_path):
+    panel = panel_factory(**write_map(tmp_path), stale_after_s=30.0)
+    gate = ros.add(SafetyGateNode(context=ros.context))
+    escort = ros.add(StandInEscort(context=ros.context))
+    base = ros.add(StandInBase(context=ros.context))
+    probe = ros.node()
+    seen = {'cmd': [], 'stop': [], 'say': [], 'safety': []}
+    probe.create_subscription(Twist, '/cmd_vel', seen['cmd'].append, RELIABLE)
+    probe.create_subscription(Empty, '/speech/stop', seen['stop'].append, RELIABLE)
+    probe.create_subscription(SayRequest, '/speech/say', seen['say'].append, RELIABLE)
+    probe.create_subscription(SafetyState, '/safety/state', seen['safety'].append, LATCHED)
+    ros.wait_for(lambda: panel._escort.server_is_ready() and panel._cli_estop.service_is_ready(), 15, 'stand-ins')
+    return {'panel': panel, 'gate': gate, 'escort': escort, 'base': base, 'seen': seen}
+
+
+def login(page, url):
+    page.goto(url)
+    page.fill('#login-user', 'staff')
+    page.fill('#login-password', 'l2b2-demo')
+    page.click('#login-submit')
+    page.wait_for_selector('#app:not([hidden])', timeout=TIMEOUT_MS)
+    page.wait_for_function("document.getElementById('conn').dataset.online === '1'", timeout=TIMEOUT_MS)
+
+
+def robot_x(page) -> float:
+    return page.evaluate('window.l2b2.state && window.l2b2.state.robot.pose ? window.l2b2.state.robot.pose.x : NaN')
+
+
+ROBOT_PIXEL = """() => {
+  const v = view(); const p = S.state.robot.pose;
+  const x = (p.x - v.x0) * v.scale, y = (v.h - (p.y - v.y0)) * v.scale;  // 4 px below the heading line
+  return Array.from(document.getElementById('map').getContext('2d').getImageData(Math.round(x), Math.round(y) + 4, 1, 1).data);
+}"""
+
+
+def test_staff_login_map_joystick_send_estop_say(ros, sim, browser):
+    panel, seen, base = sim['panel'], sim['seen'], sim['base']
+    page = browser.new_context(bypass_csp=True, viewport={'width': 1400, 'height': 900}).new_page()
+    page.goto(panel.url)
+    page.wait_for_selector('#login:not([hidden])', timeout=TIMEOUT_MS)
+    assert page.is_visible('#login-demo')  # simulation: the demo credential is shown
+    login(page, panel.url)
+    page.wait_for_function('window.l2b2.floor !== null && window.l2b2.state.robot.pose !== null', timeout=TIMEOUT_MS)
+    assert page.evaluate(ROBOT_PIXEL)[:3] == [0, 200, 83]  # the robot is drawn where its pose is
+    assert page.locator('#send-target option').count() == 1 + len(panel.state.targets)
+    assert page.inner_text('#battery').startswith('87')
+
+    # Joystick: hold it forward, the robot moves on the map; release, it stops.
+    box = page.locator('#joystick').bounding_box()
+    cx, cy = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
+    x0 = robot_x(page)
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx, box['y'] + 5)
+    ros.wait_for(lambda: robot_x(page) > x0 + 0.2, 15, 'robot moving forward on the map')
+    page.mouse.up()
+    ros.wait_for(lambda: seen['cmd'] and seen['cmd'][-1].linear.x == 0.0 and base.cmd.linear.x == 0.0, 10,
+                 'zero /cmd_vel after release')
+    stopped_at = base.x
+    ros.wait_for(lambda: abs(robot_x(page) - stopped_at) < 0.02, 10, 'map shows the stopped robot')
+
+    # Send to a target: the escort gets the goal and the robot drives.
+    page.select_option('#send-target', 'meldestelle')
+    page.click('#send-go')
+    ros.wait_for(lambda: sim['escort'].goals == ['meldestelle'], 10, 'escort goal')
+    x1 = robot_x(page)
+    ros.wait_for(lambda: robot_x(page) > x1 + 0.1, 15, 'robot driving to the target')
+
+    # Emergency stop: zero velocity, speech silenced, goal cancelled, latched on the page.
+    page.locator('#estop').hover()
+    page.mouse.down()  # the stop acts on press
+    page.mouse.up()
+    page.wait_for_selector('#estop-state:not([hidden])', timeout=TIMEOUT_MS)
+    ros.wait_for(lambda: seen['stop'] and seen['cmd'][-1].linear.x == 0.0, 10, 'stopped and silenced')
+    ros.wait_for(lambda: panel.state.staff_snapshot(0)['escort'] is None, 10, 'escort goal cancelled')
+    ros.wait_for(lambda: base.cmd.linear.x == 0.0, 10, 'the base got the zero command')
+    x2 = base.x
+    page.mouse.move(cx, cy)
+    page.mouse.down()  # the joystick cannot drive through a latched stop
+    page.mouse.move(cx, box['y'] + 5)
+    ros.wait_for(lambda: panel._teleop_active, 10, 'joystick held')
+    page.mouse.up()
+    assert base.x == pytest.approx(x2, abs=1e-6)
+    assert page.is_visible('#resume')
+    page.click('#resume')
+    page.click('#resume-confirm')
+    page.wait_for_selector('#estop-state[hidden]', state='attached', timeout=TIMEOUT_MS)
+    assert not seen['safety'][-1].estop_active
+
+    # Make the robot say a typed sentence in Turkish.
+    page.fill('#say-text', 'Hoş geldiniz, size nasıl yardımcı olabilirim?')
+    page.select_option('#say-lang', 'tr')
+    page.click('#say-go')
+    ros.wait_for(lambda: seen['say'] and seen['say'][-1].language == 'tr', 10, 'say request')
+    assert seen['say'][-1].text == 'Hoş geldiniz, size nasıl yardımcı olabilirim?'
+    page.wait_for_function("document.getElementById('last-robot').textContent.startsWith('Hoş geldiniz')",
+                           timeout=TIMEOUT_MS)
+    actions = [e['action'] for e in panel.audit.recent()]
+    assert {'login', 'send_to', 'estop', 'resume', 'say'} <= set(actions)
+    page.context.close()
+
+
+def test_staff_page_shows_offline_and_reconnects(ros, panel, browser):
+    page = browser.new_context(bypass_csp=True).new_page()
+    login_page = page
+    login_page.goto(panel.url)
+    page.fill('#login-user', 'staff')
+    page.fill('#login-password', 'l2b2-demo')
+    page.click('#login-submit')
+    page.wait_for_selector('#app:not([hidden])', timeout=TIMEOUT_MS)
+    # Nothing of the stack runs: the page says so clearly.
+    page.wait_for_function("document.getElementById('conn').dataset.online === '0' && window.l2b2.stream",
+                           timeout=TIMEOUT_MS)
+    page.evaluate('window.l2b2.conn.ws.close()')  # the link drops; the page reconnects by itself
+    page.wait_for_function('window.l2b2.stream === false || window.l2b2.conn.ws.readyState !== 1', timeout=TIMEOUT_MS)
+    page.wait_for_function('window.l2b2.stream === true', timeout=TIMEOUT_MS)
+    page.context.close()
+
+
+def visitor_setup(ros, panel):
+    probe = ros.node()
+    inputs, typed = [], []
+    probe.create_subscription(VisitorInput, '/visitor/input', inputs.append, RELIABLE)
+    probe.create_subscription(RecognizedSpeech, '/speech/recognized', typed.append, RELIABLE)
+    pub = probe.create_publisher(DialogueState, '/dialogue/state', LATCHED)
+    return inputs, typed, pub
+
+
+def test_visitor_flow_german(ros, panel_factory, browser):
+    panel = panel_factory(stale_after_s=30.0)
+    inputs, typed, pub = visitor_setup(ros, panel)
+    page = browser.new_context(bypass_csp=True, viewport={'width': 1280, 'height': 800}).new_page()
+    page.goto(panel.url + 'visitor')
+    page.wait_for_selector('#offline:not([hidden])', timeout=TIMEOUT_MS)  # no stack yet: said clearly
+    page.click('#vlang-de')
+    ros.wait_for(lambda: inputs and inputs[-1].action == 'start', 10, 'start')
+    assert inputs[-1].language == 'de'
+    page.get_by_role('button', name='Meldestelle').click()
+    ros.wait_for(lambda: inputs[-1].action == 'target' and inputs[-1].value == 'meldestelle', 10, 'target')
+    # Check-in by typing the booking number on the keypad.
+    page.click('#v-checkin')
+    for key in '4711':
+        page.click(f'#keypad button[data-key="{key}"]')
+    page.click('#booking-ok')
+    ros.wait_for(lambda: inputs[-1].action == 'checkin' and inputs[-1].value == '4711', 10, 'check-in')
+    assert page.input_value('#booking') == ''
+    # The robot answers: subtitles, choice buttons and the waiting number appear; touch answers.
+    pub.publish(DialogueState(state='confirming', language='de', last_user_text='4711',
+                              last_robot_text='Ihr Termin bei der Meldestelle ist um 10:30 Uhr. Soll ich Sie hinbringen?',
+                              choices=['yes', 'no']))
+    page.wait_for_selector('#offline[hidden]', state='attached', timeout=TIMEOUT_MS)
+    page.wait_for_selector('text=Soll ich Sie hinbringen?', timeout=TIMEOUT_MS)
+    page.get_by_role('button', name='Ja').click()
+    ros.wait_for(lambda: inputs[-1].action == 'choice' and inputs[-1].value == 'yes', 10, 'choice')
+    # Drawing a waiting number.
+    page.click('#v-ticket')
+    page.click('#ticket-targets button[data-target="standesamt"]')
+    ros.wait_for(lambda: inputs[-1].action == 'ticket' and inputs[-1].value == 'standesamt', 10, 'ticket')
+    pub.publish(DialogueState(state='ticket', language='de', display_number='S-017', estimated_wait_minutes=12,
+                              last_robot_text='Ihre Wartenummer ist S-017.'))
+    page.wait_for_selector('#display-number:text("S-017")', timeout=TIMEOUT_MS)
+    assert 'Wartezeit etwa 12 Minuten' in page.inner_text('#wait')
+    # Free text without speech.
+    page.click('#v-type')
+    page.fill('#free-text', 'Wo kann ich meinen Pass abholen?')
+    page.click('#free-text-ok')
+    ros.wait_for(lambda: typed and typed[-1].text == 'Wo kann ich meinen Pass abholen?', 10, 'typed text')
+    assert typed[-1].source == 'typed' and typed[-1].language == 'de'
+    page.context.close()
+
+
+def test_visitor_flow_turkish(ros, panel_factory, browser):
+    """Also proves the page works under its own Content-Security-Policy (no bypass here)."""
+    panel = panel_factory(stale_after_s=30.0)
+    inputs, typed, pub = visitor_setup(ros, panel)
+    page = browser.new_context(viewport={'width': 1280, 'height': 800}).new_page()
+    page.goto(panel.url + 'visitor')
+    page.click('#vlang-tr')
+    ros.wait_for(lambda: inputs and inputs[-1].action == 'start' and inputs[-1].language == 'tr', 10, 'start tr')
+    page.wait_for_selector('text=Nereye gitmek istiyorsunuz?', timeout=TIMEOUT_MS)
+    page.get_by_role('button', name='Nüfus Kayıt Bürosu').click()
+    ros.wait_for(lambda: inputs[-1].value == 'meldestelle' and inputs[-1].language == 'tr', 10, 'target tr')
+    pub.publish(DialogueState(state='confirming', language='tr', last_user_text='nüfus',
+                              last_robot_text='Sizi Nüfus Kayıt Bürosuna götüreyim mi?', choices=['yes', 'no']))
+    page.wait_for_selector('text=götüreyim mi?', timeout=TIMEOUT_MS)
+    page.get_by_role('button', name='Evet').click()
+    ros.wait_for(lambda: inputs[-1].action == 'choice' and inputs[-1].value == 'yes', 10, 'choice tr')
+    page.click('#v-type')
+    page.fill('#free-text', 'Pasaportumu nereden alabilirim?')
+    page.click('#free-text-ok')
+    ros.wait_for(lambda: typed and typed[-1].language == 'tr', 10, 'typed tr')
+    page.context.close()
+
+
+def test_visitor_screen_with_the_real_dialogue(ros, panel_factory, browser):
+    """The touch-only path through the real dialogue node: greeting, a target, the yes/no question."""
+    from l2b2_dialogue.dialogue_node import DialogueNode
+    panel = panel_factory(stale_after_s=30.0)
+    ros.add(DialogueNode(context=ros.context))
+    ros.wait_for(lambda: panel._cli_language.service_is_ready(), 15, 'dialogue services')
+    page = browser.new_context(viewport={'width': 1280, 'height': 800}).new_page()
+    page.goto(panel.url + 'visitor')
+    page.click('#vlang-tr')
+    page.wait_for_selector('#sub-robot:not(:empty)', timeout=TIMEOUT_MS)
+    page.click('#targets button[data-target="meldestelle"]')
+    page.wait_for_selector('#choices button[data-choice="yes"]:text("Evet")', timeout=TIMEOUT_MS)
+    assert 'Nüfus Kayıt' in page.inner_text('#sub-robot')
+    page.context.close()

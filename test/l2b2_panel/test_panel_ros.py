@@ -1,0 +1,189 @@
+"""The panel node against real rclpy nodes: controls reach the ROS interfaces of docs/interfaces.md."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import aiohttp
+from geometry_msgs.msg import Twist
+from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SafetyState, SayRequest, VisitorInput
+from l2b2_interfaces.srv import SetLanguage
+from std_msgs.msg import Empty
+from std_srvs.srv import SetBool, Trigger
+
+from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_navigation.safety_gate_node import SafetyGateNode
+from l2b2_panel.stand_ins import StandInEscort
+
+
+class WsClient:
+    """A WebSocket client in its own thread and loop (the test thread stays free to wait on ROS)."""
+
+    def __init__(self, url: str, cookie: str = ''):
+        self.received: list[dict] = []
+        self.close_code: int | None = None
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._url, self._cookie = url, cookie
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(15)
+
+    async def _open(self):
+        self._session = aiohttp.ClientSession()
+        self._ws = await self._session.ws_connect(self._url, headers={'Cookie': self._cookie} if self._cookie else {})
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        async for msg in self._ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.received.append(json.loads(msg.data))
+        self.close_code = self._ws.close_code
+
+    def send(self, obj: dict) -> None:
+        asyncio.run_coroutine_threadsafe(self._ws.send_json(obj), self._loop).result(5)
+
+    def close(self) -> None:
+        async def shut():
+            await self._ws.close()
+            await self._session.close()
+        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+def ws_url(panel, path: str) -> str:
+    return panel.url.replace('http://', 'ws://').rstrip('/') + path
+
+
+def test_estop_stops_everything_at_once(ros, panel, http):
+    gate, escort = ros.add(SafetyGateNode(context=ros.context)), ros.add(StandInEscort(context=ros.context))
+    probe = ros.node()
+    cmd, stops, safety = [], [], []
+    probe.create_subscription(Twist, '/cmd_vel', cmd.append, RELIABLE)
+    probe.create_subscription(Empty, '/speech/stop', stops.append, RELIABLE)
+    probe.create_subscription(SafetyState, '/safety/state', safety.append, LATCHED)
+    client = http(panel.url)
+    assert client.login() == 200
+    ros.wait_for(lambda: panel._escort.server_is_ready() and panel._cli_estop.service_is_ready(), 15, 'servers')
+    status, payload, _ = client.request('POST', '/api/control/send', {'target_id': 'meldestelle'})
+    assert status == 200, payload
+    ros.wait_for(lambda: escort.goals == ['meldestelle'] and cmd and cmd[-1].linear.x > 0, 15, 'robot driving')
+    status, payload, _ = client.request('POST', '/api/control/estop', {})
+    assert status == 200 and payload['ok'] and payload['escort_cancelled'], payload
+    ros.wait_for(lambda: stops and safety and safety[-1].estop_active, 10, 'estop state and /speech/stop')
+    ros.wait_for(lambda: cmd[-1].linear.x == 0.0 and panel.state.staff_snapshot(0)['escort'] is None, 10,
+                 'zero velocity and escort goal gone')
+    assert gate.gate.estop_active
+    # Latched: resuming needs a deliberate confirmation.
+    assert client.request('POST', '/api/control/resume', {})[0] == 400
+    assert client.request('POST', '/api/control/resume', {'confirm': True})[0] == 200
+    ros.wait_for(lambda: not safety[-1].estop_active, 10, 'resumed')
+    actions = [e['action'] for e in panel.audit.recent()]
+    assert actions[-4:] == ['login', 'send_to', 'estop', 'resume']
+
+
+def test_joystick_dead_man_and_disconnect(ros, panel, http):
+    probe = ros.node()
+    teleop = []
+    probe.create_subscription(Twist, '/cmd_vel_teleop', teleop.append, RELIABLE)
+    client = http(panel.url)
+    assert client.login() == 200
+    ws = WsClient(ws_url(panel, '/ws/staff'), client.cookie)
+    try:
+        ros.wait_for(lambda: probe.count_publishers('/cmd_vel_teleop') >= 1, 10, 'teleop publisher')
+        ros.wait_for(lambda: any(m.get('type') == 'state' for m in ws.received), 10, 'first state')
+        ws.send({'type': 'joy', 'linear': 1.0, 'angular': 0.0})
+        ros.wait_for(lambda: any(m.linear.x == 0.5 for m in teleop), 10, 'driving at full deflection')
+        # No further commands: the dead-man stops the robot by itself.
+        ros.wait_for(lambda: teleop[-1].linear.x == 0.0, 10, 'dead-man zero')
+        n = len(teleop)
+        ws.send({'type': 'joy', 'linear': 0.5, 'angular': 1.0})
+        ros.wait_for(lambda: any(m.angular.z == 1.0 for m in teleop[n:]), 10, 'driving again')
+    finally:
+        ws.close()
+    ros.wait_for(lambda: teleop[-1].linear.x == 0.0 and teleop[-1].angular.z == 0.0, 10, 'zero after disconnect')
+
+
+def test_observer_cannot_drive(ros, panel_factory, http, tmp_path):
+    panel = panel_factory(demo_mode=False)
+    panel.web.auth.users.set_password('olaf', 'only watching', 'observer')
+    client = http(panel.url)
+    assert client.login('olaf', 'only watching') == 200
+    ws = WsClient(ws_url(panel, '/ws/staff'), client.cookie)
+    try:
+        ws.send({'type': 'joy', 'linear': 1.0, 'angular': 0.0})
+        ros.wait_for(lambda: any(m.get('type') == 'error' for m in ws.received), 10, 'refusal')
+    finally:
+        ws.close()
+    assert panel._joy is None
+
+
+def test_dialogue_controls_and_say(ros, panel, http):
+    probe = ros.node()
+    said, calls = [], []
+    probe.create_subscription(SayRequest, '/speech/say', said.append, RELIABLE)
+
+    def handler(kind):
+        def cb(request, response):
+            calls.append((kind, getattr(request, 'language', getattr(request, 'data', None))))
+            response.success = True
+            return response
+        return cb
+    probe.create_service(SetLanguage, '/dialogue/set_language', handler('language'))
+    probe.create_service(SetBool, '/dialogue/takeover', handler('takeover'))
+    probe.create_service(Trigger, '/dialogue/reset', handler('reset'))
+    client = http(panel.url)
+    assert client.login() == 200
+    ros.wait_for(lambda: panel._cli_reset.service_is_ready() and panel._cli_takeover.service_is_ready()
+                 and panel._cli_language.service_is_ready(), 15, 'dialogue services')
+    assert client.request('POST', '/api/control/language', {'language': 'tr'})[0] == 200
+    assert client.request('POST', '/api/control/takeover', {'enable': True})[0] == 200
+    assert client.request('POST', '/api/control/takeover', {'enable': False})[0] == 200
+    assert client.request('POST', '/api/control/reset', {})[0] == 200
+    assert calls == [('language', 'tr'), ('takeover', True), ('takeover', False), ('reset', None)]
+    ros.wait_for(lambda: probe.count_subscribers('/speech/say') >= 2, 10, 'panel subscribed to /speech/say')
+    assert client.request('POST', '/api/control/say', {'text': 'Bir dakika lütfen.', 'language': 'tr'})[0] == 200
+    ros.wait_for(lambda: said and said[-1].text == 'Bir dakika lütfen.' and said[-1].language == 'tr', 10, 'say')
+    assert client.request('POST', '/api/control/say', {'text': '', 'language': 'tr'})[0] == 400
+    assert client.request('POST', '/api/control/send', {'target_id': 'nowhere'})[0] == 400
+
+
+def test_visitor_actions_and_live_state(ros, panel):
+    probe = ros.node()
+    inputs, typed = [], []
+    probe.create_subscription(VisitorInput, '/visitor/input', inputs.append, RELIABLE)
+    probe.create_subscription(RecognizedSpeech, '/speech/recognized', typed.append, RELIABLE)
+    pub = probe.create_publisher(DialogueState, '/dialogue/state', LATCHED)
+    ws = WsClient(ws_url(panel, '/ws/visitor'))
+    try:
+        ros.wait_for(lambda: probe.count_publishers('/visitor/input') >= 1, 10, 'visitor publisher')
+        ws.send({'action': 'checkin', 'value': '4711', 'language': 'de'})
+        ws.send({'action': 'text', 'value': 'Wo ist das Standesamt?', 'language': 'de'})
+        ws.send({'action': 'reboot', 'value': 'now', 'language': 'de'})
+        ros.wait_for(lambda: inputs and typed, 10, 'visitor input and typed text')
+        assert (inputs[0].action, inputs[0].value) == ('checkin', '4711')
+        assert (typed[0].text, typed[0].source, typed[0].confidence) == ('Wo ist das Standesamt?', 'typed', 1.0)
+        ros.wait_for(lambda: any(m.get('type') == 'error' for m in ws.received), 10, 'unknown action refused')
+        pub.publish(DialogueState(state='ticket', language='tr', display_number='B042', estimated_wait_minutes=9))
+        ros.wait_for(lambda: any(m.get('type') == 'state' and m['dialogue']['display_number'] == 'B042'
+                                 for m in ws.received), 10, 'waiting number pushed')
+        last = [m for m in ws.received if m.get('type') == 'state'][-1]
+        assert 'robot' not in last and 'health' not in last  # the kiosk gets only what a visitor may see
+    finally:
+        ws.close()
+    assert len(inputs) == 1
+
+
+def test_logout_closes_the_live_stream(ros, panel, http):
+    client = http(panel.url)
+    assert client.login() == 200
+    ws = WsClient(ws_url(panel, '/ws/staff'), client.cookie)
+    try:
+        ros.wait_for(lambda: any(m.get('type') == 'state' for m in ws.received), 10, 'first state')
+        assert client.request('POST', '/api/logout', {})[0] == 200
+        ros.wait_for(lambda: ws.close_code == 4401, 10, 'stream closed for the ended session')
+        assert client.request('POST', '/api/control/reset', {})[0] == 401
+    finally:
+        ws.close()

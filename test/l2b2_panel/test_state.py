@@ -1,0 +1,72 @@
+"""The live state and the floor map as the browser gets them (pure Python)."""
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+import pytest
+
+from l2b2_panel.state import STALE, FloorMap, PanelState, Pose2D, read_pgm, yaw_from_quaternion
+
+
+def test_pose_composition_map_odom_base():
+    map_odom = Pose2D(1.0, 2.0, math.pi / 2)
+    robot = map_odom.compose(Pose2D(1.0, 0.0, 0.0))
+    assert robot.x == pytest.approx(1.0) and robot.y == pytest.approx(3.0)
+    assert robot.yaw == pytest.approx(math.pi / 2)
+    assert yaw_from_quaternion(0, 0, math.sin(0.4), math.cos(0.4)) == pytest.approx(0.8)
+
+
+def test_map_yaml_pgm_is_flipped_to_grid_rows(tmp_path):
+    # 3 x 2 picture: top row black (occupied), bottom row white (free), one grey (unknown).
+    (tmp_path / 'm.pgm').write_bytes(b'P5\n# made by a test\n3 2\n255\n' + bytes([0, 0, 205, 254, 254, 254]))
+    (tmp_path / 'm.yaml').write_text('image: m.pgm\nresolution: 0.05\norigin: [-1.0, -2.0, 0.0]\n'
+                                     'negate: 0\noccupied_thresh: 0.65\nfree_thresh: 0.196\n')
+    floor = FloorMap.from_map_yaml(tmp_path / 'm.yaml')
+    assert read_pgm(tmp_path / 'm.pgm').shape == (2, 3)
+    assert floor.cells.tolist() == [[0, 0, 0], [100, 100, 255]]  # row 0 = bottom of the picture
+    d = floor.as_dict()
+    assert d['origin'] == [-1.0, -2.0, 0.0]
+    assert list(base64.b64decode(d['cells'])) == [0, 0, 0, 100, 100, 255]
+
+
+def test_occupancy_grid_unknown_cells():
+    floor = FloorMap.from_occupancy(2, 1, 0.1, (0.0, 0.0, 0.0), [-1, 100])
+    assert floor.cells.tolist() == [[255, 100]]
+
+
+def test_snapshots_staleness_and_visitor_privacy():
+    s = PanelState(stale_after_s=3.0)
+    assert not s.staff_snapshot(0.0)['online']
+    s.set_map_to_odom(Pose2D(1.0, 0.0, 0.0))
+    s.set_odom_to_base(Pose2D(2.0, 0.0, 0.0), now=10.0)
+    s.update_health('asr', 0, 'vosk de ready', now=10.0)
+    s.update_dialogue({'state': 'ticket', 'language': 'tr', 'display_number': 'A17', 'estimated_wait_minutes': 12,
+                       'last_user_text': 'numara', 'last_robot_text': 'Numaranız A17', 'choices': ['yes'],
+                       'intent': 'ticket', 'candidates': [], 'staff_takeover': False, 'target_id': 'meldestelle'},
+                      now=10.0)
+    staff = s.staff_snapshot(11.0)
+    assert staff['online'] and staff['robot']['pose'] == {'x': 3.0, 'y': 0.0, 'yaw': 0.0}
+    assert staff['health'][0]['level'] == 0
+    later = s.staff_snapshot(20.0)
+    assert not later['online'] and later['health'][0]['level'] == STALE
+    visitor = s.visitor_snapshot(11.0)
+    assert visitor['dialogue']['display_number'] == 'A17' and 'robot' not in visitor and 'health' not in visitor
+
+
+def test_escorted_visitor_is_marked():
+    s = PanelState()
+    s.set_odom_to_base(Pose2D(0.0, 0.0, 0.0), now=0.0)
+    s.update_people([(1, -1.0, 0.0), (2, 4.0, 4.0)], now=0.0)
+    s.update_escort({'phase': 'navigating', 'distance_remaining': 3.0, 'visitor_status': 1, 'visitor_distance': 1.0})
+    people = {p['id']: p['escorted'] for p in s.staff_snapshot(0.0)['people']}
+    assert people == {1: True, 2: False}
+
+
+def test_plan_is_thinned_but_keeps_the_goal():
+    s = PanelState()
+    s.update_plan([(float(i), 0.0) for i in range(1000)], max_points=100)
+    plan = s.staff_snapshot(0.0)['plan']
+    assert len(plan) <= 101 and plan[-1] == [999.0, 0.0]
+    assert np.all(np.diff([p[0] for p in plan]) > 0)
