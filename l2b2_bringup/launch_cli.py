@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from l2b2_bringup.stack import load_stack
 from l2b2_bringup.supervisor import Supervisor
@@ -34,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     banner_shown = []
 
     def show_banner() -> bool:
-        if stack.banner and not banner_shown:
+        # Once every process has been up for a few seconds, say where to open things.
+        settled = all(mp.running() and time.monotonic() - mp.started_at > 3.0 for mp in supervisor.procs)
+        if stack.banner and not banner_shown and settled:
             banner_shown.append(True)
             print(stack.banner.rstrip(), flush=True)
         return False

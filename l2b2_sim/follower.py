@@ -1,0 +1,115 @@
+"""Path following for a differential drive: regulated pure pursuit plus an in-place turn and a goal turn.
+
+The same idea as Nav2's Regulated Pure Pursuit controller (which ``config/nav2_params.yaml`` uses on
+the real robot): steer toward a point ``lookahead`` ahead on the path, slow down in tight turns and
+near the goal, turn on the spot when the path points far away, then turn to the goal's heading.
+Also here: the forward obstacle check on the lidar points. No ROS import.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+from l2b2_sim.diff_drive import Pose2D, wrap_angle
+
+
+@dataclass
+class FollowerParams:
+    max_linear: float = 0.8
+    max_angular: float = 1.2
+    lookahead: float = 0.8
+    xy_goal_tolerance: float = 0.25
+    yaw_goal_tolerance: float = 0.25
+    #: Turn on the spot when the lookahead point is more than this off the heading (radians).
+    rotate_in_place_angle: float = 0.9
+    #: Slow down linearly within this distance of the goal, to at least ``min_approach_speed``.
+    approach_distance: float = 1.0
+    min_approach_speed: float = 0.1
+    heading_gain: float = 2.0
+
+
+@dataclass
+class Command:
+    v: float
+    w: float
+    done: bool
+    remaining: float
+
+
+class PathFollower:
+    """Follows one path to a goal pose; ``update`` is called at the control rate with the robot pose."""
+
+    def __init__(self, path: list[tuple[float, float]], goal_yaw: float, params: FollowerParams | None = None):
+        if not path:
+            raise ValueError('empty path')
+        self.path = path
+        self.goal_yaw = goal_yaw
+        self.p = params or FollowerParams()
+        # Cumulative arc length from the path's start, for the distance remaining.
+        self._s = [0.0]
+        for a, b in zip(path, path[1:], strict=False):
+            self._s.append(self._s[-1] + math.dist(a, b))
+        self._index = 0
+        self._goal_reached = False
+
+    def remaining(self, pose: Pose2D) -> float:
+        nearest = self.path[self._index]
+        return math.dist((pose.x, pose.y), nearest) + self._s[-1] - self._s[self._index]
+
+    def update(self, pose: Pose2D) -> Command:
+        p = self.p
+        gx, gy = self.path[-1]
+        to_goal = math.hypot(gx - pose.x, gy - pose.y)
+        if self._goal_reached or to_goal <= p.xy_goal_tolerance:
+            self._goal_reached = True  # latch: small drift while turning does not restart driving
+            err = wrap_angle(self.goal_yaw - pose.yaw)
+            if abs(err) <= p.yaw_goal_tolerance:
+                return Command(0.0, 0.0, True, 0.0)
+            return Command(0.0, _clamp(p.heading_gain * err, p.max_angular, 0.3), False, 0.0)
+
+        self._advance(pose)
+        tx, ty = self._lookahead_point(pose)
+        alpha = wrap_angle(math.atan2(ty - pose.y, tx - pose.x) - pose.yaw)
+        remaining = self.remaining(pose)
+        if abs(alpha) > p.rotate_in_place_angle:
+            return Command(0.0, _clamp(p.heading_gain * alpha, p.max_angular, 0.3), False, remaining)
+        dist = max(math.hypot(tx - pose.x, ty - pose.y), 1e-3)
+        curvature = 2.0 * math.sin(alpha) / dist
+        v = p.max_linear
+        if remaining < p.approach_distance:
+            v = max(p.min_approach_speed, v * remaining / p.approach_distance)
+        if abs(curvature) * v > p.max_angular:  # regulate: slow down in tight turns
+            v = p.max_angular / abs(curvature)
+        return Command(v, v * curvature, False, remaining)
+
+    def _advance(self, pose: Pose2D) -> None:
+        """Move the nearest-point index forward (never back) within a window ahead."""
+        best, best_d = self._index, math.inf
+        end = min(len(self.path), self._index + 60)
+        for i in range(self._index, end):
+            d = math.hypot(self.path[i][0] - pose.x, self.path[i][1] - pose.y)
+            if d < best_d:
+                best, best_d = i, d
+        self._index = best
+
+    def _lookahead_point(self, pose: Pose2D) -> tuple[float, float]:
+        for i in range(self._index, len(self.path)):
+            x, y = self.path[i]
+            if math.hypot(x - pose.x, y - pose.y) >= self.p.lookahead:
+                return x, y
+        return self.path[-1]
+
+
+def _clamp(w: float, limit: float, minimum: float) -> float:
+    w = max(-limit, min(limit, w))
+    if 0 < abs(w) < minimum:
+        w = math.copysign(minimum, w)
+    return w
+
+
+def blocked_ahead(points: list[tuple[float, float]], robot_radius: float, stop_distance: float,
+                  margin: float = 0.1) -> bool:
+    """True when a lidar point (robot frame, x forward) is in the box the robot drives into next."""
+    half_width = robot_radius + margin
+    reach = robot_radius + stop_distance
+    return any(0.0 < x < reach and abs(y) < half_width for x, y in points)

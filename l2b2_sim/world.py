@@ -1,0 +1,178 @@
+"""The simulated Bürgerbüro: a headless pybullet world with the building, the robot and the visitors.
+
+Built from the generated ``sim/worlds/<name>.world.json`` and the robot description expanded from
+``sim/urdf/l2b2.urdf.xacro`` (the same files the Gazebo assets use). The base is kinematic: the
+diff-drive integrates the command, pybullet's collision detection refuses poses that hit the building
+or a visitor, and the lidar ray-casts against everything. No ROS import; the simulator node wraps it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import tempfile
+
+import pybullet
+import xacro
+
+from l2b2_common.config import share_dir
+from l2b2_sim.diff_drive import DiffDrive, DriveLimits, Pose2D
+from l2b2_sim.lidar import Lidar, LidarSpec
+from l2b2_sim.planner import Costmap, CostParams, load_map, plan
+from l2b2_sim.visitors import Crowd
+
+VISITOR_HEIGHT = 1.7
+
+
+def world_file(name: str) -> Path:
+    """``buergerbuero`` -> sim/worlds/buergerbuero.world.json; a path is returned as it is."""
+    p = Path(name)
+    if p.suffix == '.json':
+        return p if p.is_absolute() else share_dir() / p
+    return share_dir() / 'sim' / 'worlds' / f'{name}.world.json'
+
+
+def map_file(world: dict) -> Path:
+    """The Nav2 map generated from the same floor plan as the world."""
+    return share_dir() / 'maps' / f'{world["name"]}.yaml'
+
+
+def robot_urdf(xacro_path: str | os.PathLike | None = None) -> str:
+    path = Path(xacro_path) if xacro_path else share_dir() / 'sim' / 'urdf' / 'l2b2.urdf.xacro'
+    return xacro.process_file(str(path)).toxml()
+
+
+@dataclass
+class WorldConfig:
+    world: str = 'buergerbuero'
+    start_place: str = 'home'
+    robot_radius: float = 0.4
+    visitor_radius: float = 0.2
+    limits: DriveLimits | None = None
+    lidar: LidarSpec | None = None
+    seed: int = 0
+
+
+class SimWorld:
+    """Steps the robot and the visitors; scans; answers where everything is."""
+
+    def __init__(self, config: WorldConfig | None = None):
+        self.config = cfg = config or WorldConfig()
+        path = world_file(cfg.world)
+        self.world = json.loads(path.read_text(encoding='utf-8'))
+        self.places = self.world['places']
+        if cfg.start_place not in self.places:
+            raise ValueError(f'{path}: no place {cfg.start_place!r} to start at')
+        self.client = pybullet.connect(pybullet.DIRECT)
+        self._static: set[int] = set()
+        for box in self.world['boxes']:
+            half = [s / 2 for s in box['size']]
+            shape = pybullet.createCollisionShape(pybullet.GEOM_BOX, halfExtents=half, physicsClientId=self.client)
+            body = pybullet.createMultiBody(0, shape, basePosition=box['center'],
+                                            baseOrientation=pybullet.getQuaternionFromEuler([0, 0, box['yaw']]),
+                                            physicsClientId=self.client)
+            self._static.add(body)
+        with tempfile.NamedTemporaryFile('w', suffix='.urdf', delete=False) as f:
+            f.write(robot_urdf())
+            urdf_path = f.name
+        try:
+            self.robot = pybullet.loadURDF(urdf_path, physicsClientId=self.client)
+        finally:
+            os.unlink(urdf_path)
+        self.drive = DiffDrive(cfg.limits or DriveLimits())
+        self.lidar = Lidar(self.client, cfg.lidar or LidarSpec(), seed=cfg.seed)
+        grid = load_map(map_file(self.world))
+        self._visitor_costmap = Costmap(grid, CostParams(robot_radius=cfg.visitor_radius + 0.05,
+                                                         inflation_radius=cfg.visitor_radius + 0.3))
+        exit_place = self.places.get('entrance') or self.places[cfg.start_place]
+        self.crowd = Crowd(self._visitor_path, (exit_place['x'], exit_place['y']), robot_radius=cfg.robot_radius,
+                           visitor_radius=cfg.visitor_radius, seed=cfg.seed, free=self._visitor_costmap.is_free)
+        self._visitor_bodies: dict[int, int] = {}
+        self._visitor_shape = pybullet.createCollisionShape(
+            pybullet.GEOM_CYLINDER, radius=cfg.visitor_radius, height=VISITOR_HEIGHT, physicsClientId=self.client)
+        self.time = 0.0
+        self.bumped = False
+        self.reset()
+
+    # --- state -----------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Robot back at the start place, standing; no visitors."""
+        for body in self._visitor_bodies.values():
+            pybullet.removeBody(body, physicsClientId=self.client)
+        self._visitor_bodies.clear()
+        self.crowd.reset()
+        start = self.places[self.config.start_place]
+        self.drive.pose = Pose2D(start['x'], start['y'], start['yaw'])
+        self.drive.stop()
+        self.drive.odometer = 0.0
+        self._place_robot(self.drive.pose)
+        self.bumped = False
+
+    def command(self, v: float, w: float) -> None:
+        self.drive.command(v, w, self.time)
+
+    @property
+    def pose(self) -> Pose2D:
+        return self.drive.pose
+
+    def spawn_visitor(self, x: float, y: float, yaw: float = 0.0, visitor_id: int = 0) -> int:
+        if not self._visitor_costmap.is_free(x, y):
+            raise ValueError(f'({x:.2f}, {y:.2f}) is not a free spot for a visitor')
+        v = self.crowd.spawn(x, y, yaw, visitor_id)
+        self._visitor_bodies[v.id] = pybullet.createMultiBody(
+            0, self._visitor_shape, basePosition=[x, y, VISITOR_HEIGHT / 2], physicsClientId=self.client)
+        return v.id
+
+    def set_visitor(self, visitor_id: int, behaviour: str, **kwargs) -> None:
+        p = self.pose
+        self.crowd.set_behaviour(visitor_id, behaviour, (p.x, p.y, p.yaw), **kwargs)
+        self._sync_visitor_bodies()
+
+    def _visitor_path(self, start, goal) -> list:
+        result = plan(self._visitor_costmap, start, goal)
+        return result.path
+
+    # --- stepping --------------------------------------------------------------------------------
+    def step(self, dt: float) -> None:
+        self.time += dt
+        pose, v, w = self.drive.propose(dt, self.time)
+        if (v or w) and self._collides(pose):
+            self.drive.blocked()
+            self.bumped = True
+            self._place_robot(self.drive.pose)
+        else:
+            self.drive.accept(pose, v, w)
+            self.bumped = False
+        p = self.drive.pose
+        self.crowd.step(dt, (p.x, p.y, p.yaw))
+        self._sync_visitor_bodies()
+
+    def scan(self):
+        p = self.drive.pose
+        return self.lidar.scan(p.x, p.y, p.yaw)
+
+    def _place_robot(self, pose: Pose2D) -> None:
+        pybullet.resetBasePositionAndOrientation(
+            self.robot, [pose.x, pose.y, 0.0], pybullet.getQuaternionFromEuler([0, 0, pose.yaw]),
+            physicsClientId=self.client)
+
+    def _collides(self, pose: Pose2D) -> bool:
+        self._place_robot(pose)
+        pybullet.performCollisionDetection(physicsClientId=self.client)
+        for contact in pybullet.getContactPoints(bodyA=self.robot, physicsClientId=self.client):
+            if contact[2] != self.robot and contact[8] < -0.005:
+                return True
+        return False
+
+    def _sync_visitor_bodies(self) -> None:
+        for vid in [vid for vid in self._visitor_bodies if vid not in self.crowd.visitors]:
+            pybullet.removeBody(self._visitor_bodies.pop(vid), physicsClientId=self.client)
+        for vid, v in self.crowd.visitors.items():
+            pybullet.resetBasePositionAndOrientation(
+                self._visitor_bodies[vid], [v.x, v.y, VISITOR_HEIGHT / 2], [0, 0, 0, 1], physicsClientId=self.client)
+
+    def close(self) -> None:
+        if self.client is not None:
+            pybullet.disconnect(physicsClientId=self.client)
+            self.client = None

@@ -1,0 +1,44 @@
+"""Foxglove live view on loopback, and MCAP recording only when a path is given."""
+from __future__ import annotations
+
+import socket
+
+from nav_msgs.msg import Odometry
+from rclpy.parameter import Parameter
+
+from l2b2_sim.live_view import LiveView
+from l2b2_sim.simulator_node import SimulatorNode
+from l2b2_sim.world import SimWorld
+
+
+def test_websocket_listens_on_loopback_only():
+    world = SimWorld()
+    view = LiveView(world, port=0)
+    try:
+        with socket.create_connection(('127.0.0.1', view.port), timeout=10.0):
+            pass
+        view.publish(0.1, world.pose, world.scan(), [(1, 6.0, 5.2, 0.0, 0.0)])
+    finally:
+        view.close()
+        world.close()
+
+
+def test_simulator_records_an_mcap_file_when_asked(ros, tmp_path):
+    path = tmp_path / 'runs' / 'sim.mcap'
+    sim = ros.add(SimulatorNode(context=ros.context, parameter_overrides=[
+        Parameter('real_time_factor', value=0.0), Parameter('mcap_path', value=str(path))]))
+    odom = []
+    ros.node('probe').create_subscription(Odometry, '/odom', odom.append, 10)
+    ros.wait_for(lambda: odom and odom[-1].header.stamp.sec >= 2, 30.0, '2 s of simulation')
+    sim.close()
+    data = path.read_bytes()
+    assert data[:5] == b'\x89MCAP' and data[-8:] == b'\x89MCAP0\r\n'  # complete: header and footer magic
+    for channel in (b'/scan', b'/tf', b'/scene'):
+        assert channel in data
+
+
+def test_nothing_is_recorded_by_default(ros, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sim = ros.add(SimulatorNode(context=ros.context))
+    assert sim.live_view is None
+    assert not list(tmp_path.iterdir())
