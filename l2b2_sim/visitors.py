@@ -151,8 +151,9 @@ class Crowd:
                         v.x += (tx - v.x) / d * step
                         v.y += (ty - v.y) / d * step
                         step = 0
-                if math.hypot(v.x - rx, v.y - ry) < self._keep_clear:
-                    v.x, v.y = ox, oy  # a person does not walk into the robot: wait
+                near = math.hypot(v.x - rx, v.y - ry)
+                if near < self._keep_clear and near < math.hypot(ox - rx, oy - ry):
+                    v.x, v.y = ox, oy  # a person does not walk into the robot: wait (but may step away)
                 if not v.path and v.behaviour == 'leave':
                     v.gone = True
                     del self.visitors[v.id]

@@ -169,3 +169,14 @@ def test_planner_and_follower_reach_every_place_and_back_without_touching_anythi
             assert math.dist((world.pose.x, world.pose.y), (target['x'], target['y'])) <= 0.25
     finally:
         world.close()
+
+
+def test_visitor_standing_close_to_the_robot_can_still_walk_away():
+    """A person within keep-clear distance of a stopped robot must not be stuck there."""
+    from l2b2_sim.visitors import Crowd
+    crowd = Crowd(lambda start, goal: [start, goal], exit_point=(10.0, 0.0))
+    v = crowd.spawn(0.5, 0.0)
+    crowd.set_behaviour(v.id, 'wander_off', (0.0, 0.0, 0.0), goal=(6.0, 0.0))
+    for _ in range(100):
+        crowd.step(0.1, (0.0, 0.0, 0.0))
+    assert v.x > 3.0
