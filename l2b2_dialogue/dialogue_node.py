@@ -105,6 +105,9 @@ class DialogueNode(Node):
         self._published_version = -1
         self._requests: list[_Request] = []
         self._goal_handle = None
+        #: Track id of the person the robot is talking to (from the tracker's APPROACHED event): the
+        #: escort watches this person, not a closer bystander; 0 lets the escort pick.
+        self._visitor_track_id = 0
 
         self._say_pub = self.create_publisher(SayRequest, '/speech/say', RELIABLE)
         self._state_pub = self.create_publisher(DialogueState, '/dialogue/state', LATCHED)
@@ -159,7 +162,8 @@ class DialogueNode(Node):
             msg.header.stamp = self.get_clock().now().to_msg()
             self._say_pub.publish(msg)
         elif isinstance(effect, eng.StartEscort):
-            goal = Escort.Goal(target_id=effect.target_id, language=effect.language, with_visitor=True)
+            goal = Escort.Goal(target_id=effect.target_id, language=effect.language, with_visitor=True,
+                               visitor_track_id=self._visitor_track_id)
             self._requests.append(_Request('escort', self._escort, goal, now))
             self.get_logger().info(f'escort to {effect.target_id} requested')
         elif isinstance(effect, eng.CancelEscort):
@@ -289,8 +293,13 @@ class DialogueNode(Node):
 
     def _on_people(self, msg: VisitorEvent) -> None:
         if msg.event == VisitorEvent.APPROACHED:
+            if self.engine.state == 'idle' or not self._visitor_track_id:
+                self._visitor_track_id = msg.person_id
             self._event(self.engine.approach, self._now())
         elif msg.event == VisitorEvent.LEFT:
+            if self._visitor_track_id and msg.person_id != self._visitor_track_id:
+                return  # a bystander walked away, not our visitor
+            self._visitor_track_id = 0
             self._event(self.engine.leave, self._now())
 
     def _on_speech_status(self, msg: SpeechStatus) -> None:
