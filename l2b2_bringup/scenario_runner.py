@@ -21,7 +21,15 @@ import uuid
 import wave
 
 from geometry_msgs.msg import Twist
-from l2b2_interfaces.msg import AudioChunk, DialogueState, RecognizedSpeech, SayRequest, SpeechStatus, VisitorInput
+from l2b2_interfaces.msg import (
+    AudioChunk,
+    DialogueState,
+    RecognizedSpeech,
+    RobotStatus,
+    SayRequest,
+    SpeechStatus,
+    VisitorInput,
+)
 import psutil
 import rclpy
 from rclpy.executors import MultiThreadedExecutor
@@ -77,6 +85,8 @@ class ScenarioRunner:
         self._log = log
         n = self.node
         self.states, self.says, self.status, self.moving = _Log(), _Log(), _Log(), _Log()
+        self.robot = _Log()
+        n.create_subscription(RobotStatus, '/robot/status', self.robot.add, 10)
         n.create_subscription(DialogueState, '/dialogue/state', self.states.add, LATCHED)
         n.create_subscription(SayRequest, '/speech/say', self.says.add, 50)
         n.create_subscription(SpeechStatus, '/speech/status', self.status.add, LATCHED)
@@ -121,6 +131,7 @@ class ScenarioRunner:
         self._prepare()
         mark = time.monotonic()
         first_word: float | None = None
+        self._speech_ends: list[float] = []
         try:
             for step in scenario.steps:
                 if step.is_action:
@@ -141,11 +152,14 @@ class ScenarioRunner:
                 if moved:
                     result.first_word_to_moving_s = moved[0][0] - first_word
             result.robot_said = [m.text for _, m in self.says.since(start)]
+            result.speech_end_to_answer_ms = self._answer_latencies()
             result.duration_s = time.monotonic() - start
             self._cleanup()
         return result
 
     def _prepare(self) -> None:
+        # The previous visit may still be driving home: a new visit starts with the robot idle.
+        self._wait(lambda: getattr(self.robot.last(), 'mode', 'idle') in ('idle', 'estop'), 180.0)
         if self.sim_control:
             self.sim_control('reset', {})
         self._call(self.reset, Trigger.Request())
@@ -166,12 +180,12 @@ class ScenarioRunner:
     # --- actions ----------------------------------------------------------------------------------
     def _act(self, step: Step, scenario: Scenario, result: ScenarioResult) -> str:
         a = step.args
+        if step.kind in ('say', 'touch'):
+            self._wait_until_robot_finished_speaking()
         if step.kind == 'say':
             lang = a.get('language', scenario.language)
             t_end = self._say_audio(a['text'], lang) if a.get('audio') else self._say_text(a['text'], lang)
-            answer = self._wait(lambda: self._first_answer_after(t_end), 15.0)
-            if answer:
-                result.speech_end_to_answer_ms.append((answer - t_end) * 1000.0)
+            self._speech_ends.append(t_end)
             return ''
         if step.kind == 'touch':
             msg = VisitorInput(action=str(a['action']), value=str(a.get('value', '')),
@@ -191,6 +205,19 @@ class ScenarioRunner:
         if step.kind == 'appointment_system':
             return _signal_appointment_system(a['action'])
         return f'unknown action {step.kind}'
+
+    def _wait_until_robot_finished_speaking(self, timeout: float = 30.0) -> None:
+        """A visitor lets the robot finish its sentence before answering (as measured visits must).
+
+        Without a TTS node on the graph nothing is ever spoken, and nothing is waited for."""
+        def finished() -> bool:
+            last_say = self.says.items[-1][0] if self.says.items else None
+            if last_say is None or not self.status.items:
+                return True
+            idle = [t for t, m in self.status.since(last_say) if m.state == SpeechStatus.IDLE]
+            return bool(idle) and self.status.last().state == SpeechStatus.IDLE
+        if self.node.count_publishers('/speech/status') > 0:
+            self._wait(finished, timeout)
 
     def _say_text(self, text: str, language: str) -> float:
         msg = RecognizedSpeech(text=text, language=language, confidence=1.0, source='scenario')
@@ -216,11 +243,17 @@ class ScenarioRunner:
             time.sleep(max(0.0, start + (i + chunk) / 16000.0 - time.monotonic()))  # real-time pacing
         return speech_end
 
-    def _first_answer_after(self, t0: float) -> float | None:
-        speaking = [t for t, m in self.status.since(t0) if m.state == SpeechStatus.SPEAKING]
-        if speaking:
-            return speaking[0]
-        return None
+    def _answer_latencies(self) -> list[float]:
+        """For each time the visitor stopped speaking: ms until the robot's voice started (TTS SPEAKING),
+        counted only when it started before the visitor spoke again."""
+        ends = self._speech_ends
+        latencies = []
+        for i, t_end in enumerate(ends):
+            t_next = ends[i + 1] if i + 1 < len(ends) else float('inf')
+            speaking = [t for t, m in self.status.since(t_end) if m.state == SpeechStatus.SPEAKING and t < t_next]
+            if speaking:
+                latencies.append((speaking[0] - t_end) * 1000.0)
+        return latencies
 
     # --- expectations -----------------------------------------------------------------------------
     def _expect(self, step: Step, mark: float) -> str:
