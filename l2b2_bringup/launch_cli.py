@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f'l2b2-launch: {exc}', file=sys.stderr)
         return 2
     if args.print:
-        for node in stack.nodes:
+        for node in stack.nodes:  # inline parameters shown as -p (the launcher writes them to a file)
             print(' '.join(node.command()))
         return 0
     supervisor = Supervisor(stack)

@@ -13,6 +13,8 @@ import shutil
 import sys
 from typing import Any
 
+import yaml
+
 from l2b2_common.config import Section, config_path, load_yaml
 
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
@@ -33,8 +35,18 @@ class NodeSpec:
     ros: bool = True
     restart: bool = True
 
-    def command(self, bin_dir: Path | None = None) -> list[str]:
-        """The command line that starts this node (ROS arguments included)."""
+    @property
+    def fully_qualified_name(self) -> str:
+        return '/' + '/'.join(part for part in (self.namespace.strip('/'), self.name) if part)
+
+    def command(self, bin_dir: Path | None = None, params_dir: Path | None = None) -> list[str]:
+        """The command line that starts this node (ROS arguments included).
+
+        Inline ``parameters`` must beat the parameter files, but rcl ranks a file's entry for the node's
+        own name above a ``-p`` override (which counts as a wildcard). So, like launch_ros, they are
+        written to a last parameter file under the node's fully qualified name (into ``params_dir``);
+        without a folder they fall back to ``-p`` (enough for parameters no file sets).
+        """
         cmd = [resolve_executable(self.executable, bin_dir), *self.args]
         if not self.ros:
             return cmd
@@ -43,8 +55,13 @@ class NodeSpec:
             cmd += ['-r', f'__ns:={self.namespace}']
         for path in self.params:
             cmd += ['--params-file', str(path)]
-        for key, value in self.parameters:
-            cmd += ['-p', f'{key}:={_ros_value(value)}']
+        if self.parameters and params_dir is not None:
+            path = Path(params_dir) / f'{self.fully_qualified_name.strip("/").replace("/", "__")}.overrides.yaml'
+            path.write_text(yaml.safe_dump({self.fully_qualified_name: {'ros__parameters': dict(self.parameters)}}))
+            cmd += ['--params-file', str(path)]
+        else:
+            for key, value in self.parameters:
+                cmd += ['-p', f'{key}:={_ros_value(value)}']
         for src, dst in self.remappings:
             cmd += ['-r', f'{src}:={dst}']
         return cmd

@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 import os
+from pathlib import Path
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from typing import TextIO
@@ -67,6 +70,7 @@ class Supervisor:
         env = {**os.environ, **stack.env, **(extra_env or {}), 'PYTHONUNBUFFERED': '1'}
         self.procs = [ManagedProcess(spec, {**env, **dict(spec.env)}) for spec in stack.nodes]
         self._prefix_output = prefix_output
+        self._params_dir = Path(tempfile.mkdtemp(prefix=f'l2b2-{stack.name}-params-'))
         self._stopping = threading.Event()
         self._lock = threading.Lock()
 
@@ -109,6 +113,7 @@ class Supervisor:
         for mp in self.procs:
             if mp._reader is not None:
                 mp._reader.join(timeout=2.0)
+        shutil.rmtree(self._params_dir, ignore_errors=True)
         return {mp.spec.name: (mp.proc.returncode if mp.proc else None) for mp in self.procs}
 
     def run(self, poll_interval_s: float = 0.2, until: Callable[[], bool] | None = None) -> None:
@@ -133,7 +138,7 @@ class Supervisor:
 
     # --- internals -----------------------------------------------------------------------------
     def _spawn(self, mp: ManagedProcess) -> None:
-        cmd = mp.spec.command()
+        cmd = mp.spec.command(params_dir=self._params_dir)
         try:
             mp.proc = subprocess.Popen(
                 cmd, env=mp.env, stdin=subprocess.DEVNULL,

@@ -112,19 +112,26 @@ def test_configuration_error_is_reported_not_restarted(tmp_path):
 
 
 def test_launcher_brings_up_ros_node_and_ctrl_c_stops_everything(tmp_path, ros):
-    """The real console script with a real node: visible in the graph, gone after SIGINT."""
+    """The real console script with a real node: visible in the graph, inline parameters beat the
+    parameter file, gone after SIGINT."""
+    from rcl_interfaces.srv import GetParameters
     path = _write(tmp_path, '''
         stack: t
         nodes:
           - name: gate_under_test
             executable: l2b2-safety-gate
             params: [safety_gate.yaml]
+            parameters: {deadman_timeout_s: 0.7}
     ''')
     launcher = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'l2b2-launch'), str(path)],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         probe = ros.node()
         ros.wait_for(lambda: 'gate_under_test' in probe.get_node_names(), timeout=30, what='node in the graph')
+        client = probe.create_client(GetParameters, '/gate_under_test/get_parameters')
+        ros.wait_for(client.service_is_ready, timeout=30, what='parameter service')
+        reply = ros.wait_future(client.call_async(GetParameters.Request(names=['deadman_timeout_s', 'rate_hz'])))
+        assert [v.double_value for v in reply.values] == [0.7, 20.0]
         launcher.send_signal(signal.SIGINT)
         out, _ = launcher.communicate(timeout=30)
     finally:

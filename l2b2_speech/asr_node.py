@@ -1,0 +1,201 @@
+"""ASR node: VAD segments from /audio/chunks -> /speech/recognized, one message per utterance.
+
+Engine per language from config: Vosk wherever a model path is configured, else faster-whisper
+(the only German/Turkish model that ships). Audio heard while the robot itself speaks is dropped,
+unless the visitor barged in (the TTS ended that sentence as interrupted), which is their turn.
+Transcripts are never logged or stored.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+
+from builtin_interfaces.msg import Time
+from l2b2_interfaces.msg import AudioChunk, RecognizedSpeech, SpeechStatus
+import numpy as np
+from rclpy.node import Node
+from rclpy.time import Duration
+from rclpy.time import Time as RosTime
+
+from l2b2_common.config import ConfigError, config_path
+from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.node_main import run_node
+from l2b2_common.params import Param, declare_params
+from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_speech.asr_engine import SAMPLE_RATE, AsrEngine, AsrRouter, AsrStream, ModelError
+from l2b2_speech.grammar import grammar_phrases
+from l2b2_speech.models import load_models
+
+WHISPER_LANGUAGES = ('de', 'tr', 'en')
+
+PARAMS = [
+    Param('models_file', 'speech_models.yaml', 'Model paths per language (file under config/ or absolute).'),
+    Param('languages', ['de', 'tr'], 'Languages to recognize; unknown-language speech is decoded in all.',
+          item_type=str),
+    Param('engine', 'auto', 'auto: Vosk where a model is configured, else Whisper; or force one engine.',
+          choices=('auto', 'vosk', 'whisper')),
+    Param('use_grammar', True, 'Restrict Vosk to catalog and intent phrases (more robust in a noisy hall).'),
+    Param('grammar_extra', '', 'Extra phrases for the Vosk grammar (all languages), separated by "|".'),
+    Param('whisper_beam_size', 1, 'Whisper beam size (1 = greedy, fastest).', min=1, max=5),
+    Param('whisper_cpu_threads', 2, 'CPU threads for Whisper.', min=1, max=16),
+    Param('min_segment_s', 0.4, 'Shorter segments are clicks, not utterances.', min=0.0, max=5.0),
+    Param('barge_in_grace_s', 0.5, 'A segment that overlapped the robot speaking waits this long for the TTS to '
+          'report it was cut short (barge-in) before it is dropped as the robot\'s own voice.', min=0.0, max=5.0),
+    Param('vosk_min_confidence', 0.3, 'Vosk hypotheses with a lower mean word confidence are dropped.',
+          min=0.0, max=1.0),
+]
+
+
+class _Segment:
+    def __init__(self, stream: AsrStream, stamp: Time, overlapped: bool):
+        self.stream, self.stamp, self.overlapped = stream, stamp, overlapped
+        self.samples = 0
+        self.barge_in = False
+        self.rejected = False
+
+
+class AsrNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__('asr', **kwargs)
+        self.p = declare_params(self, PARAMS)
+        self.health = HealthReporter(self, 'asr')
+        self.router: AsrRouter | None = None
+        self._speaking = False
+        self._segments: dict[int, _Segment] = {}
+        self._jobs: queue.Queue = queue.Queue()
+        self._held: list[tuple[_Segment, RosTime]] = []  # overlapped the robot's voice: barge-in or echo?
+        self._lock = threading.Lock()
+        self._bad_rate_warned = False
+        self.pub = self.create_publisher(RecognizedSpeech, '/speech/recognized', RELIABLE)
+        self.create_subscription(SpeechStatus, '/speech/status', self._on_status, LATCHED)
+        self._load_engines()
+        self.create_subscription(AudioChunk, '/audio/chunks', self._on_chunk, RELIABLE)
+        self.create_timer(0.1, self._expire_held)
+        self._worker = threading.Thread(target=self._work, daemon=True, name='asr-decode')
+        self._worker.start()
+
+    # --- engines --------------------------------------------------------------------------------------
+    def _load_engines(self) -> None:
+        problems: list[str] = []
+        try:
+            models = load_models(config_path(self.p.models_file))
+        except ConfigError as exc:
+            self.health.set(DEGRADED, f'speech models config unusable: {exc}; touch screen only')
+            return
+        chosen: dict[str, AsrEngine] = {}
+        vosk_langs = {lang: models.vosk[lang] for lang in self.p.languages
+                      if models.vosk.get(lang) is not None and self.p.engine in ('auto', 'vosk')}
+        for lang, path in vosk_langs.items():  # one engine per language: a broken model only loses its language
+            try:
+                extra = tuple(p.strip() for p in self.p.grammar_extra.split('|') if p.strip())
+                grammars = ({lang: grammar_phrases(lang, extra=extra)}
+                            if self.p.use_grammar else None)
+                chosen[lang] = self._vosk(lang, path, grammars)
+            except (ModelError, ConfigError) as exc:
+                problems.append(str(exc))
+        need_whisper = [lang for lang in self.p.languages if lang not in chosen and lang in WHISPER_LANGUAGES
+                        and self.p.engine in ('auto', 'whisper')]
+        if need_whisper:
+            try:
+                from l2b2_speech.whisper_engine import WhisperEngine
+                whisper = WhisperEngine(models.whisper, need_whisper, beam_size=self.p.whisper_beam_size,
+                                        cpu_threads=self.p.whisper_cpu_threads)
+                chosen.update({lang: whisper for lang in need_whisper})
+            except ModelError as exc:
+                problems.append(str(exc))
+        missing = [lang for lang in self.p.languages if lang not in chosen]
+        if missing:
+            problems.append(f'no speech recognition for {", ".join(missing)}')
+        self.router = AsrRouter(chosen) if chosen else None
+        summary = ', '.join(f'{lang}={engine.name}' for lang, engine in chosen.items()) or 'none'
+        if problems:
+            self.health.set(DEGRADED, '; '.join(problems) + ('; touch screen only' if not chosen else ''),
+                            engines=summary)
+        else:
+            self.health.set(OK, f'listening ({summary})', engines=summary)
+
+    def _vosk(self, lang, path, grammars):
+        from l2b2_speech.vosk_engine import VoskEngine
+        return VoskEngine({lang: path}, grammars, min_confidence=self.p.vosk_min_confidence)
+
+    # --- audio ----------------------------------------------------------------------------------------
+    def _on_status(self, msg: SpeechStatus) -> None:
+        with self._lock:
+            self._speaking = msg.state == SpeechStatus.SPEAKING
+            if msg.state == SpeechStatus.IDLE and msg.interrupted:
+                for seg in self._segments.values():  # the visitor's barge-in: their words count
+                    seg.barge_in = True
+                for seg, _ in self._held:  # ended before the TTS reported the barge-in (bursty input)
+                    self._jobs.put(seg)
+                self._held.clear()
+
+    def _expire_held(self) -> None:
+        now = self.get_clock().now()
+        with self._lock:
+            self._held = [(seg, deadline) for seg, deadline in self._held if deadline > now]
+
+    def _on_chunk(self, msg: AudioChunk) -> None:
+        if self.router is None:
+            return
+        with self._lock:
+            seg = self._segments.get(msg.segment_id)
+            if msg.segment_start:
+                seg = _Segment(self.router.open_stream(), msg.header.stamp, overlapped=self._speaking)
+                self._segments = {msg.segment_id: seg}  # a new segment ends any lost one
+            if seg is None:
+                return  # joined in the middle of a segment
+            if msg.sample_rate != SAMPLE_RATE:
+                seg.rejected = True
+                if not self._bad_rate_warned:
+                    self._bad_rate_warned = True
+                    self.get_logger().warning(f'ignoring audio at {msg.sample_rate} Hz (expected {SAMPLE_RATE})')
+            elif not seg.rejected and len(msg.samples):
+                samples = np.asarray(msg.samples, dtype=np.int16)
+                seg.samples += samples.size
+                seg.stream.accept(samples)  # Vosk decodes while the visitor speaks
+            if not msg.segment_end:
+                return
+            del self._segments[msg.segment_id]
+            if seg.rejected or seg.samples < self.p.min_segment_s * SAMPLE_RATE:
+                return
+            if self._speaking or (seg.overlapped and not seg.barge_in):
+                deadline = self.get_clock().now() + Duration(nanoseconds=int(self.p.barge_in_grace_s * 1e9))
+                self._held.append((seg, deadline))
+                return
+        self._jobs.put(seg)
+
+    def _work(self) -> None:
+        for engine in {id(e): e for e in (self.router.engine_by_language.values() if self.router else ())}.values():
+            warm_up = getattr(engine, 'warm_up', None)
+            if callable(warm_up):
+                warm_up()  # queued segments wait for it; it only makes the first one faster
+        while True:
+            seg = self._jobs.get()
+            if seg is None:
+                return
+            try:
+                result = seg.stream.finish()
+            except Exception as exc:  # noqa: BLE001 - a decoder failure must not kill the node
+                self.get_logger().error(f'recognition failed: {exc}')
+                continue
+            if result is None:
+                continue
+            start = RosTime.from_msg(seg.stamp)
+            msg = RecognizedSpeech(text=result.text, language=result.language, confidence=result.confidence,
+                                   source=result.engine)
+            msg.header.stamp = self.get_clock().now().to_msg()
+            msg.speech_start = (start + Duration(nanoseconds=int(result.start_s * 1e9))).to_msg()
+            msg.speech_end = (start + Duration(nanoseconds=int(result.end_s * 1e9))).to_msg()
+            self.pub.publish(msg)
+            self.get_logger().debug(f'recognized {len(result.text)} chars, {result.language}, '
+                                    f'conf {result.confidence:.2f} ({result.engine})')
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._worker.join(timeout=5.0)
+        if self.router is not None:
+            self.router.close()
+
+
+def main(args=None):
+    return run_node(AsrNode, args)

@@ -1,0 +1,157 @@
+"""The real ASR engines on synthesized speech: Vosk (Korean model that ships, free and grammar mode)
+and faster-whisper (shipped multilingual base model) on German and Turkish."""
+from __future__ import annotations
+
+import difflib
+import json
+
+import numpy as np
+import pytest
+
+from l2b2_speech.asr_engine import AsrRouter, ModelError
+from l2b2_speech.audio import noise, silence, visitor_speech
+from l2b2_speech.vosk_engine import VoskEngine, score_words
+from l2b2_speech.whisper_engine import WhisperEngine
+
+
+def korean_speech(text: str) -> np.ndarray:
+    return visitor_speech(text, 'ko')
+
+
+def fuzzy_contains(text: str, keyword: str, cutoff: float = 0.7) -> bool:
+    words = [w.strip('.,!?').lower() for w in text.split()]
+    return bool(difflib.get_close_matches(keyword.lower(), words, n=1, cutoff=cutoff))
+
+
+@pytest.fixture(scope='module')
+def vosk_ko(vosk_ko_path):
+    return VoskEngine({'ko': vosk_ko_path})
+
+
+@pytest.fixture(scope='module')
+def whisper(whisper_path):
+    return WhisperEngine(whisper_path, ('de', 'tr'))
+
+
+def test_vosk_free_decoding_returns_korean_words_with_timings(vosk_ko):
+    audio = np.concatenate([silence(0.3), korean_speech('안녕하세요 여권 신청'), silence(0.3)])
+    result = vosk_ko.transcribe(audio)
+    assert result is not None and result.language == 'ko' and result.engine == 'vosk'
+    assert result.text.strip()
+    assert 0.0 <= result.start_s < result.end_s <= audio.size / 16000 + 0.1
+    assert 0.0 < result.confidence <= 1.0
+
+
+def test_vosk_grammar_mode_restricts_output_to_the_phrases(vosk_ko_path):
+    phrases = ['안녕하세요', '여권', '신청', '감사합니다']
+    engine = VoskEngine({'ko': vosk_ko_path}, grammars={'ko': phrases})
+    result = engine.transcribe(np.concatenate([silence(0.2), korean_speech('안녕하세요 여권 신청'), silence(0.3)]))
+    assert result is not None
+    assert set(result.text.split()) <= set(phrases)
+    assert '여권' in result.text.split()
+
+
+def test_vosk_streaming_in_small_chunks_equals_whole(vosk_ko):
+    audio = np.concatenate([silence(0.2), korean_speech('감사합니다'), silence(0.3)])
+    stream = vosk_ko.open_stream(['ko'])
+    for i in range(0, audio.size, 320):
+        stream.accept(audio[i:i + 320])
+    chunked = stream.finish()
+    whole = vosk_ko.transcribe(audio)
+    assert chunked is not None and whole is not None and chunked.text == whole.text
+
+
+@pytest.mark.parametrize('make', [lambda: silence(2.0), lambda: noise(2.0, 0.02)], ids=['silence', 'quiet-noise'])
+def test_vosk_garbage_gives_nothing_or_low_confidence_only(vosk_ko, make):
+    result = vosk_ko.transcribe(make())
+    assert result is None or result.confidence < 1.0
+
+
+def test_vosk_missing_model_raises_a_clear_model_error(tmp_path):
+    with pytest.raises(ModelError, match='not found'):
+        VoskEngine({'de': tmp_path / 'nowhere'})
+
+
+def test_vosk_broken_model_raises_a_clear_model_error(tmp_path):
+    (tmp_path / 'am').mkdir()
+    (tmp_path / 'am' / 'final.mdl').write_bytes(b'not a kaldi model')
+    with pytest.raises(ModelError, match='cannot be loaded'):
+        VoskEngine({'de': tmp_path})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(('text', 'language', 'keyword'), [
+    ('Guten Tag, wo ist das Standesamt?', 'de', 'Guten'),
+    ('Merhaba, pasaport başvurusu yapmak istiyorum.', 'tr', 'pasaport'),
+    ('Yabancılar dairesine gitmek istiyorum.', 'tr', 'Yabancılar'),
+])
+def test_whisper_detects_german_and_turkish_and_hears_keywords(whisper, text, language, keyword):
+    audio = np.concatenate([silence(0.3), visitor_speech(text, language, 130), silence(0.3)])
+    result = whisper.transcribe(audio)
+    assert result is not None, 'no transcript'
+    assert result.language == language, result
+    assert result.engine == 'whisper'
+    assert fuzzy_contains(result.text, keyword), result.text
+
+
+@pytest.mark.parametrize('make', [
+    lambda: silence(2.0),
+    lambda: noise(2.0, 0.3),
+    lambda: np.clip(noise(2.0, 3.0), -32768, 32767).astype(np.int16),  # clipped
+], ids=['silence', 'noise', 'clipped-noise'])
+def test_whisper_garbage_audio_yields_no_transcript(whisper, make):
+    assert whisper.transcribe(make()) is None
+
+
+def test_whisper_missing_files_raise_model_error(tmp_path):
+    (tmp_path / 'config.json').write_text(json.dumps({}))
+    with pytest.raises(ModelError, match='missing model.bin'):
+        WhisperEngine(tmp_path)
+
+
+def test_whisper_broken_model_raises_model_error(tmp_path):
+    for name in ('model.bin', 'config.json', 'tokenizer.json', 'vocabulary.txt'):
+        (tmp_path / name).write_bytes(b'garbage')
+    with pytest.raises(ModelError, match='cannot be loaded'):
+        WhisperEngine(tmp_path)
+
+
+def test_router_decodes_unknown_language_with_every_engine_and_keeps_the_best(vosk_ko, whisper):
+    router = AsrRouter({'ko': vosk_ko, 'de': whisper, 'tr': whisper})
+    try:
+        stream = router.open_stream()
+        stream.accept(np.concatenate([silence(0.2), korean_speech('안녕하세요 여권 신청'), silence(0.3)]))
+        result = stream.finish()
+        assert result is not None
+        assert result.language in ('ko', 'de', 'tr')
+        # With the language known, only that engine decodes.
+        stream = router.open_stream('ko')
+        stream.accept(np.concatenate([silence(0.2), korean_speech('안녕하세요'), silence(0.3)]))
+        known = stream.finish()
+        assert known is not None and known.language == 'ko' and known.engine == 'vosk'
+    finally:
+        router.close()
+
+
+def test_two_vosk_languages_decode_side_by_side(vosk_ko, vosk_ko_path):
+    # Two "languages" on the same Korean model: both streams hypothesize on every chunk in parallel.
+    twin = VoskEngine({'xx': vosk_ko_path})
+    router = AsrRouter({'ko': vosk_ko, 'xx': twin})
+    try:
+        stream = router.open_stream()
+        audio = np.concatenate([silence(0.2), korean_speech('안녕하세요 여권 신청'), silence(0.3)])
+        for i in range(0, audio.size, 1600):
+            stream.accept(audio[i:i + 1600])
+        result = stream.finish()
+        assert result is not None and result.language in ('ko', 'xx')
+        assert result.text == vosk_ko.transcribe(audio).text
+    finally:
+        router.close()
+
+
+def test_vosk_score_counts_unknown_words_against_a_language():
+    words = [{'word': 'ja', 'conf': 1.0, 'start': 0.1, 'end': 0.3}, {'word': '[unk]', 'conf': 1.0},
+             {'word': 'bitte', 'conf': 0.5, 'start': 0.4, 'end': 0.8}, {'word': '[unk]', 'conf': 1.0}]
+    assert score_words(words) == ('ja bitte', 0.375, 0.1, 0.8)
+    assert score_words([{'word': '[unk]', 'conf': 1.0}]) is None
+    assert score_words([]) is None
