@@ -12,7 +12,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
+from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 _TYPES = {
     bool: ParameterType.PARAMETER_BOOL,
@@ -89,11 +91,17 @@ def declare_params(node: Node, params: Sequence[Param]) -> SimpleNamespace:
     """
     values = {}
     for p in params:
+        # An empty list carries no element type and rclpy would declare a byte array: declare the
+        # list type explicitly so that a params file can set it to strings, numbers or booleans.
+        default = Parameter.Type(p.ros_type) if isinstance(p.default, list) and not p.default else p.default
         try:
-            node.declare_parameter(p.name, p.default, p.descriptor())
+            node.declare_parameter(p.name, default, p.descriptor())
         except Exception as exc:  # noqa: BLE001 - rclpy raises several types for a bad override
             raise ParameterError(node.get_name(), p.name, f'invalid value: {exc}') from None
-        value = node.get_parameter(p.name).value
+        try:
+            value = node.get_parameter(p.name).value
+        except ParameterUninitializedException:  # an empty-list parameter nobody set
+            value = []
         if p.py_type is float and isinstance(value, int):
             value = float(value)
         _validate(node.get_name(), p, value)

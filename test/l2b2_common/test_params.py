@@ -34,3 +34,18 @@ def test_bad_values_raise_naming_node_and_parameter(ros, name, value):
         assert err.value.name == name and 'p' in str(err.value)
     finally:
         node.destroy_node()
+
+
+def test_empty_list_default_takes_strings_from_overrides(ros):
+    specs = (Param('words', [], 'Extra words.', item_type=str),)
+    node = Node('p', context=ros.context, parameter_overrides=[Parameter('words', value=['Perso', 'Klo'])])
+    try:
+        assert declare_params(node, specs).words == ['Perso', 'Klo']
+    finally:
+        node.destroy_node()
+    plain = Node('q', context=ros.context)
+    try:
+        assert declare_params(plain, specs).words == []
+        assert plain.describe_parameter('words').type == ParameterType.PARAMETER_STRING_ARRAY
+    finally:
+        plain.destroy_node()
