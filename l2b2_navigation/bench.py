@@ -281,61 +281,6 @@ def _shared_grid(load_map):
 
 
 # ------------------------------------------------------------------------------- benchmark
-class _Harness:
-    """A private rclpy context with a spinning executor (as the test harness, for the benchmark)."""
-
-    def __init__(self) -> None:
-        import rclpy
-        from rclpy.executors import MultiThreadedExecutor
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context)
-        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
-        self.nodes: list = []
-        self.closing = False
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except Exception as exc:  # noqa: BLE001 - shutdown races end the spin; anything else is a bug
-            if not self.closing:
-                import traceback
-                traceback.print_exception(exc)
-
-    def add(self, node):
-        self.executor.add_node(node)
-        self.nodes.append(node)
-        return node
-
-    def wait(self, predicate, timeout: float = 10.0, what: str = 'condition'):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'timed out after {timeout:.0f} s waiting for {what}')
-            time.sleep(0.01)
-
-    def wait_future(self, future, timeout: float = 10.0, what: str = 'future'):
-        self.wait(future.done, timeout, what)
-        return future.result()
-
-    def close(self) -> None:
-        import rclpy
-        self.closing = True
-        for node in reversed(self.nodes):
-            close = getattr(node, 'close', None)
-            if callable(close):
-                close()
-            self.executor.remove_node(node)
-            node.destroy_node()
-        self.executor.shutdown(timeout_sec=2.0)
-        rclpy.shutdown(context=self.context)
-        self.thread.join(timeout=5.0)
-
-
 def planning_times(targets: list[str], repeats: int) -> tuple[list[float], dict[str, float]]:
     """Wall time of the sim navigator's planner (inflated costmap + A*) home → target, on this machine."""
     import json
@@ -374,12 +319,13 @@ def run(argv: list[str]) -> BenchResult:
         raise SystemExit(f'unknown targets: {", ".join(unknown)}')
 
     plan_ms, shortest = planning_times(targets, args.plan_repeats)
-    harness = _Harness()
+    from l2b2_common.ros_harness import RosHarness
+    harness = RosHarness()
     rows = []
     try:
         stack = SimStack(harness.add, harness.context, real_time_factor=args.rtf)
-        stack.wait_ready(harness.wait)
-        sc = Scenario(stack, harness.wait, harness.wait_future)
+        stack.wait_ready(harness.wait_for)
+        sc = Scenario(stack, harness.wait_for, harness.wait_future)
         scoring = threading.Event()
 
         def score_loop():

@@ -90,33 +90,12 @@ def bench_tts(n: int, rows: list, figures: dict) -> None:
     figures['tts_first_audio_ms_by_voice'] = first_ms
 
 
-class _Graph:
+def _graph():
     """The speech nodes in this process on a private ROS domain, spun in a background thread."""
-
-    def __init__(self):
-        os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(150, 200)))
-        os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-        import rclpy
-        from rclpy.executors import MultiThreadedExecutor
-        self.rclpy = rclpy
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context)
-        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
-        self.nodes = []
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
-
-    def add(self, node):
-        self.executor.add_node(node)
-        self.nodes.append(node)
-        return node
-
-    def close(self):
-        for node in reversed(self.nodes):
-            getattr(node, 'close', lambda: None)()
-            node.destroy_node()
-        self.executor.shutdown(timeout_sec=2.0)
-        self.rclpy.shutdown(context=self.context)
+    os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(150, 200)))
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    from l2b2_common.ros_harness import RosHarness
+    return RosHarness()
 
 
 def voice_end(speech: np.ndarray, floor_dbfs: float = -40.0) -> int:
@@ -155,7 +134,7 @@ def bench_pipeline(n: int, end_silence_ms: int, rows: list, figures: dict, notes
         understand = None
         notes.append(f'intent step skipped (l2b2_dialogue.nlu unavailable: {exc})')
 
-    graph = _Graph()
+    graph = _graph()
     try:
         cpu0, wall0 = time.process_time(), time.monotonic()
         graph.add(AudioInputNode(context=graph.context, parameter_overrides=[
@@ -171,7 +150,7 @@ def bench_pipeline(n: int, end_silence_ms: int, rows: list, figures: dict, notes
             asr_params = []
         graph.add(AsrNode(context=graph.context, parameter_overrides=asr_params))
         graph.add(TtsNode(context=graph.context))
-        probe = graph.add(graph.rclpy.create_node('speech_bench', context=graph.context))
+        probe = graph.node('speech_bench')
         raw = probe.create_publisher(AudioChunk, '/audio/raw', RELIABLE)
         say = probe.create_publisher(SayRequest, '/speech/say', RELIABLE)
         events: dict[str, float] = {}

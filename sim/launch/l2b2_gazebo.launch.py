@@ -14,19 +14,12 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 import yaml
 
+from l2b2_common.config import share_dir
 from launch import LaunchDescription
 
 #: Nodes of config/stack_sim.yaml that Gazebo and Nav2 replace here.
 REPLACED = {'simulator', 'sim_navigator'}
 
-
-def share_dir() -> Path:
-    """The installed share/l2b2, or the source tree this file lives in."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return Path(get_package_share_directory('l2b2'))
-    except (ImportError, LookupError):
-        return Path(__file__).resolve().parents[2]
 
 
 def _setup(context):

@@ -6,27 +6,19 @@ gate is the only publisher of /cmd_vel.
 
     ros2 launch sim/launch/nav2.launch.py map:=buergerbuero use_sim_time:=true
 """
-from pathlib import Path
 
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 import yaml
 
+from l2b2_common.config import share_dir
 from launch import LaunchDescription
 
 LOCALISATION = ['map_server', 'amcl']
 NAVIGATION = ['controller_server', 'smoother_server', 'planner_server', 'behavior_server', 'velocity_smoother',
               'bt_navigator']
 
-
-def share_dir() -> Path:
-    """The installed share/l2b2, or the source tree this file lives in."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return Path(get_package_share_directory('l2b2'))
-    except (ImportError, LookupError):
-        return Path(__file__).resolve().parents[2]
 
 
 def _setup(context):

@@ -1,0 +1,69 @@
+"""A private rclpy context spun in a background thread: for tests, benchmarks and tools that drive nodes
+from plain Python and wait on conditions (with timeouts, never fixed sleeps)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+import threading
+import time
+import traceback
+from typing import Any
+
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+
+
+class RosHarness:
+    """Own context and executor; ``add`` nodes, ``wait_for`` conditions, ``close`` tears all down."""
+
+    def __init__(self, threads: int = 4) -> None:
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.executor = MultiThreadedExecutor(num_threads=threads, context=self.context)
+        self.nodes: list[Node] = []
+        self._closing = False
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        try:
+            self.executor.spin()
+        except Exception as exc:  # noqa: BLE001 - shutdown races end the spin; anything else is reported
+            if not self._closing:
+                traceback.print_exception(exc)
+
+    def add(self, node: Node) -> Node:
+        self.executor.add_node(node)
+        self.nodes.append(node)
+        return node
+
+    def node(self, name: str = 'probe') -> Node:
+        """A plain node for the caller's own publishers, subscribers and clients."""
+        return self.add(rclpy.create_node(name, context=self.context))
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = 'condition') -> Any:
+        """Poll ``predicate`` until it returns something truthy; TimeoutError after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'timed out after {timeout:.1f} s waiting for {what}')
+            time.sleep(0.01)
+
+    def wait_future(self, future, timeout: float = 10.0, what: str = 'future') -> Any:
+        self.wait_for(future.done, timeout, what)
+        return future.result()
+
+    def close(self) -> None:
+        self._closing = True
+        for node in reversed(self.nodes):
+            close = getattr(node, 'close', None)
+            if callable(close):
+                close()
+            self.executor.remove_node(node)
+            node.destroy_node()
+        self.executor.shutdown(timeout_sec=2.0)
+        rclpy.shutdown(context=self.context)
+        self._thread.join(timeout=5.0)
