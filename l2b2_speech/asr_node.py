@@ -23,7 +23,7 @@ from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, declare_params
 from l2b2_common.qos import LATCHED, RELIABLE
 from l2b2_speech.asr_engine import SAMPLE_RATE, AsrEngine, AsrRouter, AsrStream, ModelError
-from l2b2_speech.grammar import grammar_phrases
+from l2b2_speech.grammar import grammar_phrases, whisper_prompt
 from l2b2_speech.models import load_models
 
 WHISPER_LANGUAGES = ('de', 'tr', 'en')
@@ -36,6 +36,8 @@ PARAMS = [
           choices=('auto', 'vosk', 'whisper')),
     Param('use_grammar', True, 'Restrict Vosk to catalog and intent phrases (more robust in a noisy hall).'),
     Param('grammar_extra', '', 'Extra phrases for the Vosk grammar (all languages), separated by "|".'),
+    Param('whisper_prompt', True, "Bias Whisper towards the office's words (department names, yes/no) "
+          'with an initial prompt built from the department catalog.'),
     Param('whisper_beam_size', 1, 'Whisper beam size (1 = greedy, fastest).', min=1, max=5),
     Param('whisper_cpu_threads', 2, 'CPU threads for Whisper.', min=1, max=16),
     Param('min_segment_s', 0.4, 'Shorter segments are clicks, not utterances.', min=0.0, max=5.0),
@@ -98,8 +100,10 @@ class AsrNode(Node):
         if need_whisper:
             try:
                 from l2b2_speech.whisper_engine import WhisperEngine
+                prompts = ({lang: whisper_prompt(lang) for lang in need_whisper}
+                           if self.p.whisper_prompt else None)
                 whisper = WhisperEngine(models.whisper, need_whisper, beam_size=self.p.whisper_beam_size,
-                                        cpu_threads=self.p.whisper_cpu_threads)
+                                        cpu_threads=self.p.whisper_cpu_threads, prompts=prompts)
                 chosen.update({lang: whisper for lang in need_whisper})
             except ModelError as exc:
                 problems.append(str(exc))

@@ -55,3 +55,23 @@ def grammar_phrases(language: str, catalog: Catalog | None = None,
             raw.extend(service.keywords.get(language, ()))
     phrases = dict.fromkeys(p for p in (normalize_phrase(r, language) for r in raw) if p)
     return list(phrases)
+
+
+#: How a prompt opens and closes per language: the place, then the answers visitors give most.
+PROMPT_FRAME: dict[str, tuple[str, str]] = {
+    'de': ('Im Bürgerbüro', 'Ja bitte. Nein danke.'),
+    'tr': ('Belediyede', 'Evet lütfen. Hayır teşekkürler.'),
+}
+
+
+def whisper_prompt(language: str, catalog: Catalog | None = None, max_items: int = 16) -> str:
+    """A short text in ``language`` with this office's words and the answers visitors give.
+
+    Whisper continues the style and vocabulary of its initial prompt, so this biases it towards the
+    words of this Bürgerbüro the way a grammar restricts Vosk. Kept short and natural: a long list
+    makes Whisper repeat the list instead of transcribing (measured on espeak-ng speech).
+    """
+    catalog = catalog or load_catalog()
+    opening, answers = PROMPT_FRAME.get(language, ('', ''))
+    words = [t.keywords[language][0] for t in catalog.targets.values() if t.keywords.get(language)][:max_items]
+    return f'{opening}: {", ".join(words)}. {answers}'.strip(': ')

@@ -22,7 +22,7 @@ class WhisperEngine(AsrEngine):
 
     def __init__(self, model_dir: str | Path, languages: Sequence[str] = ('de', 'tr'), *, beam_size: int = 1,
                  cpu_threads: int = 2, min_avg_logprob: float = -1.5, max_no_speech_prob: float = 0.6,
-                 clear_language_ratio: float = 4.0):
+                 clear_language_ratio: float = 4.0, prompts: dict[str, str] | None = None):
         model_dir = Path(model_dir)
         missing = [f for f in REQUIRED_FILES if not (model_dir / f).is_file()]
         if missing:
@@ -44,6 +44,8 @@ class WhisperEngine(AsrEngine):
         self.min_avg_logprob = min_avg_logprob
         self.max_no_speech_prob = max_no_speech_prob
         self.clear_language_ratio = clear_language_ratio
+        #: Per-language initial prompts (the office's vocabulary, see grammar.whisper_prompt).
+        self.prompts = dict(prompts or {})
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -90,7 +92,7 @@ class WhisperEngine(AsrEngine):
     def _transcribe(self, audio: np.ndarray, language: str) -> tuple[str, float, str] | None:
         segments, _ = self._model.transcribe(audio, language=language, beam_size=self.beam_size, vad_filter=False,
                                              without_timestamps=True, condition_on_previous_text=False,
-                                             temperature=0.0)
+                                             temperature=0.0, initial_prompt=self.prompts.get(language))
         segments = list(segments)
         text = ' '.join(s.text.strip() for s in segments).strip()
         if not text:

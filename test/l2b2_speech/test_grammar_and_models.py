@@ -57,3 +57,11 @@ def test_shipped_whisper_model_assembles_and_verifies(tmp_path, whisper_path):
     assert not whisper_ready(dest)
     assert whisper_ready(assemble_whisper(dest))
     assert set(WHISPER_SHA256) == {'model.bin', 'config.json', 'tokenizer.json', 'vocabulary.txt'}
+
+
+def test_whisper_prompt_names_the_office_words_briefly():
+    from l2b2_speech.grammar import whisper_prompt
+    de, tr = whisper_prompt('de'), whisper_prompt('tr')
+    assert 'Toilette' in de and 'Pass' in de and de.endswith('Nein danke.')
+    assert 'tuvalet' in tr and 'pasaport' in tr and tr.endswith('Hayır teşekkürler.')
+    assert len(de) < 300 and len(tr) < 300, 'a long list makes Whisper repeat the prompt'
