@@ -158,10 +158,14 @@ class ScenarioRunner:
         return result
 
     def _prepare(self) -> None:
-        # The previous visit may still be driving home: a new visit starts with the robot idle.
-        self._wait(lambda: getattr(self.robot.last(), 'mode', 'idle') in ('idle', 'estop'), 180.0)
+        self.wait_idle_robot()
         if self.sim_control:
             self.sim_control('reset', {})
+
+    def wait_idle_robot(self, timeout: float = 180.0) -> None:
+        """A new visit starts with the robot idle (the previous one may still be driving home) and the
+        dialogue reset."""
+        self._wait(lambda: getattr(self.robot.last(), 'mode', 'idle') in ('idle', 'estop'), timeout)
         self._call(self.reset, Trigger.Request())
         self._wait(lambda: (self.states.last() or DialogueState()).state == 'idle', 10.0)
 

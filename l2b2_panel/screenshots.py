@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             page.screenshot(path=str(args.out / 'panel.png'))
             visit.join(timeout=300)
             for lang in ('de', 'tr'):
+                runner.wait_idle_robot()  # the escort has brought the robot home; start a fresh visit
                 v = browser.new_page(viewport={'width': 1280, 'height': 800})
                 v.goto(args.url.rstrip('/') + '/visitor')
                 v.click(f'#vlang-{lang}')
