@@ -17,7 +17,12 @@ EXIT_CONFIG_ERROR = 78
 
 
 def run_node(factory: Callable[[], Node], args: list[str] | None = None, *, threads: int = 1) -> int:
-    """Create the node, spin it until shutdown, and map configuration errors to a clear message."""
+    """Create the node, spin it until shutdown, and map configuration errors to a clear message.
+
+    Prefer one thread: rclpy's MultiThreadedExecutor re-polls every pending coroutine on each wake-up
+    and was measured spinning half a core in an idle node (the panel: 0.57 cores with 4 threads,
+    0.09 with one).
+    """
     with rclpy.init(args=args):
         try:
             node = factory()

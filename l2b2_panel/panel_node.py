@@ -514,7 +514,7 @@ def main(args: list[str] | None = None) -> int:
     argv = sys.argv[1:] if args is None else list(args)
     if '--set-password' in argv or any(a.startswith('--set-password=') for a in argv):
         return set_password_cli(argv)
-    return run_node(PanelNode, args, threads=4)
+    return run_node(PanelNode, args)
 
 
 if __name__ == '__main__':

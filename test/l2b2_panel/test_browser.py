@@ -75,7 +75,8 @@ def test_staff_login_map_joystick_send_estop_say(ros, sim, browser):
     page.wait_for_function('window.l2b2.floor !== null && window.l2b2.state.robot.pose !== null', timeout=TIMEOUT_MS)
     assert page.evaluate(ROBOT_PIXEL)[:3] == [0, 200, 83]  # the robot is drawn where its pose is
     assert page.locator('#send-target option').count() == 1 + len(panel.state.targets)
-    assert page.inner_text('#battery').startswith('87')
+    # The base reports its battery once a second: wait for the first report rather than racing it.
+    page.wait_for_function("document.querySelector('#battery').innerText.startsWith('87')", timeout=TIMEOUT_MS)
 
     # Joystick: hold it forward, the robot moves on the map; release, it stops.
     box = page.locator('#joystick').bounding_box()
