@@ -242,8 +242,9 @@ def test_tts_speaks_and_passes_text_through_unchanged(ros, speaking, text, langu
     assert start.text == text and start.language == language
     end = ros.wait_for(lambda: ended(status, 'u1'), 30, 'IDLE')
     assert not end.interrupted and end.text == text
-    samples = sum(len(c.samples) for c in audio_out.items)
-    assert samples > 0.5 * audio_out.items[0].sample_rate
+    # Audio and status travel on different topics: wait for the sentence's audio to have arrived.
+    ros.wait_for(lambda: sum(len(c.samples) for c in audio_out.items) > 0.5 * audio_out.items[0].sample_rate,
+                 30, 'at least half a second of speech on /audio/tts_out')
 
 
 def test_barge_in_stops_an_interruptible_sentence_but_not_a_fixed_one(ros, speaking):
