@@ -36,7 +36,7 @@ from rclpy.executors import MultiThreadedExecutor
 from std_srvs.srv import SetBool, Trigger
 
 from l2b2_bringup.scenario import Scenario, Step
-from l2b2_common.qos import LATCHED
+from l2b2_common.qos import AUDIO, LATCHED
 
 MOVING_MPS = 0.05
 
@@ -93,7 +93,7 @@ class ScenarioRunner:
         n.create_subscription(Twist, '/cmd_vel', self._on_cmd, 50)
         self.speech_pub = n.create_publisher(RecognizedSpeech, '/speech/recognized', 10)
         self.touch_pub = n.create_publisher(VisitorInput, '/visitor/input', 10)
-        self.audio_pub = n.create_publisher(AudioChunk, '/audio/raw', 50)
+        self.audio_pub = n.create_publisher(AudioChunk, '/audio/raw', AUDIO)
         self.estop = n.create_client(SetBool, '/safety/estop')
         self.reset = n.create_client(Trigger, '/dialogue/reset')
         self.sim_control = sim_control

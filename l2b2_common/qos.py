@@ -20,3 +20,7 @@ SENSOR = QoSProfile(
 
 #: Commands and events: reliable, a short queue.
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+#: Audio streams (/audio/raw, /audio/chunks, /audio/tts_out): reliable with ~10 s of 20 ms blocks of
+#: history, so a burst (a whole synthesized sentence at once) is not cut short by a busy reader.
+AUDIO = QoSProfile(depth=500, reliability=ReliabilityPolicy.RELIABLE)

@@ -17,7 +17,7 @@ from rclpy.time import Duration
 from l2b2_common.health import DEGRADED, ERROR, OK, HealthReporter
 from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, declare_params
-from l2b2_common.qos import RELIABLE
+from l2b2_common.qos import AUDIO
 from l2b2_speech.audio import ASR_RATE, read_wav, resample
 from l2b2_speech.vad import VadConfig, VadSegmenter
 
@@ -47,7 +47,7 @@ class AudioInputNode(Node):
             start_frames=self.p.vad_start_frames, start_window=6, end_silence_ms=self.p.end_silence_ms,
             pre_roll_ms=self.p.pre_roll_ms, max_segment_s=self.p.max_segment_s,
             energy_floor_dbfs=self.p.energy_floor_dbfs))
-        self.pub = self.create_publisher(AudioChunk, '/audio/chunks', RELIABLE)
+        self.pub = self.create_publisher(AudioChunk, '/audio/chunks', AUDIO)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -56,7 +56,7 @@ class AudioInputNode(Node):
         self._samples_in = 0
         self._bad_rate_warned = False
         if self.p.source == 'topic':
-            self.create_subscription(AudioChunk, '/audio/raw', self._on_raw, RELIABLE)
+            self.create_subscription(AudioChunk, '/audio/raw', self._on_raw, AUDIO)
             self.health.set(OK, 'listening on /audio/raw')
         elif self.p.source == 'wav':
             self._start_wav()

@@ -18,7 +18,7 @@ from l2b2_common.config import ConfigError, config_path
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, declare_params
-from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_common.qos import AUDIO, LATCHED, RELIABLE
 from l2b2_speech.audio import resample
 from l2b2_speech.audio_out import AudioSink, CallbackSink, NullSink, SpeakerSink, WavDirSink
 from l2b2_speech.espeak_engine import EspeakEngine
@@ -50,7 +50,7 @@ class TtsNode(Node):
         self._cancel = threading.Event()
         self._closing = False
         self.status_pub = self.create_publisher(SpeechStatus, '/speech/status', LATCHED)
-        self.audio_pub = self.create_publisher(AudioChunk, '/audio/tts_out', RELIABLE)
+        self.audio_pub = self.create_publisher(AudioChunk, '/audio/tts_out', AUDIO)
         self._problems: list[str] = []
         self.router = self._load_voices()
         self.sink = self._make_sink()
@@ -58,7 +58,7 @@ class TtsNode(Node):
         self.create_subscription(SayRequest, '/speech/say', self._on_say, RELIABLE)
         self.create_subscription(Empty, '/speech/stop', self._on_stop, RELIABLE)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
-        self.create_subscription(AudioChunk, '/audio/chunks', self._on_visitor_audio, RELIABLE)
+        self.create_subscription(AudioChunk, '/audio/chunks', self._on_visitor_audio, AUDIO)
         self._worker = threading.Thread(target=self._speak_loop, daemon=True, name='tts-play')
         self._worker.start()
         self._report_health()

@@ -11,7 +11,7 @@ import pytest
 from rclpy.parameter import Parameter
 from std_msgs.msg import Empty
 
-from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_common.qos import AUDIO, LATCHED, RELIABLE
 from l2b2_speech.asr_node import AsrNode
 from l2b2_speech.audio import ASR_RATE, noise, silence, visitor_speech, write_wav
 from l2b2_speech.audio_input_node import AudioInputNode
@@ -208,7 +208,7 @@ def test_microphone_without_device_is_degraded_not_dead(ros):
 def speaking(ros):
     probe = ros.node('probe')
     status = Inbox(ros, SpeechStatus, '/speech/status', LATCHED, node=probe)
-    audio_out = Inbox(ros, AudioChunk, '/audio/tts_out', node=probe)
+    audio_out = Inbox(ros, AudioChunk, '/audio/tts_out', qos=AUDIO, node=probe)
     health = Inbox(ros, ComponentHealth, '/l2b2/health', node=probe)
     say = probe.create_publisher(SayRequest, '/speech/say', RELIABLE)
     return probe, say, status, audio_out, health
