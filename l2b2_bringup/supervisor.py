@@ -94,7 +94,7 @@ class Supervisor:
                     mp.next_start = None
                     self._spawn(mp)
 
-    def stop(self, timeout_s: float = 8.0) -> dict[str, int | None]:
+    def stop(self, timeout_s: float = 15.0) -> dict[str, int | None]:
         """SIGINT everything (as Ctrl-C would), then SIGTERM, then SIGKILL; returns exit codes."""
         with self._lock:
             self._stopping.set()
