@@ -16,7 +16,7 @@ from rclpy.node import Node
 class RosHarness:
     """Own context and executor; ``add`` nodes, ``wait_for`` conditions, ``close`` tears all down."""
 
-    def __init__(self, threads: int = 4) -> None:
+    def __init__(self, threads: int = 6) -> None:
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.executor = MultiThreadedExecutor(num_threads=threads, context=self.context)

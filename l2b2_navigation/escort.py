@@ -189,6 +189,9 @@ class EscortPolicy:
     def on_cancel(self) -> list[Command]:
         return [] if self.finished else self._finish(Outcome.CANCELED, 'cancelled')
 
+    def on_shutdown(self) -> list[Command]:
+        return [] if self.finished else self._finish(Outcome.NAVIGATION_FAILED, 'robot software shutting down')
+
     def tick(self, now: float) -> list[Command]:
         """Periodic check: visitor distance, pausing and resuming, retries, giving up."""
         if self.finished:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 import math
-from threading import RLock
+from threading import Event, RLock
 
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped
@@ -106,13 +106,8 @@ class Session:
     #: seq -> (goal pose, node-clock deadline) for goals waiting on the navigation server.
     pending: dict[int, tuple[Pose2D, float]] = field(default_factory=dict)
     done: bool = False
-
-
-class _NextWake:
-    """Awaitable that hands control back to the executor once (the execute coroutine polls its session)."""
-
-    def __await__(self):
-        yield
+    #: Set when the session finishes; the action's execute thread waits on it.
+    ended: Event = field(default_factory=Event)
 
 
 class EscortNode(Node):
@@ -198,7 +193,12 @@ class EscortNode(Node):
         self._publish_status()
 
     # ------------------------------------------------------------------------------------ action
-    async def _execute(self, goal_handle):
+    def _execute(self, goal_handle):
+        """Runs the escort on its own executor thread, blocked until the session ends.
+
+        Deliberately not a coroutine: rclpy re-polls a pending coroutine on every executor wake-up, so
+        an awaiting escort kept a core busy for its whole length.
+        """
         req = goal_handle.request
         result = Escort.Result()
         with self._lock:
@@ -208,8 +208,8 @@ class EscortNode(Node):
                 self.get_logger().info(f'escort to "{req.target_id}" refused: {result.message}')
                 goal_handle.abort()
                 return result
-            if self.session is not None and self.session.goal_handle is None:
-                self._apply(self.session, self.session.policy.on_cancel())  # stop going home: new visitor
+            if self.session is not None:  # going home, or an older escort: the new visitor comes first
+                self._apply(self.session, self.session.policy.on_cancel())
             self.return_at = None
             waypoint = self._waypoint_for(req.target_id)
             policy = EscortPolicy(self.config, req.target_id, Pose2D(waypoint.x, waypoint.y, waypoint.yaw),
@@ -222,23 +222,22 @@ class EscortNode(Node):
             self.session = session
             self.get_logger().info(f'escort to {req.target_id} (with_visitor={req.with_visitor})')
             self._apply(session, policy.start(session.started))
-        while True:
-            with self._lock:
-                if goal_handle.is_cancel_requested and not policy.finished:
+        while not session.ended.wait(0.1):  # cancel requests show only on the handle: look 10 times a second
+            if goal_handle.is_cancel_requested:
+                with self._lock:
                     self._apply(session, policy.on_cancel())
-                if session.done and (policy.outcome is not Outcome.CANCELED or goal_handle.is_cancel_requested):
-                    break
-            await _NextWake()
         result.outcome, result.message = int(policy.outcome), policy.message
         result.elapsed_s = float(max(0.0, self._now() - session.started))
         result.path_length_m = float(policy.path_length)
         if policy.outcome is Outcome.ARRIVED:
             goal_handle.succeed()
-        elif policy.outcome is Outcome.CANCELED:
+        elif policy.outcome is Outcome.CANCELED and goal_handle.is_cancel_requested:
             goal_handle.canceled()
         else:
+            if policy.outcome is Outcome.CANCELED:
+                result.message = 'superseded by a newer escort goal'
             goal_handle.abort()
-        self.get_logger().info(f'escort to {req.target_id}: {policy.outcome.name} ({policy.message})')
+        self.get_logger().info(f'escort to {req.target_id}: {policy.outcome.name} ({result.message})')
         return result
 
     def _refusal(self, target_id: str) -> tuple[int, str] | None:
@@ -407,6 +406,7 @@ class EscortNode(Node):
 
     def _finished(self, session: Session, cmd: Finish) -> None:
         session.done = True
+        session.ended.set()
         if self.session is session:
             self.session = None
         going_home = session.goal_handle is None
@@ -440,12 +440,18 @@ class EscortNode(Node):
         self.get_logger().info('returning home')
         self._apply(self.session, policy.start(self.session.started))
 
+    def close(self) -> None:
+        """Ends a running escort so that its execute thread returns and the process can exit."""
+        with self._lock:
+            if self.session is not None:
+                self._apply(self.session, self.session.policy.on_shutdown())
+
 
 _STATUS = {GoalStatus.STATUS_ABORTED: 'aborted', GoalStatus.STATUS_CANCELED: 'canceled by the navigator'}
 
 
 def main(args: list[str] | None = None) -> int:
-    return run_node(lambda: EscortNode(), args, threads=2)
+    return run_node(lambda: EscortNode(), args, threads=4)
 
 
 if __name__ == '__main__':

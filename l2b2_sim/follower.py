@@ -107,9 +107,24 @@ def _clamp(w: float, limit: float, minimum: float) -> float:
     return w
 
 
-def blocked_ahead(points: list[tuple[float, float]], robot_radius: float, stop_distance: float,
-                  margin: float = 0.1) -> bool:
-    """True when a lidar point (robot frame, x forward) is in the box the robot drives into next."""
+def clearance_ahead(points: list[tuple[float, float]], robot_radius: float, margin: float = 0.1) -> float:
+    """Free distance from the footprint's front to the nearest lidar point (robot frame, x forward) in the
+    corridor the robot drives into; infinite when the corridor is empty."""
     half_width = robot_radius + margin
-    reach = robot_radius + stop_distance
-    return any(0.0 < x < reach and abs(y) < half_width for x, y in points)
+    ahead = [x for x, y in points if x > 0.0 and abs(y) < half_width]
+    return max(0.0, min(ahead) - robot_radius) if ahead else math.inf
+
+
+def stopping_speed(free: float, decel: float, reaction_s: float) -> float:
+    """Fastest forward speed from which the robot still stops within ``free`` metres.
+
+    It drives on for ``reaction_s`` (a scan and a control period pass before a stop command lands),
+    then brakes at ``decel``: v * reaction_s + v**2 / (2 * decel) <= free. As Nav2's collision monitor
+    ("approach" zone), the robot slows down toward a person instead of braking late.
+    """
+    if free <= 0.0:
+        return 0.0
+    if math.isinf(free):
+        return math.inf
+    a_t = decel * reaction_s
+    return -a_t + math.sqrt(a_t * a_t + 2.0 * decel * free)

@@ -26,7 +26,6 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallb
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from rclpy.task import Future
 from sensor_msgs.msg import LaserScan
 from tf2_msgs.msg import TFMessage
 
@@ -36,7 +35,7 @@ from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, ParameterError, declare_params
 from l2b2_common.qos import LATCHED, RELIABLE
 from l2b2_sim.diff_drive import Pose2D
-from l2b2_sim.follower import FollowerParams, PathFollower, blocked_ahead
+from l2b2_sim.follower import FollowerParams, PathFollower, clearance_ahead, stopping_speed
 from l2b2_sim.planner import Costmap, CostParams, load_map, plan
 
 PARAMS = [
@@ -53,6 +52,10 @@ PARAMS = [
     Param('yaw_goal_tolerance', 0.25, 'Goal heading reached within this angle, radians.', min=0.01, max=3.2),
     Param('stop_distance', 0.45, 'Stop when a scan point is this close ahead of the footprint, metres.',
           min=0.05, max=3.0),
+    Param('max_linear_decel', 1.0, 'Braking the base can do, m/s^2: the robot slows toward what is ahead '
+          'so that it can always stop stop_distance short of it.', min=0.1, max=10.0),
+    Param('reaction_time_s', 0.2, 'Time before a stop command takes effect (a scan and a control period), s.',
+          min=0.0, max=2.0),
     Param('replan_after_blocked_s', 2.0, 'Replan around what blocks the way after this long (sim s).',
           min=0.1, max=60.0),
     Param('blocked_timeout_s', 60.0, 'Abort when still blocked after this long (sim s).', min=1.0, max=3600.0),
@@ -67,6 +70,8 @@ NEWEST_SCAN = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 UNKNOWN = NavigateToPose.Result.UNKNOWN
 TF_ERROR = NavigateToPose.Result.TF_ERROR
 NONE = NavigateToPose.Result.NONE
+#: Below this allowed speed the way counts as blocked (the robot would only creep).
+MIN_CREEP_SPEED = 0.05
 
 
 def _yaw(q) -> float:
@@ -96,7 +101,7 @@ class _Goal:
     yaw: float
     frame_id: str
     start: float
-    done: Future = field(default_factory=Future)
+    ended: threading.Event = field(default_factory=threading.Event)
     follower: PathFollower | None = None
     recoveries: int = 0
     blocked_since: float | None = None
@@ -173,7 +178,12 @@ class SimNavigatorNode(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     # --- the action --------------------------------------------------------------------------------
-    async def _execute(self, handle):
+    def _execute(self, handle):
+        """Blocks its executor thread until the control loop ends the goal.
+
+        Deliberately not a coroutine: rclpy re-polls a pending coroutine on every executor wake-up, so
+        awaiting the outcome kept a core busy for as long as the robot drove.
+        """
         pose = handle.request.pose
         goal = _Goal(handle, pose.pose.position.x, pose.pose.position.y, _yaw(pose.pose.orientation),
                      pose.header.frame_id, self._now())
@@ -182,7 +192,8 @@ class SimNavigatorNode(Node):
         if previous is not None:
             self._finish(previous, 'aborted', UNKNOWN, 'preempted by a newer goal')
         self._control()
-        state, code, message = await goal.done
+        goal.ended.wait()
+        state, code, message = goal.outcome
         result = NavigateToPose.Result(error_code=code, error_msg=message)
         if state == 'succeeded':
             handle.succeed()
@@ -203,7 +214,7 @@ class SimNavigatorNode(Node):
             if self._goal is goal:
                 self._goal = None
                 self._cmd_pub.publish(Twist())
-        goal.done.set_result(goal.outcome)
+        goal.ended.set()
 
     def _check_cancel(self) -> None:
         with self._lock:
@@ -240,7 +251,8 @@ class SimNavigatorNode(Node):
             self.get_logger().info(f'goal ({goal.x:.2f}, {goal.y:.2f}) reached in {now - goal.start:.1f} s')
             return self._finish(goal, 'succeeded')
         v, w = cmd.v, cmd.w
-        if v > 0 and self._blocked(pose):
+        limit = self._speed_limit(pose) if v > 0 else math.inf
+        if v > 0 and limit < MIN_CREEP_SPEED:
             v = w = 0.0
             if goal.blocked_since is None:
                 goal.blocked_since = now
@@ -255,6 +267,8 @@ class SimNavigatorNode(Node):
                 goal.recoveries += 1
                 self._replan_around_obstacles(goal, pose)
         else:
+            if v > limit:  # slow down toward what is ahead, on the same curve
+                v, w = limit, w * limit / v
             if goal.blocked_since is not None:
                 self.health.set(OK, 'navigating')
             goal.blocked_since = None
@@ -310,9 +324,14 @@ class SimNavigatorNode(Node):
                 out.append(((x, y), (mx, my)))
         return out
 
-    def _blocked(self, pose: Pose2D) -> bool:
-        points = [r for r, _ in self._dynamic_points(pose, self.p.robot_radius + self.p.stop_distance + 0.5)]
-        return blocked_ahead(points, self.p.robot_radius, self.p.stop_distance)
+    def _speed_limit(self, pose: Pose2D) -> float:
+        """Fastest forward speed that still stops ``stop_distance`` short of anything the lidar sees ahead."""
+        p = self.p
+        v = p.max_linear_speed
+        reach = p.robot_radius + p.stop_distance + v * p.reaction_time_s + v * v / (2 * p.max_linear_decel) + 0.2
+        points = [r for r, _ in self._dynamic_points(pose, reach)]
+        free = clearance_ahead(points, p.robot_radius) - p.stop_distance
+        return stopping_speed(free, p.max_linear_decel, p.reaction_time_s)
 
     def _feedback(self, goal: _Goal, pose: Pose2D, remaining: float, now: float) -> None:
         fb = NavigateToPose.Feedback()
@@ -366,7 +385,7 @@ def _vec(x: float = 0.0, y: float = 0.0, z: float = 0.0) -> Vector3:
 
 
 def main(args: list[str] | None = None) -> int:
-    return run_node(lambda: SimNavigatorNode(), args, threads=3)
+    return run_node(lambda: SimNavigatorNode(), args, threads=4)
 
 
 if __name__ == '__main__':

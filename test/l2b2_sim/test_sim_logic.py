@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from l2b2_sim.diff_drive import DiffDrive, DriveLimits, Pose2D
-from l2b2_sim.follower import FollowerParams, PathFollower, blocked_ahead
+from l2b2_sim.follower import FollowerParams, PathFollower, clearance_ahead, stopping_speed
 from l2b2_sim.planner import Costmap, CostParams, GridMap, load_map, plan, shortest_grid_path_length
 from l2b2_sim.visitors import Crowd
 from l2b2_sim.world import SimWorld, WorldConfig, map_file
@@ -105,7 +105,16 @@ def test_pure_pursuit_reaches_the_goal_pose():
             drive.accept(*drive.propose(0.02, t))
     assert cmd.done
     assert math.dist((drive.pose.x, drive.pose.y), (5.0, 3.0)) <= 0.25
-    assert blocked_ahead([(0.7, 0.1)], 0.4, 0.45) and not blocked_ahead([(0.7, 0.8), (-0.7, 0.0)], 0.4, 0.45)
+
+
+def test_the_robot_slows_toward_what_is_ahead_and_can_always_stop_in_time():
+    assert clearance_ahead([(1.7, 0.1), (1.2, 0.8), (-0.7, 0.0)], 0.4) == pytest.approx(1.3)
+    assert clearance_ahead([(1.2, 0.8), (-0.7, 0.0)], 0.4) == math.inf
+    assert stopping_speed(math.inf, 1.0, 0.2) == math.inf and stopping_speed(0.0, 1.0, 0.2) == 0.0
+    for free in (0.05, 0.3, 1.0, 3.0):
+        v = stopping_speed(free, 1.0, 0.2)
+        assert v * 0.2 + v * v / 2.0 == pytest.approx(free)  # reaction, then braking: exactly the free room
+    assert stopping_speed(0.1, 1.0, 0.2) < stopping_speed(0.3, 1.0, 0.2) < 0.8 < stopping_speed(1.0, 1.0, 0.2)
 
 
 def test_world_lidar_sees_walls_and_visitors_and_the_robot_cannot_pass_walls():
