@@ -57,7 +57,7 @@ def run(argv: list[str]) -> BenchResult:
         while not stop.wait(0.2):
             supervisor.poll()
     threading.Thread(target=supervise, daemon=True).start()
-    monitor = StackMonitor(lambda: [mp.pid for mp in supervisor.procs if mp.running()]).start()
+    monitor = StackMonitor(lambda: [(mp.spec.name, mp.pid) for mp in supervisor.procs if mp.running()]).start()
     runner = ScenarioRunner()
     runner.sim_control = SimControl(runner.node)
     results, soak = [], {}
@@ -114,6 +114,9 @@ def _figures(results, monitor, idle_cores, busy_cores, soak, exit_codes) -> dict
         'speech_end_to_answer_ms_p50': round(percentile(answers, 50), 1) if answers else None,
         'speech_end_to_answer_ms_p95': round(percentile(answers, 95), 1) if answers else None,
         'peak_rss_mb': round(monitor.peak_rss_mb, 1),
+        'peak_pss_mb': round(monitor.peak_pss_mb, 1),
+        'peak_rss_by_process_mb': {name: round(mb) for name, mb in sorted(
+            monitor.peak_rss_by_name.items(), key=lambda item: -item[1])},
         'cpu_cores_used': round(idle_cores, 3),
         'cpu_cores_used_busy': round(busy_cores, 3),
         'cpu_cores_total': psutil.cpu_count(),
@@ -124,14 +127,19 @@ def _figures(results, monitor, idle_cores, busy_cores, soak, exit_codes) -> dict
 
 
 def _soak(runner, supervisor, monitor, scenarios, seconds, rng) -> dict:
-    """Visitors arrive at random; nodes die at random and must come back; the appointment system hangs."""
+    """Visitors arrive at random; nodes die at random and must come back; the appointment system hangs.
+
+    Visits during an outage play scenarios written for a working appointment system: they must still
+    be answered (the robot says it cannot reach the system), but their scripted check-in cannot pass,
+    so they are counted apart from the other visits.
+    """
     from l2b2_bringup.scenario_runner import _signal_appointment_system
     start = time.monotonic()
-    kills, recovered, outages, visits, answered, soak_ok = 0, 0, 0, 0, 0, 0
+    kills, recovered, outages = 0, 0, 0
+    visits: list[tuple[object, bool]] = []  # (result, during an outage)
     # The robot's software dies at random; the simulator is the world (and its clock), not the robot.
     killable = [mp for mp in supervisor.procs if mp.spec.ros and mp.spec.name != 'simulator']
     queue_visits = [s for s in scenarios if s.scenario_class in ('checkin', 'ticket', 'touch', 'queue_down')]
-    rss_start = None
     next_kill = start + rng.uniform(30, 90)
     next_outage = start + rng.uniform(60, 180)
     while time.monotonic() - start < seconds:
@@ -153,32 +161,32 @@ def _soak(runner, supervisor, monitor, scenarios, seconds, rng) -> dict:
         if now >= next_outage:
             _signal_appointment_system('stop')
             outages += 1
-            scenario = rng.choice(queue_visits or scenarios)
-            result = runner.run(scenario)  # a visit during the outage still gets an answer
-            visits += 1
-            answered += int(bool(result.robot_said))
-            soak_ok += int(result.success)
+            visits.append((runner.run(rng.choice(queue_visits or scenarios)), True))
             _signal_appointment_system('continue')
             next_outage = time.monotonic() + rng.uniform(120, 300)
             continue
         time.sleep(rng.expovariate(1 / 20.0) if visits else 0)  # random arrivals, mean gap 20 s
-        result = runner.run(rng.choice(scenarios))
-        visits += 1
-        answered += int(bool(result.robot_said))
-        soak_ok += int(result.success)
-        if rss_start is None and time.monotonic() - start > 120:
-            rss_start = monitor.samples[-1][1] if monitor.samples else None
-    rss_end = monitor.samples[-1][1] if monitor.samples else None
+        visits.append((runner.run(rng.choice(scenarios)), False))
+    end = time.monotonic()
+    normal = [r for r, outage in visits if not outage]
+    during = [r for r, outage in visits if outage]
+    # Memory level after warm-up (minutes 2-7) against the last five minutes.
+    pss_start = monitor.pss_mb_between(start + 120, start + 420)
+    pss_end = monitor.pss_mb_between(end - 300, end)
     return {
-        'soak_minutes': round((time.monotonic() - start) / 60.0, 1),
-        'soak_visits': visits,
-        'soak_visits_answered': answered,
-        'soak_visit_success_rate': round(soak_ok / visits, 4) if visits else None,
+        'soak_minutes': round((end - start) / 60.0, 1),
+        'soak_visits': len(visits),
+        'soak_visits_answered': sum(bool(r.robot_said) for r, _ in visits),
+        'soak_visit_success_rate': round(sum(r.success for r in normal) / len(normal), 4) if normal else None,
+        'soak_outage_visits': len(during),
+        'soak_outage_visits_answered': sum(bool(r.robot_said) for r in during),
+        'soak_failures': [f'{r.name}{" (outage)" if outage else ""}: {r.failure[:100]}'
+                          for r, outage in visits if not r.success],
         'soak_node_kills': kills,
         'soak_node_recoveries': recovered,
         'soak_appointment_outages': outages,
-        'soak_rss_start_mb': round(rss_start, 1) if rss_start else None,
-        'soak_rss_end_mb': round(rss_end, 1) if rss_end else None,
+        'soak_pss_start_mb': round(pss_start, 1) if pss_start else None,
+        'soak_pss_end_mb': round(pss_end, 1) if pss_end else None,
     }
 
 

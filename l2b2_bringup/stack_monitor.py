@@ -1,4 +1,9 @@
-"""CPU and memory of a running stack: every process the supervisor started, children included."""
+"""CPU and memory of a running stack: every process the supervisor started, children included.
+
+Memory is reported two ways. The RSS sum counts each shared page (Python, the ROS libraries, DDS)
+once per process that maps it, so it overstates what the stack takes. PSS splits each shared page
+among the processes that share it: the sum of PSS is the memory the stack really occupies.
+"""
 from __future__ import annotations
 
 import threading
@@ -8,15 +13,17 @@ import psutil
 
 
 class StackMonitor:
-    """Samples summed RSS and CPU time of a set of root processes (and their children) periodically."""
+    """Samples summed RSS, PSS and CPU time of named root processes (and their children) periodically."""
 
-    def __init__(self, pids_fn, period_s: float = 1.0):
-        self._pids_fn = pids_fn
+    def __init__(self, procs_fn, period_s: float = 1.0):
+        """``procs_fn`` returns the running ``(name, pid)`` pairs to watch."""
+        self._procs_fn = procs_fn
         self._period = period_s
-        self.samples: list[tuple[float, float, float]] = []  # (monotonic, rss_mb, cpu_seconds)
+        self.samples: list[tuple[float, float, float, float]] = []  # (monotonic, rss_mb, cpu_seconds, pss_mb)
+        #: Peak RSS per process name (children included), MB.
+        self.peak_rss_by_name: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._procs: dict[int, psutil.Process] = {}
         self._dead_cpu = 0.0
         self._last_cpu: dict[int, float] = {}
 
@@ -28,46 +35,62 @@ class StackMonitor:
         self._stop.set()
         self._thread.join(timeout=5.0)
 
-    def _tree(self) -> list[psutil.Process]:
+    def _tree(self) -> list[tuple[str, psutil.Process]]:
         procs = []
-        for pid in self._pids_fn():
+        for name, pid in self._procs_fn():
             try:
                 root = psutil.Process(pid)
-                procs.append(root)
-                procs.extend(root.children(recursive=True))
+                procs.append((name, root))
+                procs.extend((name, child) for child in root.children(recursive=True))
             except psutil.Error:
                 continue
         return procs
 
-    def sample(self) -> tuple[float, float]:
-        rss, cpu = 0.0, 0.0
+    def sample(self) -> tuple[float, float, float]:
+        """(RSS MB, CPU seconds so far, PSS MB) of the whole stack now."""
+        rss, pss, cpu = 0.0, 0.0, 0.0
+        by_name: dict[str, float] = {}
         seen = set()
-        for p in self._tree():
+        for name, p in self._tree():
             try:
                 with p.oneshot():
-                    rss += p.memory_info().rss
+                    mem = p.memory_full_info()
                     t = p.cpu_times()
-                    c = t.user + t.system
             except psutil.Error:
                 continue
+            c = t.user + t.system
+            rss += mem.rss
+            pss += getattr(mem, 'pss', mem.rss)
+            by_name[name] = by_name.get(name, 0.0) + mem.rss / 2**20
             seen.add(p.pid)
             self._last_cpu[p.pid] = c
             cpu += c
+        for name, mb in by_name.items():
+            self.peak_rss_by_name[name] = max(mb, self.peak_rss_by_name.get(name, 0.0))
         # CPU time of processes that exited (restarted nodes) still counts.
         for pid in list(self._last_cpu):
             if pid not in seen:
                 self._dead_cpu += self._last_cpu.pop(pid)
-        return rss / 2**20, cpu + self._dead_cpu
+        return rss / 2**20, cpu + self._dead_cpu, pss / 2**20
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss, cpu = self.sample()
-            self.samples.append((time.monotonic(), rss, cpu))
+            rss, cpu, pss = self.sample()
+            self.samples.append((time.monotonic(), rss, cpu, pss))
             self._stop.wait(self._period)
 
     @property
     def peak_rss_mb(self) -> float:
         return max((s[1] for s in self.samples), default=0.0)
+
+    @property
+    def peak_pss_mb(self) -> float:
+        return max((s[3] for s in self.samples), default=0.0)
+
+    def pss_mb_between(self, start: float, end: float) -> float | None:
+        """Median PSS of the samples taken between two monotonic times: a level, not one reading."""
+        window = sorted(s[3] for s in self.samples if start <= s[0] <= end)
+        return window[len(window) // 2] if window else None
 
     def cores_used(self, since: float | None = None) -> float:
         """Average CPU cores used between the first sample after ``since`` and the last one."""

@@ -65,5 +65,6 @@ class RosHarness:
             self.executor.remove_node(node)
             node.destroy_node()
         self.executor.shutdown(timeout_sec=2.0)
-        rclpy.shutdown(context=self.context)
+        if self.context.ok():  # a test may have shut it down already, as Ctrl-C does
+            rclpy.shutdown(context=self.context)
         self._thread.join(timeout=5.0)

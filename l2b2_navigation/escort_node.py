@@ -221,6 +221,7 @@ class EscortNode(Node):
                               goal_handle, started=self._now())
             self.session = session
             self.get_logger().info(f'escort to {req.target_id} (with_visitor={req.with_visitor})')
+            self.health.set(OK, f'{"escorting" if req.with_visitor else "going"} to {req.target_id}')
             self._apply(session, policy.start(session.started))
         while not session.ended.wait(0.1):  # cancel requests show only on the handle: look 10 times a second
             if goal_handle.is_cancel_requested:
@@ -438,13 +439,25 @@ class EscortNode(Node):
             policy.on_pose(pose)
         self.session = Session(policy, 'de', 'returning', None, started=self._now())
         self.get_logger().info('returning home')
+        if self.health.level == OK:  # a warning for staff (visitor lost) stays until they see it
+            self.health.set(OK, 'returning home')
         self._apply(self.session, policy.start(self.session.started))
 
     def close(self) -> None:
-        """Ends a running escort so that its execute thread returns and the process can exit."""
+        """Ends a running escort so that its execute thread returns and the process can exit.
+
+        Runs after the executor stopped, often with the ROS context already shut down (Ctrl-C):
+        telling the navigator and the panel may fail then, ending the session must not.
+        """
         with self._lock:
-            if self.session is not None:
-                self._apply(self.session, self.session.policy.on_shutdown())
+            session = self.session
+            if session is None:
+                return
+            try:
+                self._apply(session, session.policy.on_shutdown())
+            except Exception as exc:  # noqa: BLE001 - shutting down: nobody is left to tell
+                self.get_logger().debug(f'close: {exc}')
+            session.ended.set()
 
 
 _STATUS = {GoalStatus.STATUS_ABORTED: 'aborted', GoalStatus.STATUS_CANCELED: 'canceled by the navigator'}

@@ -101,52 +101,35 @@ class QueueBridgeNode(Node):
 
     async def _on_lookup(self, request: LookupAppointment.Request, response: LookupAppointment.Response):
         result = await self._offload(self.client.lookup, request.booking_number, request.auth_key, request.name)
-        if result is None:
-            response.result, response.message = Code.ERROR, 'internal error'
-            return response
-        response.result, response.message = int(result.code), result.message
-        if result.appointment:
-            response.appointment = _appointment_msg(result.appointment)
-        self._log('lookup', request.booking_number, result.code)
+        if _fill(response, result):
+            self._log('lookup', request.booking_number, result.code)
         return response
 
     async def _on_check_in(self, request: CheckIn.Request, response: CheckIn.Response):
         result = await self._offload(self.client.check_in, request.booking_number, request.auth_key)
-        if result is None:
-            response.result, response.message = Code.ERROR, 'internal error'
-            return response
-        response.result, response.message = int(result.code), result.message
-        if result.appointment:
-            response.appointment = _appointment_msg(result.appointment)
-        response.waiting_position = result.waiting_position
-        response.estimated_wait_minutes = result.estimated_wait_minutes
-        self._log('check-in', request.booking_number, result.code)
+        if _fill(response, result):
+            response.waiting_position = result.waiting_position
+            response.estimated_wait_minutes = result.estimated_wait_minutes
+            self._log('check-in', request.booking_number, result.code)
         return response
 
     async def _on_draw_ticket(self, request: DrawTicket.Request, response: DrawTicket.Response):
         result = await self._offload(self.client.draw_ticket, request.target_id, request.idempotency_key)
-        if result is None:
-            response.result, response.message = Code.ERROR, 'internal error'
-            return response
-        response.result, response.message = int(result.code), result.message
-        response.display_number = result.display_number
-        response.waiting_count = result.waiting_count
-        response.estimated_wait_minutes = result.estimated_wait_minutes
-        self.get_logger().info(f'draw ticket {request.target_id[:40]}: {result.code.name}')
+        if _fill(response, result):
+            response.display_number = result.display_number
+            response.waiting_count = result.waiting_count
+            response.estimated_wait_minutes = result.estimated_wait_minutes
+            self.get_logger().info(f'draw ticket {request.target_id[:40]}: {result.code.name}')
         return response
 
     async def _on_get_status(self, request: GetQueueStatus.Request, response: GetQueueStatus.Response):
         result = await self._offload(self.client.queue_status, request.target_id)
-        if result is None:
-            response.result, response.message = Code.ERROR, 'internal error'
-            return response
-        response.result, response.message = int(result.code), result.message
-        response.queues = [QueueStatus(target_id=q.target_id, scope_id=q.scope_id, available=q.available,
-                                       waiting_count=q.waiting_count, estimated_wait_minutes=q.estimated_wait_minutes)
-                           for q in result.queues]
+        if _fill(response, result):
+            response.queues = [QueueStatus(target_id=q.target_id, scope_id=q.scope_id, available=q.available,
+                                           waiting_count=q.waiting_count,
+                                           estimated_wait_minutes=q.estimated_wait_minutes)
+                               for q in result.queues]
         return response
-
-    # -- plumbing ----------------------------------------------------------------------------------
 
     def _offload(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Run ``fn`` in the pool; the returned future (awaitable in a callback) resolves to its result or None."""
@@ -194,6 +177,21 @@ class QueueBridgeNode(Node):
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.client.adapter.close()
+
+
+def _fill(response, result) -> bool:
+    """Copy the outcome (and the appointment, where the response has one) into a service response.
+
+    ``result`` None means the client call itself failed (a bug, already logged): the caller still gets
+    an answer, never a hanging call. Returns whether there is a result to copy more from.
+    """
+    if result is None:
+        response.result, response.message = Code.ERROR, 'internal error'
+        return False
+    response.result, response.message = int(result.code), result.message
+    if getattr(result, 'appointment', None):
+        response.appointment = _appointment_msg(result.appointment)
+    return True
 
 
 def _appointment_msg(view: AppointmentView) -> Appointment:

@@ -209,12 +209,12 @@ class SimNavigatorNode(Node):
             if goal.outcome is not None:
                 return
             goal.outcome = (state, code, message)
+            goal.ended.set()  # first: the execute thread must return even if the stop below fails (shutdown)
             if goal.blocked_since is not None:
                 self.health.set(OK, f'goal {state}')
             if self._goal is goal:
                 self._goal = None
                 self._cmd_pub.publish(Twist())
-        goal.ended.set()
 
     def _check_cancel(self) -> None:
         with self._lock:

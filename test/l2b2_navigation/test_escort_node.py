@@ -8,11 +8,13 @@ from action_msgs.msg import GoalStatus
 from l2b2_interfaces.action import Escort
 from l2b2_interfaces.msg import ComponentHealth, RobotStatus, SafetyState, SayRequest
 import pytest
+import rclpy
 from rclpy.action import ActionClient
 from rclpy.parameter import Parameter
 
 from l2b2_common.catalog import load_catalog
 from l2b2_common.qos import LATCHED
+from l2b2_navigation.escort import Outcome
 from l2b2_navigation.escort_node import EscortNode
 
 _spec = importlib.util.spec_from_file_location('l2b2_nav_mock_nav2', Path(__file__).with_name('mock_nav2.py'))
@@ -144,3 +146,15 @@ def test_cancel_and_busy(ros, floor):
     res = rig.result(handle)
     assert res.status == GoalStatus.STATUS_CANCELED and res.result.outcome == Escort.Result.CANCELED
     ros.wait_for(lambda: rig.nav.canceled >= 1, 10, 'navigation cancelled')
+
+
+def test_ctrl_c_mid_escort_still_ends_the_session_so_the_process_can_exit(ros, floor):
+    """Ctrl-C shuts the ROS context down before the node's close(): the blocked execute thread must end anyway."""
+    rig = Rig(ros, floor, speed=0.5)
+    rig.send('meldestelle')
+    ros.wait_for(lambda: rig.escort.session is not None and rig.nav.goals, 10, 'escort under way')
+    session = rig.escort.session
+    rclpy.shutdown(context=ros.context)  # what the SIGINT handler does first
+    rig.escort.close()
+    assert session.ended.is_set()
+    assert session.policy.outcome is Outcome.NAVIGATION_FAILED

@@ -11,6 +11,7 @@ from l2b2_interfaces.srv import SimSetVisitor, SimSpawnVisitor
 from nav2_msgs.action import NavigateToPose
 from nav_msgs.msg import OccupancyGrid, Path
 import pytest
+import rclpy
 
 from l2b2_common.qos import LATCHED
 
@@ -109,6 +110,20 @@ def test_person_in_the_way_stops_the_robot_until_they_move(ros):
     result = probe.result(handle, 60.0)
     assert result.status == GoalStatus.STATUS_SUCCEEDED
     ros.wait_for(lambda: probe.odom.pose.pose.position.x > 12.5, 10.0, 'robot at the goal')
+
+
+def test_ctrl_c_mid_goal_still_ends_the_goal_so_the_process_can_exit(ros):
+    """Ctrl-C shuts the ROS context down before the node's close(): the blocked execute thread must end anyway."""
+    start_sim(ros)
+    navigator = start_navigator(ros)
+    probe = Probe(ros)
+    ros.wait_for(lambda: probe.odom is not None, 20.0, 'simulator')
+    probe.send_goal(13.0, 4.6, 0.0)
+    ros.wait_for(lambda: probe.feedback, 30.0, 'the goal under way')
+    goal = navigator._goal
+    rclpy.shutdown(context=ros.context)  # what the SIGINT handler does first
+    navigator.close()
+    assert goal.ended.is_set() and goal.outcome[0] == 'aborted'
 
 
 def test_a_person_who_stays_is_driven_around_and_a_newer_goal_preempts(ros):
