@@ -200,7 +200,7 @@ class SimulatorNode(Node):
                     elif ahead < -0.5:  # fell behind (machine busy): do not rush to catch up
                         wall0, sim0 = time.monotonic(), self.world.time
         except Exception as exc:  # noqa: BLE001 - report, do not die silently in a thread
-            if not self._stop.is_set():
+            if not self._stop.is_set() and self.context.ok():  # not merely Ctrl-C shutting ROS down
                 self.health.set(ERROR, f'simulation stopped: {exc}')
                 self.get_logger().error(f'simulation loop failed: {exc!r}')
 
