@@ -35,6 +35,11 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None, *, thre
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
+        except Exception:
+            # Ctrl-C shuts the context down under a spinning executor, which can then fail to build
+            # its wait set (RCLError): that is a normal stop. With the context still up it is a bug.
+            if rclpy.ok():
+                raise
         finally:
             close = getattr(node, 'close', None)
             if callable(close):
