@@ -115,12 +115,16 @@ def clearance_ahead(points: list[tuple[float, float]], robot_radius: float, marg
     return max(0.0, min(ahead) - robot_radius) if ahead else math.inf
 
 
-def stopping_speed(free: float, decel: float, reaction_s: float) -> float:
-    """Fastest forward speed from which the robot still stops within ``free`` metres.
+def stopping_distance(speed: float, decel: float, reaction_s: float) -> float:
+    """Metres the robot covers from ``speed`` before it stands: it drives on for ``reaction_s`` (a scan
+    and a control period pass before a stop command lands), then brakes at ``decel``."""
+    return speed * reaction_s + speed * speed / (2.0 * decel)
 
-    It drives on for ``reaction_s`` (a scan and a control period pass before a stop command lands),
-    then brakes at ``decel``: v * reaction_s + v**2 / (2 * decel) <= free. As Nav2's collision monitor
-    ("approach" zone), the robot slows down toward a person instead of braking late.
+
+def stopping_speed(free: float, decel: float, reaction_s: float) -> float:
+    """Fastest forward speed from which the robot still stops within ``free`` metres: the inverse of
+    ``stopping_distance``. As Nav2's collision monitor ("approach" zone), the robot slows down toward
+    a person instead of braking late.
     """
     if free <= 0.0:
         return 0.0

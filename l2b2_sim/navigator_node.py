@@ -35,7 +35,7 @@ from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, ParameterError, declare_params
 from l2b2_common.qos import LATCHED, RELIABLE
 from l2b2_sim.diff_drive import Pose2D
-from l2b2_sim.follower import FollowerParams, PathFollower, clearance_ahead, stopping_speed
+from l2b2_sim.follower import FollowerParams, PathFollower, clearance_ahead, stopping_distance, stopping_speed
 from l2b2_sim.planner import Costmap, CostParams, load_map, plan
 
 PARAMS = [
@@ -327,8 +327,8 @@ class SimNavigatorNode(Node):
     def _speed_limit(self, pose: Pose2D) -> float:
         """Fastest forward speed that still stops ``stop_distance`` short of anything the lidar sees ahead."""
         p = self.p
-        v = p.max_linear_speed
-        reach = p.robot_radius + p.stop_distance + v * p.reaction_time_s + v * v / (2 * p.max_linear_decel) + 0.2
+        braking = stopping_distance(p.max_linear_speed, p.max_linear_decel, p.reaction_time_s)
+        reach = p.robot_radius + p.stop_distance + braking + 0.2  # all that can matter at full speed
         points = [r for r, _ in self._dynamic_points(pose, reach)]
         free = clearance_ahead(points, p.robot_radius) - p.stop_distance
         return stopping_speed(free, p.max_linear_decel, p.reaction_time_s)
