@@ -34,8 +34,9 @@ class BenchResult:
         return '\n'.join(out)
 
     def json(self) -> str:
-        return json.dumps({**self.figures, 'rows': self.rows} if self.rows and 'rows' not in self.figures
-                          else self.figures, ensure_ascii=False, default=str)
+        """One JSON object; a figure that could not be measured (NaN, inf) is ``null``, as JSON has no NaN."""
+        figures = {**self.figures, 'rows': self.rows} if self.rows and 'rows' not in self.figures else self.figures
+        return json.dumps(_finite(figures), ensure_ascii=False, default=str, allow_nan=False)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -45,6 +46,16 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100.0 * len(ordered)))
     return float(ordered[min(rank, len(ordered)) - 1])
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _fmt(v: Any) -> str:

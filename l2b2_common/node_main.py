@@ -9,11 +9,16 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, Si
 from rclpy.node import Node
 
 from l2b2_common.config import ConfigError
-from l2b2_common.params import ParameterError
+from l2b2_common.params import ParameterError, undeclared_overrides
 
 #: Exit code for a node that cannot start because of its configuration: the launcher does not
 #: restart it in a loop, it reports the message instead.
 EXIT_CONFIG_ERROR = 78
+
+
+def params_files(args: list[str]) -> list[str]:
+    """The ``--params-file`` paths on a ROS command line, to name them in a configuration error."""
+    return [args[i + 1] for i, a in enumerate(args[:-1]) if a == '--params-file']
 
 
 def run_node(factory: Callable[[], Node], args: list[str] | None = None, *, threads: int = 1) -> int:
@@ -26,8 +31,19 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None, *, thre
     with rclpy.init(args=args):
         try:
             node = factory()
+            unknown = undeclared_overrides(node)
+            if unknown:
+                error = ParameterError(node.get_name(), ', '.join(unknown),
+                                       'not a parameter of this node (misspelt?); it would be ignored')
+                close = getattr(node, 'close', None)
+                if callable(close):
+                    close()
+                node.destroy_node()
+                raise error
         except (ParameterError, ConfigError) as exc:
-            print(f'[l2b2] configuration error: {exc}', file=sys.stderr, flush=True)
+            files = params_files(sys.argv if args is None else args)
+            where = f' (parameter files: {", ".join(files)})' if files and isinstance(exc, ParameterError) else ''
+            print(f'[l2b2] configuration error: {exc}{where}', file=sys.stderr, flush=True)
             return EXIT_CONFIG_ERROR
         executor = MultiThreadedExecutor(num_threads=threads) if threads > 1 else SingleThreadedExecutor()
         executor.add_node(node)

@@ -109,6 +109,17 @@ def declare_params(node: Node, params: Sequence[Param]) -> SimpleNamespace:
     return SimpleNamespace(**values)
 
 
+def undeclared_overrides(node: Node) -> list[str]:
+    """Names set for ``node`` (params file, command line) that it never declared: typos, mostly.
+
+    rclpy silently ignores such overrides, so a misspelt key in a params file would leave the
+    default in force without a word. ``qos_overrides.*`` are rclpy's own and are skipped.
+    """
+    declared = set(node._parameters)  # rclpy has no public list of declared names
+    return sorted(name for name in node._parameter_overrides  # nor of overrides
+                  if name not in declared and not name.startswith('qos_overrides.'))
+
+
 def _validate(node_name: str, p: Param, value: Any) -> None:
     if p.min is not None and value < p.min:
         raise ParameterError(node_name, p.name, f'{value} is below the minimum {p.min}')

@@ -27,6 +27,20 @@ stamp_set() { mkdir -p "$STAMPS"; echo "$2" > "$STAMPS/$1"; }
 # --- 1. Debian packages -------------------------------------------------------------------------
 step="apt packages"
 mapfile -t APT_PKGS < <(cat "$ROOT"/requirements/apt*.txt | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
+# Python 3.11 with venv and headers (the interface build compiles C extensions against Python.h).
+# A Python 3.11 that already has both (pyenv, a custom build) is used as it is; otherwise Debian's.
+if [ ! -x "$PY" ]; then
+  if ! command -v "$PYTHON_BIN" >/dev/null; then
+    APT_PKGS+=(python3.11 python3.11-venv python3.11-dev)
+  else
+    "$PYTHON_BIN" -c 'import ensurepip' 2>/dev/null || APT_PKGS+=(python3.11-venv)
+  fi
+fi
+if [ -x "$PY" ] || command -v "$PYTHON_BIN" >/dev/null; then
+  py_for_headers="$PY"; [ -x "$PY" ] || py_for_headers="$PYTHON_BIN"
+  "$py_for_headers" -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || APT_PKGS+=(python3.11-dev)
+fi
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -67,18 +81,20 @@ fi
 # Point ament at the venv for every interpreter started from it: no variables to set by hand.
 step="venv environment hook"
 SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# Prepended, not set: with a ROS 2 distribution sourced, the venv's packages must still be found.
 cat > "$SITE/l2b2_ament_env.pth" <<'EOF'
-import os, sys; os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix); os.environ.setdefault('CMAKE_PREFIX_PATH', sys.prefix)
+import os, sys; [os.environ.__setitem__(k, os.pathsep.join([sys.prefix] + [p for p in os.environ.get(k, '').split(os.pathsep) if p and p != sys.prefix])) for k in ('AMENT_PREFIX_PATH', 'CMAKE_PREFIX_PATH')]
 EOF
 
 # --- 3. interface packages ----------------------------------------------------------------------
 export AMENT_PREFIX_PATH="$VENV" CMAKE_PREFIX_PATH="$VENV" PATH="$VENV/bin:$PATH"
 
-# nav2_msgs and tf2_msgs stand in for Nav2's and tf2's only where a real ROS 2 install lacks them.
+# nav2_msgs and tf2_msgs stand in for Nav2's and tf2's only where the venv's Python can already import
+# the real ones (a ROS 2 install for Python 3.11 on the path). Ours carry a stamp; theirs do not.
 provided_elsewhere() {
-  local pkg="$1" d
-  for d in /opt/ros/*/share/"$pkg"; do [ -f "$d/package.xml" ] && return 0; done
-  return 1
+  local pkg="$1"
+  [ -f "$STAMPS/iface-$pkg" ] && return 1
+  "$PY" -c "import $pkg.msg" 2>/dev/null
 }
 
 build_interface() {

@@ -9,12 +9,13 @@ import time
 
 import psutil
 import pytest
-import yaml
 
 from l2b2_bringup.scenario import load_scenarios
 from l2b2_bringup.scenarios_cli import run_scenarios
 from l2b2_bringup.stack import load_stack
-from l2b2_common.config import REPO_ROOT, config_path
+from l2b2_common.config import REPO_ROOT
+
+from .stack_files import test_stack_file
 
 pytestmark = pytest.mark.slow
 
@@ -22,34 +23,10 @@ pytestmark = pytest.mark.slow
 SCENARIOS = ['touch_only_ticket.yaml', 'de_toilet.yaml', 'de_checkin_appointment.yaml', 'de_estop_mid_escort.yaml']
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def _test_stack(tmp_path):
-    """config/stack_sim.yaml on free ports with its state in a temporary folder."""
-    data = yaml.safe_load(config_path('stack_sim.yaml').read_text())
-    panel_port, zms_port = _free_port(), _free_port()
-    for node in data['nodes']:
-        if node['name'] == 'appointment_server':
-            node['args'] = [*node.get('args', []), '--port', str(zms_port), '--db', str(tmp_path / 'zms.sqlite3')]
-        elif node['name'] == 'panel':
-            node['parameters'] = {'port': panel_port}
-        elif node['name'] == 'queue_bridge':
-            node['parameters'] = {'base_url': f'http://127.0.0.1:{zms_port}/'}
-    data['env'] = {**data.get('env', {}), 'L2B2_STATE_DIR': str(tmp_path / 'state')}
-    data.pop('banner', None)
-    path = tmp_path / 'stack_test.yaml'
-    path.write_text(yaml.safe_dump(data))
-    return path, panel_port
-
-
 @pytest.fixture(scope='module')
 def running_stack(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp('stack')
-    path, panel_port = _test_stack(tmp_path)
+    path, panel_port = test_stack_file(tmp_path)
     log = open(tmp_path / 'launch.log', 'w+')
     launcher = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'l2b2-launch'), str(path)],
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -116,5 +93,8 @@ def test_ctrl_c_stops_everything_cleanly(running_stack):
     while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in children):
         assert time.monotonic() < deadline, 'processes left running after Ctrl-C'
         time.sleep(0.1)
+    log = (running_stack['tmp'] / 'launch.log').read_text(errors='replace')
+    flapping = [line for line in log.splitlines() if '; restarting in' in line or 'configuration error' in line]
+    assert not flapping, 'nodes crashed or refused their configuration during the run:\n' + '\n'.join(flapping)
     tail = _log_tail(running_stack, 5)
     assert 'stopped:' in tail and all(part.endswith('=0') for part in tail.split('stopped: ')[-1].split(', ')), tail

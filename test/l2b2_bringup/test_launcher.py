@@ -140,3 +140,73 @@ def test_launcher_brings_up_ros_node_and_ctrl_c_stops_everything(tmp_path, ros):
     assert launcher.returncode == 0, out
     assert 'stopped: gate_under_test=' in out
     ros.wait_for(lambda: 'gate_under_test' not in probe.get_node_names(), timeout=30, what='node gone')
+
+
+def test_backoff_doubles_up_to_its_cap():
+    backoff = Backoff(initial_s=0.5, max_s=4.0)
+    assert [backoff.delay(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+def test_restart_delays_grow_and_reset_once_a_node_ran_stably(tmp_path):
+    """poll() is driven with a made-up clock: the delays are the back-off's, and a node that then
+    stays up past stable_after_s starts from the initial delay again."""
+    import time
+    script = tmp_path / 'exit_now'
+    script.write_text('1')
+    stack = _python_stack(tmp_path, f'''
+        import pathlib, sys, time
+        if pathlib.Path({str(script)!r}).read_text() == '1':
+            sys.exit(3)
+        time.sleep(60)
+    ''')
+    lines = []
+    sup = Supervisor(stack, backoff=Backoff(initial_s=1.0, max_s=8.0, stable_after_s=20.0), log=lines.append,
+                     prefix_output=False)
+    child = sup.procs[0]
+    sup.start()
+    clock = 1000.0
+    try:
+        delays = []
+        for attempt in range(5):
+            child.proc.wait(timeout=30)
+            sup.poll(now=clock)
+            delays.append(child.next_start - clock)
+            clock = child.next_start
+            if attempt == 4:
+                script.write_text('0')  # the next start stays up
+            sup.poll(now=clock)  # restarts it
+        assert delays == [1.0, 2.0, 4.0, 8.0, 8.0]
+        deadline = time.monotonic() + 30
+        while not child.running() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert child.running() and child.failures == 5
+        sup.poll(now=child.started_at + 19.0)
+        assert child.failures == 5
+        sup.poll(now=child.started_at + 21.0)
+        assert child.failures == 0
+    finally:
+        sup.stop(timeout_s=5.0)
+
+
+def test_a_node_that_ignores_ctrl_c_is_terminated_then_killed(tmp_path):
+    ready = tmp_path / 'ready'
+    stack = _python_stack(tmp_path, f'''
+        import pathlib, signal, time
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        pathlib.Path({str(ready)!r}).write_text('up')
+        while True:
+            time.sleep(1)
+    ''')
+    lines = []
+    sup = Supervisor(stack, log=lines.append, prefix_output=False)
+    sup.start()
+    import time
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ready.exists()
+    codes = sup.stop(timeout_s=0.5)
+    assert codes['child'] == -signal.SIGKILL
+    assert any('did not stop on SIGINT' in line for line in lines)
+    assert any('did not stop on SIGTERM' in line for line in lines)

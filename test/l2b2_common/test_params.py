@@ -49,3 +49,31 @@ def test_empty_list_default_takes_strings_from_overrides(ros):
         assert plain.describe_parameter('words').type == ParameterType.PARAMETER_STRING_ARRAY
     finally:
         plain.destroy_node()
+
+
+def test_a_misspelt_key_in_a_params_file_stops_the_node_naming_file_and_key(tmp_path):
+    """rclpy ignores overrides nobody declared; we refuse them, so a typo never leaves a default in force."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from l2b2_common.node_main import EXIT_CONFIG_ERROR
+
+    params = tmp_path / 'safety_gate.yaml'
+    params.write_text('safety_gate:\n  ros__parameters:\n    rate_hz: 20.0\n    deadman_timout_s: 0.3\n')
+    exe = Path(sys.executable).parent / 'l2b2-safety-gate'
+    proc = subprocess.run([str(exe), '--ros-args', '--params-file', str(params)], capture_output=True,
+                          text=True, timeout=60, env=os.environ.copy())
+    assert proc.returncode == EXIT_CONFIG_ERROR, proc.stderr
+    assert 'deadman_timout_s' in proc.stderr and str(params) in proc.stderr
+
+
+def test_bench_json_writes_unmeasured_figures_as_null():
+    import json
+    import math
+
+    from l2b2_common.bench import BenchResult, percentile
+
+    result = BenchResult('t', {'p99_ms': percentile([], 99), 'ok': 1.5}, rows=[{'x': math.inf}])
+    assert json.loads(result.json()) == {'p99_ms': None, 'ok': 1.5, 'rows': [{'x': None}]}

@@ -1,0 +1,33 @@
+"""The simulated stack's description rewritten for a test: free ports, state in a temporary folder."""
+import socket
+
+import yaml
+
+from l2b2_common.config import config_path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_stack_file(tmp_path):
+    """config/stack_sim.yaml on free ports with its state in ``tmp_path``; returns (path, panel port)."""
+    data = yaml.safe_load(config_path('stack_sim.yaml').read_text())
+    panel_port, zms_port = free_port(), free_port()
+    for node in data['nodes']:
+        if node['name'] == 'appointment_server':
+            node['args'] = [*node.get('args', []), '--port', str(zms_port), '--db', str(tmp_path / 'zms.sqlite3')]
+        elif node['name'] == 'panel':
+            node['parameters'] = {'port': panel_port}
+        elif node['name'] == 'queue_bridge':
+            node['parameters'] = {'base_url': f'http://127.0.0.1:{zms_port}/'}
+    data['env'] = {**data.get('env', {}), 'L2B2_STATE_DIR': str(tmp_path / 'state')}
+    data.pop('banner', None)
+    path = tmp_path / 'stack_test.yaml'
+    path.write_text(yaml.safe_dump(data))
+    return path, panel_port
+
+
+test_stack_file.__test__ = False  # a helper, not a test
