@@ -172,41 +172,57 @@ class SessionStore:
 
 
 class LoginThrottle:
-    """At most ``max_failures`` failed logins per ``window_s`` for one client address and for one user name.
+    """Slows password guessing without letting strangers lock staff out.
 
-    Both keys count, so neither many names from one address nor one name from many addresses helps.
+    Per client address the limit is hard: after ``max_failures`` failures in ``window_s`` that address
+    waits out the window. Per user name (guesses spread over many addresses) there is no lock-out:
+    each failure beyond ``max_failures`` adds a doubling delay (1 s, 2 s, 4 s ... at most
+    ``max_user_delay_s``) counted from the last failure, and an address the user has logged in from
+    before is never held back by the user name at all, so anyone on the public WLAN can slow
+    guesses at ``anna`` but cannot keep her out of the panel at her desk.
     """
 
-    def __init__(self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic,
+                 max_user_delay_s: float = 30.0):
         self.max_failures = max_failures
         self.window_s = window_s
+        self.max_user_delay_s = max_user_delay_s
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
+        self._known: dict[str, deque[str]] = {}  # user -> addresses of earlier successful logins
 
-    def retry_after(self, *keys: str) -> float:
-        """Seconds to wait before the next attempt is allowed (0 = go ahead)."""
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key) or deque()
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
+
+    def retry_after(self, client: str, user: str) -> float:
+        """Seconds this client must wait before trying this user name (0 = go ahead)."""
         now = self._clock()
         wait = 0.0
-        for key in keys:
-            times = self._failures.get(key)
-            if not times:
-                continue
-            while times and times[0] <= now - self.window_s:
-                times.popleft()
-            if len(times) >= self.max_failures:
-                wait = max(wait, times[0] + self.window_s - now)
-        return wait
+        by_address = self._recent(f'ip:{client}', now)
+        if len(by_address) >= self.max_failures:
+            wait = by_address[0] + self.window_s - now
+        by_user = self._recent(f'user:{user}', now)
+        excess = len(by_user) - self.max_failures
+        if excess >= 0 and client not in self._known.get(user, ()):
+            delay = min(self.max_user_delay_s, 2.0 ** excess)
+            wait = max(wait, by_user[-1] + delay - now)
+        return max(0.0, wait)
 
-    def failed(self, *keys: str) -> None:
+    def failed(self, client: str, user: str) -> None:
         now = self._clock()
-        for key in keys:
+        for key in (f'ip:{client}', f'user:{user}'):
             self._failures.setdefault(key, deque()).append(now)
         if len(self._failures) > 10000:  # bound memory under a flood of random names
             self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > now - self.window_s}
 
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+    def succeeded(self, client: str, user: str) -> None:
+        self._failures.pop(f'user:{user}', None)
+        known = self._known.setdefault(user, deque(maxlen=20))
+        if client not in known:
+            known.append(client)
 
 
 class Authenticator:
@@ -218,16 +234,15 @@ class Authenticator:
 
     def login(self, name: str, password: str, client: str) -> tuple[Session | None, float]:
         """(session, 0) on success; (None, retry_after_s) when throttled; (None, 0) when wrong."""
-        keys = (f'ip:{client}', f'user:{name}')
-        wait = self.throttle.retry_after(*keys)
+        wait = self.throttle.retry_after(client, name)
         if wait > 0:
             return None, wait
         user = self.users.get(name)
         ok = verify_password(password, user.password_hash if user else self._dummy_hash) and user is not None
         if not ok:
-            self.throttle.failed(*keys)
+            self.throttle.failed(client, name)
             return None, 0.0
-        self.throttle.succeeded(f'user:{name}')
+        self.throttle.succeeded(client, name)
         return self.sessions.create(user), 0.0
 
 

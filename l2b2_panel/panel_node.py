@@ -12,6 +12,7 @@ import argparse
 import asyncio
 from collections.abc import Callable
 import getpass
+import ipaddress
 import os
 from pathlib import Path
 import sys
@@ -65,6 +66,9 @@ from l2b2_panel.auth import (
 )
 from l2b2_panel.state import FloorMap, PanelState, Pose2D, load_waypoints, yaw_from_quaternion
 from l2b2_panel.web_app import PanelWebApp, WebConfig
+
+#: The panel's settings live here in the stack (errors name this file and the key).
+PANEL_CONFIG = 'config/panel.yaml'
 
 PARAMS = [
     Param('host', '127.0.0.1', 'Address the web server listens on (0.0.0.0 for the office WLAN).'),
@@ -134,6 +138,7 @@ class PanelNode(Node):
         self._cli_reset = self.create_client(Trigger, '/dialogue/reset', callback_group=cb)
         self._cli_takeover = self.create_client(SetBool, '/dialogue/takeover', callback_group=cb)
         self._cli_language = self.create_client(SetLanguage, '/dialogue/set_language', callback_group=cb)
+        self._cli_pause = self.create_client(SetBool, '/escort/pause', callback_group=cb)
         self._cli_cancel_escort = self.create_client(CancelGoal, '/escort/_action/cancel_goal', callback_group=cb)
         self._cli_cancel_nav = self.create_client(CancelGoal, '/navigate_to_pose/_action/cancel_goal',
                                                   callback_group=cb)
@@ -161,7 +166,8 @@ class PanelNode(Node):
 
         self.web = PanelWebApp(self.state, self, auth, self.audit, WebConfig(
             update_rate_hz=self.p.update_rate_hz, cookie_secure=self.p.cookie_secure,
-            visitor_networks=list(self.p.visitor_networks), demo_mode=demo))
+            visitor_networks=_visitor_networks(list(self.p.visitor_networks)), demo_mode=demo,
+            home_waypoint=self._home))
         self.port = self._start_web()
         self.url = f'http://{self.p.host}:{self.port}/'
         if len(users) == 0:
@@ -176,6 +182,7 @@ class PanelNode(Node):
 
     def _load_static(self) -> None:
         catalog = load_catalog(self.p.catalog or None)
+        self._home = catalog.home_waypoint
         targets = [{'id': t.id, 'name': dict(t.name), 'hint': dict(t.location_hint),
                     'appointments': t.scope_id is not None} for t in catalog.targets.values()]
         waypoints_file = self._resolve(self.p.waypoints_yaml)
@@ -228,8 +235,8 @@ class PanelNode(Node):
         self._web_thread.start()
         started.wait(15.0)
         if 'port' not in result:
-            raise ConfigError('panel', 'port', f'cannot serve on {self.p.host}:{self.p.port}: '
-                              f'{result.get("error", "timeout")}')
+            raise ConfigError(PANEL_CONFIG, 'panel.ros__parameters.host/port',
+                              f'cannot serve on {self.p.host}:{self.p.port}: {result.get("error", "timeout")}')
         self._web_loop = result['loop']
         self.get_logger().info(f'panel on http://{self.p.host}:{result["port"]}/ (visitor screen: /visitor)')
         return result['port']
@@ -412,6 +419,12 @@ class PanelNode(Node):
     def cancel_goal(self) -> dict[str, Any]:
         return {'ok': self._cancel_all(self._cli_cancel_escort)}
 
+    def pause_escort(self, pause: bool) -> dict[str, Any]:
+        """Pause holds the running escort where it is (session kept); ``pause=False`` continues it."""
+        ok, res = self._call(self._cli_pause, SetBool.Request(data=pause), 'escort')
+        return {'ok': bool(ok and res.success), 'paused': pause if ok and res.success else None,
+                'message': res.message if ok else res}
+
     def say(self, text: str, language: str) -> dict[str, Any]:
         with self._lock:
             self._say_count += 1
@@ -450,7 +463,7 @@ class PanelNode(Node):
     def teleop(self, owner: int, linear: float, angular: float) -> None:
         with self._lock:
             self._joy = (owner, linear, angular, self.now())
-        self._teleop_tick()
+        self._teleop_tick(just_received=True)
 
     def teleop_release(self, owner: int) -> None:
         with self._lock:
@@ -464,13 +477,20 @@ class PanelNode(Node):
             self._teleop_active = False
         self._pub_teleop.publish(Twist())
 
-    def _teleop_tick(self) -> None:
+    def _teleop_tick(self, just_received: bool = False) -> None:
+        """Re-send the held deflection, but only while the next tick still falls inside the dead-man.
+
+        The gate stops on its own dead-man after the last command it got: re-publishing until our own
+        dead-man ran out stacked the two (the robot stopped ~350 ms after the page went quiet). Sending the
+        zero 1.5 ticks early keeps the whole path from the last browser command within ``teleop_deadman_s``.
+        """
         with self._lock:
             joy = self._joy
             if joy is None:
                 return
             _owner, lin, ang, stamp = joy
-            fresh = self.now() - stamp <= self.p.teleop_deadman_s
+            # Half a tick more of margin for the way from the browser to here and on to the gate.
+            fresh = just_received or self.now() - stamp + 1.5 / self.p.teleop_rate_hz <= self.p.teleop_deadman_s
             if not fresh:
                 self._joy, self._teleop_active = None, False
             else:
@@ -480,6 +500,17 @@ class PanelNode(Node):
             twist.linear.x = lin * self.p.max_linear_mps
             twist.angular.z = ang * self.p.max_angular_rps
         self._pub_teleop.publish(twist)
+
+
+def _visitor_networks(entries: list[str]) -> list[str]:
+    """Each entry must be a network ("192.168.1.0/24", "::1/128"): a typo must stop the start, not the page."""
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ConfigError(PANEL_CONFIG, 'panel.ros__parameters.visitor_networks',
+                              f'"{entry}" is not an IP network ({exc})') from None
+    return entries
 
 
 def _xy(pose: Pose2D) -> tuple[float, float]:

@@ -1,18 +1,22 @@
 """Small real rclpy stand-ins for the parts the panel talks to, for its tests and benchmark.
 
-Each speaks exactly the contract of docs/interfaces.md, nothing more: an escort action server that
-drives while a goal runs, and a base that integrates /cmd_vel into /odom and /tf. The safety gate
-in between is always the real one (l2b2_navigation.safety_gate_node).
+Each speaks exactly the contract of docs/interfaces.md, nothing more: an escort and a Nav2
+``NavigateToPose`` action server that drive while a goal runs, and a base that integrates /cmd_vel
+into /odom and /tf. The safety gate in between is always the real one
+(l2b2_navigation.safety_gate_node). ``python -m l2b2_panel.stand_ins base|actions`` runs the base, or navigator and
+escort, as a process of its own (the benchmark does, so they never share an interpreter with its clock).
 """
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from typing import Any
 
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import TransformStamped, Twist
 from l2b2_interfaces.action import Escort
+from nav2_msgs.action import NavigateToPose
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -56,6 +60,42 @@ class StandInEscort(Node):
         self._pub.publish(Twist())
         handle.canceled()
         return Escort.Result(outcome=Escort.Result.CANCELED, message='cancelled')
+
+
+class StandInNavigator(Node):
+    """/navigate_to_pose action server (the Nav2 contract): drives on /cmd_vel_nav while a goal runs.
+
+    A cancel request ends the goal at once (CANCELED), as Nav2's bt_navigator does on a cancel."""
+
+    def __init__(self, speed: float = 0.3, **kwargs: Any):
+        super().__init__('navigator_stand_in', **kwargs)
+        self.speed = speed
+        self.goals = 0
+        self._pub = self.create_publisher(Twist, '/cmd_vel_nav', RELIABLE)
+        self._cancel = threading.Event()
+        self._server = ActionServer(self, NavigateToPose, '/navigate_to_pose', self._execute,
+                                    goal_callback=self._on_goal, cancel_callback=self._on_cancel,
+                                    callback_group=ReentrantCallbackGroup())
+
+    def _on_goal(self, _goal: NavigateToPose.Goal) -> GoalResponse:
+        self.goals += 1
+        return GoalResponse.ACCEPT
+
+    def _on_cancel(self, _handle: Any) -> CancelResponse:
+        self._cancel.set()
+        return CancelResponse.ACCEPT
+
+    def _execute(self, handle: Any) -> NavigateToPose.Result:
+        self._cancel.clear()
+        while handle.status == GoalStatus.STATUS_EXECUTING and not handle.is_cancel_requested:
+            twist = Twist()
+            twist.linear.x = self.speed
+            self._pub.publish(twist)
+            handle.publish_feedback(NavigateToPose.Feedback(distance_remaining=5.0))
+            self._cancel.wait(0.05)
+        self._pub.publish(Twist())
+        handle.canceled()
+        return NavigateToPose.Result()
 
 
 class StandInBase(Node):
@@ -105,3 +145,36 @@ class StandInBase(Node):
 
     def _battery(self) -> None:
         self._pub_battery.publish(BatteryState(percentage=0.87, present=True))
+
+
+def main(args: list[str] | None = None) -> int:
+    """``python -m l2b2_panel.stand_ins base|actions``: the base, or navigator and escort, as a process.
+
+    Two processes, as in the stack: the base's 50 Hz odometry never queues in front of a cancel request.
+    The action servers block a thread per running goal, so they spin on a small multi-threaded executor."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
+    argv = sys.argv[1:] if args is None else list(args)
+    which = next((a for a in argv if a in ('base', 'actions')), 'actions')
+    with rclpy.init(args=argv):
+        if which == 'base':
+            parts: list[Node] = [StandInBase()]
+            executor = SingleThreadedExecutor()
+        else:
+            parts = [StandInNavigator(), StandInEscort()]
+            executor = MultiThreadedExecutor(num_threads=3)
+        for part in parts:
+            executor.add_node(part)
+        try:
+            executor.spin()
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        finally:
+            executor.shutdown(timeout_sec=1.0)
+            for part in parts:
+                part.destroy_node()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -145,6 +145,8 @@ class PanelState:
         self._dialogue: dict[str, Any] = {}
         self._recognized: dict[str, Any] = {}
         self._said: dict[str, Any] = {}
+        self._said_seq = 0  # seq when _said changed, against the dialogue's own last_robot_text
+        self._robot_text_seq = 0
         self._speaking = False
         self._health: dict[str, dict[str, Any]] = {}
         self._last_heard = -math.inf
@@ -223,6 +225,10 @@ class PanelState:
 
     def update_dialogue(self, fields: dict[str, Any], now: float) -> None:
         with self._lock:
+            if fields.get('state') == 'idle' and self._dialogue.get('state') != 'idle':
+                self._said = {}  # the conversation is over: the next visitor must not read the last one's
+            if fields.get('last_robot_text') != self._dialogue.get('last_robot_text'):
+                self._robot_text_seq = self.seq + 1
             self._dialogue = dict(fields)
             self._changed(now)
 
@@ -234,13 +240,15 @@ class PanelState:
     def update_said(self, text: str, language: str, now: float) -> None:
         with self._lock:
             self._said = {'text': text, 'language': language}
+            self._said_seq = self.seq + 1
             self._changed(now)
 
     def update_speech_status(self, speaking: bool, text: str, language: str, now: float) -> None:
         with self._lock:
             self._speaking = speaking
-            if speaking and text:
+            if speaking and text and text != self._said.get('text'):
                 self._said = {'text': text, 'language': language}
+                self._said_seq = self.seq + 1
             self._changed(now)
 
     def update_health(self, component: str, level: int, message: str, now: float) -> None:
@@ -272,20 +280,28 @@ class PanelState:
                 'safety': dict(self._safety),
                 'plan': self._plan, 'people': people, 'escort': self._escort,
                 'dialogue': dict(self._dialogue),
-                'speech': {'recognized': self._recognized, 'said': self._said, 'speaking': self._speaking},
+                'speech': {'recognized': self._recognized, 'said': self._latest_said(), 'speaking': self._speaking},
                 'health': health,
             }
 
     def visitor_snapshot(self, now: float) -> dict[str, Any]:
-        d = self._dialogue
+        """``said`` is the robot's last spoken sentence from /speech/say or the TTS status: besides the
+        dialogue's own lines it carries escort announcements and staff answers typed during a takeover,
+        which hearing-impaired visitors can only read here. Empty when the dialogue's own
+        ``last_robot_text`` is newer (the screen shows that then)."""
         with self._lock:
+            d = self._dialogue
             return {
                 'type': 'state', 'seq': self.seq, 'online': self.online(now),
-                'estop': self._safety['estop_active'], 'speaking': self._speaking,
+                'estop': self._safety['estop_active'], 'speaking': self._speaking, 'said': self._latest_said(),
                 'dialogue': {k: d.get(k) for k in ('state', 'language', 'choices', 'candidates', 'display_number',
                                                    'estimated_wait_minutes', 'last_user_text', 'last_robot_text',
                                                    'staff_takeover', 'target_id')},
             }
+
+    def _latest_said(self) -> dict[str, Any]:
+        """The last spoken sentence, unless the dialogue has shown a newer line of its own since."""
+        return dict(self._said) if self._said_seq > self._robot_text_seq else {}
 
     def _escorted_id(self, pose: Pose2D | None, people: list[dict[str, Any]]) -> int | None:
         """The person whose distance to the robot best matches the escort's visitor distance."""

@@ -51,6 +51,7 @@ class RobotBridge(Protocol):
     def resume(self, user: str) -> dict[str, Any]: ...
     def send_to(self, target_id: str, language: str) -> dict[str, Any]: ...
     def cancel_goal(self) -> dict[str, Any]: ...
+    def pause_escort(self, pause: bool) -> dict[str, Any]: ...
     def say(self, text: str, language: str) -> dict[str, Any]: ...
     def set_language(self, language: str) -> dict[str, Any]: ...
     def takeover(self, enable: bool) -> dict[str, Any]: ...
@@ -66,6 +67,8 @@ class WebConfig:
     cookie_secure: bool = False
     visitor_networks: list[str] = field(default_factory=lambda: ['127.0.0.0/8', '::1/128'])
     demo_mode: bool = False
+    #: The catalog's home waypoint: staff may always send the robot there.
+    home_waypoint: str = 'home'
     #: Shown on the login page when nobody can log in yet.
     setup_hint: str = 'l2b2-panel --set-password USER'
 
@@ -263,7 +266,7 @@ class PanelWebApp:
             self.audit.record(s.user, 'resume', result=result.get('ok'))
         elif name == 'send':
             target = str(body.get('target_id', ''))
-            if target != 'home' and target not in {t['id'] for t in self.state.targets}:
+            if target != self.config.home_waypoint and target not in {t['id'] for t in self.state.targets}:
                 return _error(400, f'unknown target "{target[:40]}"')
             if lang not in LANGUAGES:
                 lang = 'de'
@@ -272,6 +275,12 @@ class PanelWebApp:
         elif name == 'cancel':
             result = await self._blocking(b.cancel_goal)
             self.audit.record(s.user, 'cancel_goal', result=result.get('ok'))
+        elif name == 'pause':
+            pause = body.get('pause')
+            if not isinstance(pause, bool):
+                return _error(400, 'pause needs {"pause": true|false}')
+            result = await self._blocking(b.pause_escort, pause)
+            self.audit.record(s.user, 'pause_escort' if pause else 'continue_escort', result=result.get('ok'))
         elif name == 'say':
             text = str(body.get('text', '')).strip()
             if not text or len(text) > MAX_TEXT or lang not in LANGUAGES:
@@ -280,8 +289,9 @@ class PanelWebApp:
             # The text itself is not logged: staff may repeat what a visitor told them.
             self.audit.record(s.user, 'say', language=lang, chars=len(text))
         elif name == 'language':
-            if lang not in VISITOR_LANGUAGES:
-                return _error(400, f'language must be one of {VISITOR_LANGUAGES}')
+            # The dialogue speaks German and Turkish only; English exists on the visitor screen's texts.
+            if lang not in LANGUAGES:
+                return _error(400, f'language must be one of {LANGUAGES}')
             result = await self._blocking(b.set_language, lang)
             self.audit.record(s.user, 'set_language', language=lang, result=result.get('ok'))
         elif name == 'takeover':
@@ -306,8 +316,8 @@ class PanelWebApp:
         await ws.prepare(request)
         self._owner_ids += 1
         owner = self._owner_ids
-        await ws.send_json({'type': 'hello', 'user': session.user, 'role': session.role,
-                            'targets': self.state.targets, 'waypoints': self.state.waypoints})
+        await ws.send_json({'type': 'hello', 'user': session.user, 'role': session.role, 'targets': self.state.targets,
+                            'waypoints': self.state.waypoints, 'home': self.config.home_waypoint})
         sender = asyncio.create_task(self._push(ws, lambda now: self.state.staff_snapshot(now), session))
         try:
             async for msg in ws:

@@ -25,8 +25,16 @@ function feedback(text, bad) {
 
 async function control(name, body) {
   const r = await api(`/api/control/${name}`, body);
-  feedback(r.ok ? `${L2B2.t('done')}: ${name}` : `${L2B2.t('failed')}: ${r.data.error || r.data.message || r.status}`, !r.ok);
+  const detail = r.data.error || r.data.message || r.status;
+  feedback(r.ok ? `${L2B2.t('done')}: ${name}` : `${L2B2.t('failed')}: ${detail}`, !r.ok);
+  // A stop the robot did not confirm is the one message staff must not miss: big, in their language.
+  if (name === 'estop') showEstopFailed(!r.ok && r.status !== 401 && r.status !== 403, detail);
   return r;
+}
+
+function showEstopFailed(failed, detail) {
+  $('estop-failed').hidden = !failed;
+  $('estop-failed-detail').textContent = failed ? String(detail) : '';
 }
 
 // --- login -------------------------------------------------------------------------------------
@@ -86,7 +94,7 @@ function startApp(session) {
 function onMessage(m) {
   S.msgCount += 1;
   if (m.type === 'hello') {
-    S.targets = m.targets; S.waypoints = m.waypoints; fillTargets();
+    S.targets = m.targets; S.waypoints = m.waypoints; S.home = m.home; fillTargets();
     return;
   }
   if (m.type === 'error') { feedback(m.error, true); return; }
@@ -111,6 +119,7 @@ function render(m) {
   $('battery').textContent = m.robot.battery ? `${m.robot.battery.percent.toFixed(0)} %${m.robot.battery.charging ? ' ⚡' : ''}` : '–';
   $('escort').textContent = m.escort ? `${m.escort.phase} (${m.escort.distance_remaining} m)` : (m.robot.target || '–');
   const estop = m.safety.estop_active;
+  if (estop) showEstopFailed(false);  // the gate reports the stop after all
   $('estop-state').hidden = !estop;
   $('estop').classList.toggle('engaged', estop);
   document.body.classList.toggle('estopped', estop);
@@ -121,6 +130,9 @@ function render(m) {
   $('dlg-lang').textContent = d.language || '–';
   $('takeover').textContent = L2B2.t(d.staff_takeover ? 'hand_back' : 'takeover');
   $('takeover').dataset.enabled = d.staff_takeover ? '1' : '0';
+  const paused = !!(m.escort && m.escort.phase === 'paused') || $('pause').dataset.paused === '1' && !!m.escort;
+  $('pause').dataset.paused = paused ? '1' : '0';
+  $('pause').textContent = L2B2.t(paused ? 'unpause' : 'pause');
   const rec = m.speech.recognized || {};
   const said = m.speech.said || {};
   $('last-user').textContent = rec.text ? `${rec.text} [${rec.language || '?'}, ${rec.source}]` : (d.last_user_text || '–');
@@ -137,7 +149,7 @@ function render(m) {
 
 function fillTargets() {
   const sel = $('send-target');
-  const opts = [['home', L2B2.t('home')], ...S.targets.map((t) => [t.id, t.name[L2B2.lang] || t.name.de])];
+  const opts = [[S.home || 'home', L2B2.t('home')], ...S.targets.map((t) => [t.id, t.name[L2B2.lang] || t.name.de])];
   sel.replaceChildren(...opts.map(([id, name]) => { const o = document.createElement('option'); o.value = id; o.textContent = name; return o; }));
 }
 
@@ -233,6 +245,12 @@ $('resume').addEventListener('click', () => { $('resume').hidden = true; $('resu
 $('resume-confirm').addEventListener('click', async () => { $('resume-confirm').hidden = true; await control('resume', {confirm: true}); });
 $('send-go').addEventListener('click', () => control('send', {target_id: $('send-target').value, language: $('say-lang').value}));
 $('cancel-goal').addEventListener('click', () => control('cancel'));
+$('pause').addEventListener('click', async () => {
+  const pause = $('pause').dataset.paused !== '1';
+  const r = await control('pause', {pause});
+  if (r.ok) { $('pause').dataset.paused = pause ? '1' : '0'; $('pause').textContent = L2B2.t(pause ? 'unpause' : 'pause'); }
+  if (r.data.message) feedback(`${L2B2.t(r.ok ? 'done' : 'failed')}: ${r.data.message}`, !r.ok);
+});
 $('say-go').addEventListener('click', async () => {
   const text = $('say-text').value.trim();
   if (!text) return;

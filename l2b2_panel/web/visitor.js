@@ -57,7 +57,8 @@ function render(m) {
     V.dialogueLang = d.language;
     if (!first && ['de', 'tr', 'en'].includes(d.language) && d.language !== L2B2.lang) setLanguage(d.language);
   }
-  $('sub-robot').textContent = d.last_robot_text || '';
+  // The last sentence actually spoken (also escort announcements and staff answers during a takeover).
+  $('sub-robot').textContent = (m.said && m.said.text) || d.last_robot_text || '';
   $('sub-user').textContent = d.last_user_text || '';
   $('number').hidden = !d.display_number;
   $('display-number').textContent = d.display_number || '';

@@ -111,3 +111,47 @@ def test_set_password_cli_writes_the_users_file(tmp_path):
     assert UserStore(path).get('anna').role == STAFF
     bad = subprocess.run(cmd, input='short\n', capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and 'at least' in bad.stderr
+
+
+def test_guesses_from_many_addresses_cannot_lock_staff_out():
+    """Per address the limit is hard; per user name it only slows down, and never a known address."""
+    clock = FakeClock()
+    users = UserStore(None)
+    users.enable_demo_user()
+    throttle = LoginThrottle(3, 300.0, clock, max_user_delay_s=30.0)
+    auth = Authenticator(users, SessionStore(3600.0, clock), throttle)
+    assert auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.9')[0] is not None  # her desk, earlier today
+    # Someone on the public WLAN guesses from ever new addresses, as fast as allowed.
+    delays = []
+    for i in range(12):
+        wait = throttle.retry_after(f'192.168.7.{i}', DEMO_USER)
+        delays.append(wait)
+        clock.t += wait
+        assert auth.login(DEMO_USER, 'guess', f'192.168.7.{i}') == (None, 0.0)
+    assert delays[:3] == [0.0, 0.0, 0.0] and delays[3] > 0
+    assert delays[3:] == sorted(delays[3:]) and delays[-1] == 30.0  # growing, capped
+    # Her known address is not held back by the user name at all.
+    session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.9')
+    assert session is not None and wait == 0
+    # A new address of hers waits at most the capped delay, then gets in: no lock-out for the window.
+    for i in range(12):
+        clock.t += throttle.retry_after(f'172.16.0.{i}', DEMO_USER)
+        auth.login(DEMO_USER, 'guess', f'172.16.0.{i}')
+    session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.77')
+    assert session is None and 0 < wait <= 30.0
+    clock.t += wait
+    session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.77')
+    assert session is not None and wait == 0
+
+
+def test_one_address_is_still_locked_for_the_window():
+    clock = FakeClock()
+    users = UserStore(None)
+    users.enable_demo_user()
+    auth = Authenticator(users, SessionStore(3600.0, clock), LoginThrottle(3, 300.0, clock))
+    for name in ('a', 'b', 'c'):
+        assert auth.login(name, 'guess', '192.168.7.1') == (None, 0.0)
+    session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '192.168.7.1')
+    assert session is None and wait == 300.0
+    clock.t += 120.0
+    assert auth.login(DEMO_USER, DEMO_PASSWORD, '192.168.7.1')[1] == 180.0

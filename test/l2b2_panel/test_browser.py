@@ -239,3 +239,67 @@ def test_visitor_screen_with_the_real_dialogue(ros, panel_factory, browser):
     page.wait_for_selector('#choices button[data-choice="yes"]:text("Evet")', timeout=TIMEOUT_MS)
     assert 'Nüfus Kayıt' in page.inner_text('#sub-robot')
     page.context.close()
+
+
+def test_visitor_subtitles_show_staff_answers_during_takeover(ros, panel_factory, browser):
+    """What staff type during a takeover goes straight to /speech/say: the visitor screen shows it too."""
+    panel = panel_factory(stale_after_s=30.0)
+    _inputs, _typed, pub = visitor_setup(ros, panel)
+    say = ros.node('staff_say').create_publisher(SayRequest, '/speech/say', RELIABLE)
+    page = browser.new_context(bypass_csp=True, viewport={'width': 1280, 'height': 800}).new_page()
+    page.goto(panel.url + 'visitor')
+    pub.publish(DialogueState(state='listening', language='de', staff_takeover=True,
+                              last_robot_text='Eine Mitarbeiterin hilft Ihnen gleich.'))
+    page.wait_for_selector('#takeover-note:not([hidden])', timeout=TIMEOUT_MS)
+    ros.wait_for(lambda: say.get_subscription_count() >= 1, 10, 'panel subscribed to /speech/say')
+    say.publish(SayRequest(utterance_id='panel-1', text='Ihr Ausweis liegt an Schalter 3 bereit.', language='de'))
+    page.wait_for_selector('#sub-robot:text("Schalter 3")', timeout=TIMEOUT_MS)
+    # The conversation ends: the next visitor does not read the last one's answers.
+    pub.publish(DialogueState(state='idle', language='de'))
+    page.wait_for_function("document.getElementById('sub-robot').textContent === ''", timeout=TIMEOUT_MS)
+    page.context.close()
+
+
+def test_visitor_screen_shows_offline_and_reconnects(ros, panel, browser):
+    page = browser.new_context(bypass_csp=True).new_page()
+    page.goto(panel.url + 'visitor')
+    page.wait_for_function('window.l2b2.conn && window.l2b2.conn.ws.readyState === 1', timeout=TIMEOUT_MS)
+    page.wait_for_selector('#offline:not([hidden])', timeout=TIMEOUT_MS)  # no stack: said clearly
+    # The link drops; the page marks itself disconnected and reconnects by itself.
+    page.evaluate('''() => {
+      window.sawDisconnect = false;
+      new MutationObserver(() => { if (document.body.classList.contains('disconnected')) window.sawDisconnect = true; })
+        .observe(document.body, {attributes: true});
+      window.firstSocket = window.l2b2.conn.ws;
+      window.l2b2.conn.ws.close();
+    }''')
+    page.wait_for_function('window.sawDisconnect && window.l2b2.conn.ws !== window.firstSocket && '
+                           "window.l2b2.conn.ws.readyState === 1 && !document.body.classList.contains('disconnected')",
+                           timeout=TIMEOUT_MS)
+    n = page.evaluate('window.l2b2.msgCount')
+    page.wait_for_function(f'window.l2b2.msgCount > {n}', timeout=TIMEOUT_MS)  # live state flows again
+    page.context.close()
+
+
+def test_unconfirmed_estop_shows_a_big_translated_banner(ros, panel, browser):
+    """No safety gate answers: staff see at once, in their language, to use the hardware stop."""
+    from l2b2_common.catalog import load_catalog
+    page = browser.new_context(viewport={'width': 1400, 'height': 900}, locale='de-DE').new_page()
+    page.goto(panel.url)
+    page.fill('#login-user', 'staff')
+    page.fill('#login-password', 'l2b2-demo')
+    page.click('#login-submit')
+    page.wait_for_selector('#app:not([hidden])', timeout=TIMEOUT_MS)
+    # The staff language switch offers only what the dialogue speaks; "home" is the catalog's.
+    assert page.locator('button.lang').evaluate_all('bs => bs.map(b => b.dataset.lang)') == ['de', 'tr']
+    page.wait_for_selector(f'#send-target option[value="{load_catalog().home_waypoint}"]', state='attached',
+                           timeout=TIMEOUT_MS)
+    assert page.locator('#estop-failed').is_hidden()
+    page.locator('#estop').dispatch_event('pointerdown')
+    page.wait_for_selector('#estop-failed:not([hidden])', timeout=TIMEOUT_MS)
+    assert 'Hardware-Not-Halt' in page.inner_text('#estop-failed')
+    assert page.evaluate("parseFloat(getComputedStyle(document.getElementById('estop-failed')).fontSize)") >= 24
+    page.select_option('#ui-lang', 'tr')
+    page.wait_for_selector('html[lang="tr"]', state='attached', timeout=TIMEOUT_MS)
+    assert 'donanım' in page.inner_text('#estop-failed'), page.inner_text('#estop-failed')
+    page.context.close()

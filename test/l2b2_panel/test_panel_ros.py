@@ -187,3 +187,83 @@ def test_logout_closes_the_live_stream(ros, panel, http):
         assert client.request('POST', '/api/control/reset', {})[0] == 401
     finally:
         ws.close()
+
+
+def test_joystick_dead_man_stops_republishing_in_time(ros, panel, http):
+    """One command, then silence: the node re-sends it only while the next tick is inside the dead-man,
+    then sends one zero and nothing more, so the gate never holds the robot beyond ``teleop_deadman_s``."""
+    probe = ros.node()
+    teleop = []
+    probe.create_subscription(Twist, '/cmd_vel_teleop', teleop.append, RELIABLE)
+    client = http(panel.url)
+    assert client.login() == 200
+    ws = WsClient(ws_url(panel, '/ws/staff'), client.cookie)
+    try:
+        ros.wait_for(lambda: probe.count_publishers('/cmd_vel_teleop') >= 1, 10, 'teleop publisher')
+        ros.wait_for(lambda: any(m.get('type') == 'state' for m in ws.received), 10, 'first state')
+        ws.send({'type': 'joy', 'linear': 1.0, 'angular': 0.0})
+        ros.wait_for(lambda: any(m.linear.x == 0.0 for m in teleop[1:]), 10, 'dead-man zero')
+        ros.wait_for(lambda: panel._joy is None and not panel._teleop_active, 10, 'joystick released')
+        first_zero = next(i for i, m in enumerate(teleop) if m.linear.x == 0.0)
+        moving = teleop[:first_zero]
+        # The first send, then at most one per tick that still ends inside the dead-man (0.3 s, 20 Hz: 1 + 5).
+        limit = round(panel.p.teleop_deadman_s * panel.p.teleop_rate_hz)
+        assert moving and all(m.linear.x == 0.5 for m in moving) and len(moving) <= limit
+        n = len(teleop)
+        panel._teleop_tick()  # a later tick: nothing is re-published once the dead-man fired
+        assert len(teleop) == n and all(m.linear.x == 0.0 for m in teleop[first_zero:])
+    finally:
+        ws.close()
+
+
+def test_staff_language_is_german_or_turkish_and_home_comes_from_the_catalog(ros, panel, http):
+    from l2b2_common.catalog import load_catalog
+    escort = ros.add(StandInEscort(context=ros.context))
+    client = http(panel.url)
+    assert client.login() == 200
+    status, payload, _ = client.request('POST', '/api/control/language', {'language': 'en'})
+    assert status == 400 and 'de' in payload['error']  # refused here, not a 503 from the dialogue
+    home = load_catalog().home_waypoint
+    ros.wait_for(lambda: panel._escort.server_is_ready(), 15, 'escort')
+    status, payload, _ = client.request('POST', '/api/control/send', {'target_id': home})
+    assert status == 200, payload
+    ros.wait_for(lambda: escort.goals == [home], 10, 'sent home')
+    assert client.request('POST', '/api/control/cancel', {})[0] == 200
+
+
+def test_pause_and_continue_the_escort(ros, panel, http):
+    """Staff "Pause"/"Weiter" calls /escort/pause (SetBool) and shows its answer; audited, staff only, CSRF."""
+    calls = []
+
+    def on_pause(request, response):
+        calls.append(request.data)
+        response.success = True
+        response.message = 'paused' if request.data else 'continuing'
+        return response
+    ros.node('escort_pause').create_service(SetBool, '/escort/pause', on_pause)
+    client = http(panel.url)
+    assert client.login() == 200
+    ros.wait_for(lambda: panel._cli_pause.service_is_ready(), 15, '/escort/pause')
+    status, payload, _ = client.request('POST', '/api/control/pause', {'pause': True})
+    assert status == 200 and payload['ok'] and payload['paused'] is True and payload['message'] == 'paused'
+    status, payload, _ = client.request('POST', '/api/control/pause', {'pause': False})
+    assert status == 200 and payload['message'] == 'continuing'
+    assert calls == [True, False]
+    assert client.request('POST', '/api/control/pause', {})[0] == 400
+    csrf, client.csrf = client.csrf, ''
+    assert client.request('POST', '/api/control/pause', {'pause': True})[0] == 403
+    client.csrf = csrf
+    actions = [e['action'] for e in panel.audit.recent()]
+    assert actions[-2:] == ['pause_escort', 'continue_escort']
+    panel.web.auth.users.set_password('olaf', 'only watching', 'observer')
+    observer = http(panel.url)
+    assert observer.login('olaf', 'only watching') == 200
+    assert observer.request('POST', '/api/control/pause', {'pause': True})[0] == 403
+    assert calls == [True, False]
+
+
+def test_pause_without_escort_says_so(ros, panel, http):
+    client = http(panel.url)
+    assert client.login() == 200
+    status, payload, _ = client.request('POST', '/api/control/pause', {'pause': True})
+    assert status == 503 and not payload['ok'] and 'escort' in payload['message']

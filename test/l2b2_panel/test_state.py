@@ -70,3 +70,27 @@ def test_plan_is_thinned_but_keeps_the_goal():
     plan = s.staff_snapshot(0.0)['plan']
     assert len(plan) <= 101 and plan[-1] == [999.0, 0.0]
     assert np.all(np.diff([p[0] for p in plan]) > 0)
+
+
+def test_visitor_subtitle_shows_what_was_said_and_forgets_it_when_idle():
+    s = PanelState()
+    s.update_dialogue({'state': 'listening', 'last_robot_text': 'Wie kann ich helfen?'}, now=1.0)
+    s.update_said('Einen Moment, ich frage nach.', 'de', now=2.0)  # typed by staff during a takeover
+    assert s.visitor_snapshot(2.0)['said'] == {'text': 'Einen Moment, ich frage nach.', 'language': 'de'}
+    s.update_speech_status(True, 'Bitte folgen Sie mir.', 'de', now=3.0)  # an escort announcement
+    assert s.visitor_snapshot(3.0)['said']['text'] == 'Bitte folgen Sie mir.'
+    s.update_dialogue({'state': 'idle', 'last_robot_text': ''}, now=4.0)
+    assert s.visitor_snapshot(4.0)['said'] == {}
+    s.update_said('Guten Tag!', 'de', now=5.0)
+    assert s.visitor_snapshot(5.0)['said']['text'] == 'Guten Tag!'
+
+
+def test_a_newer_dialogue_line_wins_over_an_older_spoken_sentence():
+    s = PanelState()
+    s.update_said('Merhaba!', 'tr', now=1.0)
+    s.update_dialogue({'state': 'confirming', 'last_robot_text': 'Sizi götüreyim mi?'}, now=2.0)
+    assert s.visitor_snapshot(2.0)['said'] == {} and s.staff_snapshot(2.0)['speech']['said'] == {}
+    s.update_said('Bir dakika lütfen.', 'tr', now=3.0)
+    assert s.visitor_snapshot(3.0)['said']['text'] == 'Bir dakika lütfen.'
+    s.update_dialogue({'state': 'confirming', 'last_robot_text': 'Sizi götüreyim mi?'}, now=4.0)  # same line again
+    assert s.visitor_snapshot(4.0)['said']['text'] == 'Bir dakika lütfen.'
