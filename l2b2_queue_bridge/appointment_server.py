@@ -45,8 +45,10 @@ from l2b2_queue_bridge.server_db import AppointmentDb, DbError, ProcessRow, Scop
 LOG = logging.getLogger('l2b2.appointment_server')
 SERVER_NAME = 'l2b2-appointment-server'
 DEFAULT_CONFIG = 'appointment_server.yaml'
-ProcessId = Annotated[int, PathParam(ge=1, le=99_999_999_999)]
-ScopeId = Annotated[int, PathParam(ge=1, le=99_999_999_999)]
+#: Largest process or scope id accepted (ZMS ids are far smaller; SQLite holds up to 2**63 - 1).
+MAX_ID = 99_999_999_999
+ProcessId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+ScopeId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
 @dataclass
@@ -208,6 +210,10 @@ def create_app(db: AppointmentDb, settings: ServerSettings) -> FastAPI:
             return json.loads(b''.join(chunks).decode('utf-8'))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise _BadRequest(400, f'malformed JSON body: {exc.__class__.__name__}') from None
+        except ValueError:  # a number of thousands of digits
+            raise _BadRequest(400, 'malformed JSON body: a number is too long') from None
+        except RecursionError:  # thousands of nested brackets
+            raise _BadRequest(400, 'malformed JSON body: nested too deeply') from None
 
     @app.exception_handler(DbError)
     async def _db_error(_request: Request, exc: DbError) -> JSONResponse:
@@ -262,9 +268,9 @@ def create_app(db: AppointmentDb, settings: ServerSettings) -> FastAPI:
         if not isinstance(body, dict):
             raise _BadRequest(400, 'body must be a process object')
         pid = body.get('id')
-        if isinstance(pid, str) and pid.isdigit():
+        if isinstance(pid, str) and pid.isdigit() and len(pid) <= len(str(MAX_ID)):
             pid = int(pid)
-        if not isinstance(pid, int) or isinstance(pid, bool) or not 1 <= pid <= 99_999_999_999:
+        if not isinstance(pid, int) or isinstance(pid, bool) or not 1 <= pid <= MAX_ID:
             raise _BadRequest(400, 'process id must be a positive number')
         auth_key = body.get('authKey')
         if auth_key is not None and not isinstance(auth_key, str):
@@ -288,7 +294,8 @@ def create_app(db: AppointmentDb, settings: ServerSettings) -> FastAPI:
         body = await json_body(request)
         scopes = body.get('scopes') if isinstance(body, dict) else None
         if not isinstance(scopes, list) or not all(isinstance(s, dict) and isinstance(s.get('id'), int)
-                                                   and not isinstance(s.get('id'), bool) for s in scopes):
+                                                   and not isinstance(s.get('id'), bool)
+                                                   and 1 <= s['id'] <= MAX_ID for s in scopes):
             raise _BadRequest(400, 'body must be a calldisplay with scopes: [{"id": <number>}, ...]')
         if len(scopes) > 100:
             raise _BadRequest(400, 'at most 100 scopes')

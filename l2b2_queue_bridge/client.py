@@ -187,9 +187,19 @@ class QueueClient:
         try:
             updated = self.adapter.mark_arrived(process)
         except QueueError as exc:
-            return CheckInResult(exc.code, f'check-in failed: {exc.message}', view)
+            updated = self._arrived_anyway(process) if exc.code == Code.UNAVAILABLE else None
+            if updated is None:
+                return CheckInResult(exc.code, f'check-in failed: {exc.message}', view)
         position, wait = self._position(updated)
         return CheckInResult(Code.OK, 'checked in', self._view(updated), position, wait)
+
+    def _arrived_anyway(self, process: Process) -> Process | None:
+        """The check-in's answer was lost: read the booking (a safe, retried read) instead of writing twice."""
+        try:
+            current = self.adapter.get_process(process.process_id, process.auth_key or None)
+        except QueueError:
+            return None
+        return current if current.status in ARRIVED_STATUSES else None
 
     # -- tickets -----------------------------------------------------------------------------------
 

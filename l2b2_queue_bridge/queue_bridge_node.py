@@ -36,14 +36,14 @@ SERVICE_QOS = QoSProfile(depth=100)
 PARAMS = [
     Param('base_url', 'http://127.0.0.1:8090/', 'Base URL of the ZMS API (the embedded server by default).'),
     Param('timeout_s', 2.0, 'Timeout of one HTTP attempt (connect and read), seconds.', min=0.05, max=10.0),
-    Param('call_budget_s', 3.0, 'Upper bound of one HTTP call including retries, seconds.', min=0.05, max=30.0),
+    Param('call_budget_s', 2.0, 'Upper bound of one HTTP call including retries, seconds.', min=0.05, max=30.0),
     Param('read_retries', 2, 'Extra attempts for idempotent reads after a timeout, refusal or 5xx.', min=0, max=5),
     Param('backoff_s', 0.1, 'Base of the exponential back-off (full jitter) between retries, seconds.',
           min=0.0, max=5.0),
     Param('breaker_failures', 3, 'Consecutive failed calls that open the circuit.', min=1, max=100),
     Param('breaker_reset_s', 10.0, 'Seconds the circuit stays open before one trial call.', min=0.5, max=600.0),
     Param('staff_auth_key', '', 'X-Authkey for staff calls (check-in, name look-ups); empty: $L2B2_ZMS_STAFF_KEY.'),
-    Param('idempotency_header', 'X-Idempotency-Key',
+    Param('idempotency_header', '',
           'Header carrying the ticket idempotency key; empty when the system ignores it (no retry of a draw '
           'that may have reached the server).'),
     Param('check_in_mode', 'status_queued', 'How check-in is told to the system.', choices=CHECK_IN_MODES),
@@ -144,10 +144,12 @@ class QueueBridgeNode(Node):
                 result = None
             future.set_result(result)
 
-        if self._closed:
-            future.set_result(None)
-        else:
+        try:
+            if self._closed:
+                raise RuntimeError('closed')
             self._pool.submit(work)
+        except RuntimeError:  # closing (also when close() ran between the check and the submit)
+            future.set_result(None)
         return future
 
     def _on_probe_timer(self) -> None:
@@ -157,7 +159,6 @@ class QueueBridgeNode(Node):
 
         def done(_f: Future) -> None:
             self._probing = False
-        self._closed = False
 
         self._offload(self.client.probe).add_done_callback(done)
 

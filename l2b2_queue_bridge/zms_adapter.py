@@ -85,8 +85,9 @@ class ZmsAdapter(QueueSystemAdapter):
         body.setdefault('id', process.process_id)
         if process.auth_key:
             body.setdefault('authKey', process.auth_key)
-        # Setting the same status twice has the same effect: safe to retry like a read.
-        data = self._call('POST', 'process/status/queued/', idempotent=True, staff=True, json=body)
+        # A write: never repeated blindly (a second "queued" may reset the arrival time on a real ZMS).
+        # QueueClient.check_in reads the booking back instead when the answer was lost.
+        data = self._call('POST', 'process/status/queued/', idempotent=False, staff=True, json=body)
         return parse_process(data)
 
     def draw_waiting_number(self, scope_id: int, printer_hash: str, idempotency_key: str) -> Process:
@@ -122,6 +123,20 @@ class ZmsAdapter(QueueSystemAdapter):
         if not self.breaker.allow():
             raise QueueError(Code.UNAVAILABLE, f'appointment system unavailable (circuit open, next try in '
                                                f'{self.breaker.seconds_until_retry():.0f} s): {self.last_error}')
+        try:
+            return self._attempts(method, path, idempotent=idempotent, staff=staff, json=json, headers=headers)
+        except QueueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever a hostile or broken answer raises
+            # Every call the breaker allowed must end in a success or a failure, or a half-open
+            # breaker would wait for its trial call forever.
+            self.last_error = f'unexpected {type(exc).__name__}'
+            self.breaker.record_failure()
+            raise QueueError(Code.ERROR, f'unusable answer from the appointment system ({type(exc).__name__})') \
+                from None
+
+    def _attempts(self, method: str, path: str, *, idempotent: bool, staff: bool,
+                  json: Any, headers: dict[str, str] | None) -> Any:
         headers = dict(headers or {})
         if staff:
             if not self.staff_auth_key:
@@ -165,7 +180,7 @@ class ZmsAdapter(QueueSystemAdapter):
         """Map an HTTP answer (< 500) to data or a QueueError; the system is alive either way."""
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise self._protocol_error(f'HTTP {response.status_code} with a body that is not JSON') from None
         if not isinstance(body, dict) or 'meta' not in body and 'data' not in body:
             raise self._protocol_error(f'HTTP {response.status_code} without the meta/data envelope')

@@ -144,3 +144,66 @@ def test_queue_status_is_served_from_memory_briefly(fake_server):
     first, second = client.queue_status('meldestelle'), client.queue_status('meldestelle')
     assert first == second and first.queues[0].waiting_count == 1
     assert len(server.requests) == 1
+
+
+def _process_json(status: str) -> bytes:
+    """A confirmed booking for now at the Meldestelle, as ZMS shapes it."""
+    data = {'id': 4711, 'authKey': 'demo', 'status': status, 'scope': {'id': 102},
+            'appointments': [{'date': int(time.time()), 'scope': {'id': 102}}], 'clients': [{'familyName': 'x'}]}
+    return json.dumps({'meta': {'error': False}, 'data': data}).encode()
+
+
+@pytest.mark.parametrize('landed', [True, False])
+def test_a_lost_check_in_answer_is_read_back_never_written_twice(fake_server, landed):
+    state = {'status': 'confirmed', 'posts': 0}
+
+    def system(handler, stop):
+        if handler.command == 'POST':
+            state['posts'] += 1
+            if landed:
+                state['status'] = 'queued'
+            stop.wait(3.0)  # the answer never comes back in time
+        else:
+            reply(handler, 200, _process_json(state['status']))
+
+    client = make(fake_server(system).url, timeout_s=0.3, retries=2)
+    result = client.check_in('4711', 'demo')
+    assert state['posts'] == 1, 'a check-in is a write: never repeated blindly'
+    if landed:
+        assert result.code == Code.OK
+    else:
+        assert result.code == Code.UNAVAILABLE and 'check-in failed' in result.message
+
+
+def test_an_unusable_answer_never_leaves_the_breaker_waiting_for_its_trial(fake_server):
+    """A body that fails to decode (bad gzip) is neither a transport error nor an HTTP status: it must
+    still count as a failure, or a half-open breaker would refuse every call from then on."""
+    state = {'broken': 3}
+
+    def system(handler, _stop):
+        if state['broken'] > 0:
+            state['broken'] -= 1
+            body = b'not gzip at all'
+            handler.send_response(200)
+            handler.send_header('Content-Type', 'application/json')
+            handler.send_header('Content-Encoding', 'gzip')
+            handler.send_header('Content-Length', str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        else:
+            reply(handler, 200, b'{"meta": {"error": false}, "data": []}')
+
+    adapter = ZmsAdapter(fake_server(system).url, timeout_s=0.5, read_retries=0, breaker=CircuitBreaker(1, 0.2))
+    client = QueueClient(adapter, TARGETS)
+    first = client.queue_status('meldestelle')
+    assert first.code == Code.UNAVAILABLE or first.code == Code.ERROR
+    assert adapter.breaker.state == OPEN
+    deadline = time.monotonic() + 10
+    while client.queue_status('meldestelle').code != Code.OK:
+        assert time.monotonic() < deadline, 'the breaker stayed shut after unusable answers'
+
+
+def test_deeply_nested_json_from_the_system_is_a_clear_error(fake_server):
+    server = fake_server(lambda handler, _stop: reply(handler, 200, b'[' * 100_000))
+    result = make(server.url).lookup('4711', 'demo')
+    assert result.code == Code.ERROR and 'not JSON' in result.message

@@ -43,6 +43,12 @@ def test_invalid_input_gives_4xx_never_500(embedded_server):
             http.get('/scope/101/waitingnumber/a1b2c3d4e5f60101/', headers={'X-Idempotency-Key': 'k' * 500}),
             http.get('/process/4711/'),  # staff route without a key
             http.delete('/process/4711/demo/'),
+            # Found by review: these gave 500 (OverflowError, RecursionError, int() digit limit).
+            http.post('/calldisplay/queue/', json={'scopes': [{'id': 10 ** 30}]}),
+            http.post('/calldisplay/queue/', content=b'[' * 5000),
+            http.post('/process/status/queued/', content=b'[' * 5000, headers=staff),
+            http.post('/process/status/queued/', content=b'{"id": ' + b'9' * 5000 + b'}', headers=staff),
+            http.post('/process/status/queued/', json={'id': '9' * 5000}, headers=staff),
         ]
         for response in cases:
             assert 400 <= response.status_code < 500, (response.request.url, response.status_code, response.text)
