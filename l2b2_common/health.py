@@ -22,6 +22,10 @@ class HealthReporter:
     def level(self) -> int:
         return self._msg.level
 
+    @property
+    def message(self) -> str:
+        return self._msg.message
+
     def set(self, level: int, message: str, **details: object) -> None:
         """Change the health; a change is published at once and logged once."""
         changed = (level, message) != (self._msg.level, self._msg.message)

@@ -81,6 +81,10 @@ class _Request:
     sent_at: float = 0.0
 
 
+#: Health message while a visitor waits for staff (shown on the staff panel; no visitor data).
+STAFF_CALL = 'a visitor at the robot asks for staff'
+
+
 class DialogueNode(Node):
     """Subscribes to what the visitor says and touches; speaks, escorts, checks in and draws tickets."""
 
@@ -105,6 +109,7 @@ class DialogueNode(Node):
         self._published_version = -1
         self._requests: list[_Request] = []
         self._goal_handle = None
+        self._escort_gone_since: float | None = None
         #: Track id of the person the robot is talking to (from the tracker's APPROACHED event): the
         #: escort watches this person, not a closer bystander; 0 lets the escort pick.
         self._visitor_track_id = 0
@@ -153,6 +158,15 @@ class DialogueNode(Node):
         if self.engine.version != self._published_version:
             self._published_version = self.engine.version
             self._publish_state()
+            self._call_staff_if_asked()
+
+    def _call_staff_if_asked(self) -> None:
+        """The robot told the visitor "I'll let a member of staff know": the panel lists it to staff."""
+        asking = self.engine.state == 'staff_handoff'
+        if asking and self.health.level == OK:
+            self.health.set(DEGRADED, STAFF_CALL)
+        elif not asking and self.health.message == STAFF_CALL:
+            self.health.set(OK, 'ready')
 
     def _execute(self, effect: Any) -> None:
         now = self._now()
@@ -282,8 +296,22 @@ class DialogueNode(Node):
         with self._lock:
             now = self._now()
             self._pump_requests(now)
+            self._watch_escort_server(now)
             self.engine.tick(now)
             self._flush()
+
+    def _watch_escort_server(self, now: float) -> None:
+        """An escort server that dies mid-goal never sends its result: do not wait for it forever."""
+        if self._goal_handle is None or self._escort.server_is_ready():
+            self._escort_gone_since = None
+            return
+        if self._escort_gone_since is None:
+            self._escort_gone_since = now
+        elif now - self._escort_gone_since >= self.p.server_wait_s:
+            self._goal_handle, self._escort_gone_since = None, None
+            self.health.set(DEGRADED, 'escort unavailable (its server went away during an escort)')
+            self.get_logger().warning('escort server went away during an escort; telling the visitor')
+            self.engine.escort_done(Escort.Result.NAVIGATION_FAILED, now)
 
     def _on_speech(self, msg: RecognizedSpeech) -> None:
         self._event(self.engine.hear, msg.text, msg.language, self._now(), msg.source)

@@ -26,6 +26,9 @@ STATES = ('idle', 'greeting', 'listening', 'clarifying', 'confirming', 'checkin'
           'arrived', 'farewell', 'returning', 'staff_handoff', 'takeover')
 #: States in which the robot is talking with a visitor and waits for an answer.
 CONVERSING = ['greeting', 'listening', 'clarifying', 'confirming', 'checkin', 'ticket']
+#: What the robot says when it could not use an answer; bounded by Settings.max_reprompts.
+REPROMPT_KEYS = frozenset({'not_understood', 'reprompt_clarify', 'reprompt_confirm', 'reprompt_checkin',
+                           'reprompt_checkin_name', 'reprompt_ticket', 'reprompt_listening'})
 TRANSITIONS = [
     {'trigger': 'greet', 'source': ['idle', 'arrived', 'farewell', 'returning'], 'dest': 'greeting'},
     {'trigger': 'listen', 'source': [*CONVERSING, 'idle', 'arrived', 'farewell', 'returning', 'staff_handoff',
@@ -145,6 +148,7 @@ class _Session:
     awaiting_name: bool = False
     escorted: bool = False
     pending: str = ''  # 'lookup', 'checkin', 'ticket', 'escort' while a request is out
+    misunderstood: int = 0  # answers in a row the robot could only meet with "please say it again"
 
 
 class DialogueEngine:
@@ -263,6 +267,8 @@ class DialogueEngine:
         if self.estop_active:
             return
         text = text if isinstance(text, str) else str(text)
+        if not any(ch.isalnum() for ch in text):
+            return  # nothing was said (ASR noise, an empty line): no answer, no state change
         self.session.user_text = text[:200]
         self._touch_version()
         if self.state == 'takeover':
@@ -270,7 +276,31 @@ class DialogueEngine:
         lang = language if language in self.nlu.target_index else self.nlu.detect_language(text,
                                                                                              self.session.language)
         u = self.nlu.understand(text, lang)
+        first_effect = len(self.effects)
         self._handle(u)
+        self._count_misunderstanding(first_effect)
+
+    def _count_misunderstanding(self, first_effect: int) -> None:
+        """Bound "please say it again": after max_reprompts in a row, offer the info desk instead.
+
+        Silence is bounded by tick(); this bounds answers the robot cannot use, which would otherwise
+        be met with the same re-prompt for as long as the visitor keeps trying.
+        """
+        said = [e.key for e in self.effects[first_effect:] if isinstance(e, Say)]
+        if not said:
+            return
+        if not all(key in REPROMPT_KEYS for key in said):
+            self.session.misunderstood = 0
+            return
+        self.session.misunderstood += 1
+        if self.session.misunderstood > self.settings.max_reprompts and self.state in (*CONVERSING,
+                                                                                       'staff_handoff'):
+            del self.effects[first_effect:]
+            self.session.misunderstood = 0
+            if self.state == 'confirming' and self.session.offer_target == self.settings.info_desk:
+                self._farewell()  # even the info desk was offered in vain: let the visitor go
+            else:
+                self._offer(self.settings.info_desk, key='not_understood_info')
 
     def touch(self, action: str, value: str, language: str, now: float) -> None:
         """A touch on the visitor screen; everything works without speech."""
@@ -772,7 +802,7 @@ class DialogueEngine:
         office = target or (self.catalog[self.settings.info_desk] if self.settings.info_desk in self.catalog
                             else next(iter(self.catalog.targets.values())))
         if office.always_open:
-            self._say('opening_hours_always', target=office.display_name(lang))
+            self._say('opening_hours_always', target=office.display_name(lang), to_target=self._to(office.id))
             return
         spans = office.opening_hours.get(DAYS[today.weekday()], ())
         if not spans:

@@ -377,7 +377,8 @@ class Understander:
             if best_intent in ('affirm', 'deny') and n > 5:
                 return 'out_of_scope', None, 0.4
             return best_intent, None, min(1.0, 0.7 + 0.3 * intents[best_intent])
-        return 'out_of_scope', None, 0.5 if keys else 0.9
+        # Words the lexicon does not know at all: confidently out of scope; nothing at all: no confidence.
+        return 'out_of_scope', None, 0.5 if keys else (0.9 if words else 0.0)
 
     def _queue_target(self, candidates: list[tuple[str, float]]) -> str | None:
         """The department a ticket or appointment is for (only targets with a queue compete); None if unsure."""

@@ -79,6 +79,12 @@ class MockEscortServer(Node):
     def release(self) -> None:
         self._release.set()
 
+    def vanish(self) -> None:
+        """The action server goes away as if its process died: held goals never get a result."""
+        if self._server is not None:
+            self._server.destroy()
+            self._server = None
+
     def _cancel(self, goal_handle):
         self.canceled.set()
         self._release.set()
@@ -103,5 +109,5 @@ class MockEscortServer(Node):
 
     def destroy_node(self):
         self._release.set()
-        self._server.destroy()
+        self.vanish()
         return super().destroy_node()

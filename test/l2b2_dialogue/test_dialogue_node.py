@@ -199,3 +199,39 @@ def test_silence_times_out_on_node_clock(ros):
     probe.wait_said('Bitte sagen Sie ja oder nein')
     probe.wait_state('farewell')
     probe.wait_state('idle')
+
+
+def test_escort_server_vanishing_mid_escort_is_not_waited_for_forever(ros):
+    """The escort process dies after accepting the goal: no result will ever come. The dialogue must
+    notice the server is gone, tell the visitor and offer the info desk."""
+    dialogue, probe, mocks = _start(ros, escort={'hold': True})
+    probe.say('wo ist die kasse')
+    probe.wait_state('confirming', target_id='kasse')
+    probe.say('ja')
+    probe.wait_state('escorting')
+    ros.wait_for(lambda: dialogue._goal_handle is not None, 15.0, 'goal accepted')
+    mocks['escort'].vanish()  # its held goal never finishes
+    probe.wait_state('confirming', timeout=30.0, target_id='info')
+    probe.wait_said('komme gerade nicht weiter')
+    assert dialogue.health.level != 0 and 'escort' in dialogue.health.message
+
+
+def test_a_visitor_asking_for_staff_is_shown_to_staff(ros):
+    """The robot promises "I'll let a member of staff know": /l2b2/health must say so, then clear."""
+    from l2b2_interfaces.msg import ComponentHealth
+
+    from l2b2_common.health import HEALTH_TOPIC
+    from l2b2_dialogue.dialogue_node import STAFF_CALL
+
+    dialogue, probe, _ = _start(ros, queue=True, escort={})
+    seen: list[ComponentHealth] = []
+    probe.node.create_subscription(ComponentHealth, HEALTH_TOPIC,
+                                   lambda m: seen.append(m) if m.component == 'dialogue' else None, 10)
+    probe.say('ich möchte mit einem mitarbeiter sprechen')
+    probe.wait_state('staff_handoff')
+    ros.wait_for(lambda: any(m.message == STAFF_CALL and m.level != ComponentHealth.OK for m in seen), 15.0,
+                 'staff call on /l2b2/health')
+    probe.say('tschüss')
+    probe.wait_state('farewell')
+    ros.wait_for(lambda: seen and seen[-1].level == ComponentHealth.OK, 15.0, 'staff call cleared')
+    assert 'mitarbeiter' not in ' '.join(m.message.lower() for m in seen), 'no visitor words on the health topic'

@@ -418,3 +418,57 @@ def test_state_diagram_renders(tmp_path):
     out = eng.export_diagram(str(tmp_path / 'states.png'))
     data = (tmp_path / 'states.png').read_bytes()
     assert out.endswith('.png') and data[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+@pytest.mark.parametrize('text', ['', '   ', '?!', '...', '🙂', '\x00\x01'])
+def test_nothing_said_gets_no_answer(conv, text):
+    assert conv.hear(text) == [] and conv.state == 'idle'
+    conv.hear('wo ist das klo')
+    assert conv.hear(text, 'tr') == [] and conv.state == 'confirming'
+
+
+@pytest.mark.parametrize('language, request_text, nonsense', [
+    ('de', 'wo ist das klo', 'blorf quax zibbel'),
+    ('tr', 'tuvalet nerede', 'blorf quax zibbel'),
+])
+def test_answers_the_robot_cannot_use_are_bounded_then_the_info_desk_is_offered(conv, language, request_text,
+                                                                                  nonsense):
+    conv.hear(request_text, language)
+    assert conv.state == 'confirming'
+    assert [conv.keys(conv.hear(nonsense, language)) for _ in range(2)] == [['reprompt_confirm']] * 2
+    out = conv.hear(nonsense, language)
+    assert conv.keys(out) == ['not_understood_info'] and of(out, eng.Say)[0].language == language
+    assert conv.state == 'confirming' and conv.engine.session.offer_target == 'info'
+    for _ in range(2):
+        conv.hear(nonsense, language)
+    out = conv.hear(nonsense, language)
+    assert conv.keys(out) == ['farewell'] and conv.state == 'farewell'
+
+
+def test_an_understood_answer_starts_the_count_again(conv):
+    conv.hear('ich möchte eine wartenummer')
+    assert conv.state == 'ticket'
+    for _ in range(2):
+        assert conv.keys(conv.hear('blorf quax')) == ['reprompt_ticket']
+    conv.hear('wann haben sie geöffnet')  # understood: opening hours
+    assert conv.keys(conv.hear('blorf quax')) != ['not_understood_info']
+
+
+@pytest.mark.parametrize('language, request_text, state, reprompt', [
+    ('de', 'wo ist das klo', 'confirming', 'reprompt_confirm'),
+    ('tr', 'tuvalet nerede', 'confirming', 'reprompt_confirm'),
+    ('de', 'ich möchte eine wartenummer', 'ticket', 'reprompt_ticket'),
+    ('tr', 'sıra numarası almak istiyorum', 'ticket', 'reprompt_ticket'),
+    ('de', 'ich habe einen termin', 'checkin', 'reprompt_checkin'),
+    ('tr', 'randevum var', 'checkin', 'reprompt_checkin'),
+])
+def test_silence_is_bounded_in_every_asking_state_and_language(conv, language, request_text, state, reprompt):
+    conv.hear(request_text, language)
+    assert conv.state == state
+    for _ in range(2):
+        out = conv.wait(12.5)
+        assert conv.keys(out) == [reprompt] and of(out, eng.Say)[0].language == language
+    out = conv.wait(12.5)
+    assert conv.keys(out) == ['farewell'] and conv.state == 'farewell'
+    conv.wait(5)
+    assert conv.state == 'idle'
