@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 import os
+import time
 from typing import Any
 
 from l2b2_interfaces.msg import Appointment, QueueStatus
@@ -37,6 +38,8 @@ PARAMS = [
     Param('base_url', 'http://127.0.0.1:8090/', 'Base URL of the ZMS API (the embedded server by default).'),
     Param('timeout_s', 2.0, 'Timeout of one HTTP attempt (connect and read), seconds.', min=0.05, max=10.0),
     Param('call_budget_s', 2.0, 'Upper bound of one HTTP call including retries, seconds.', min=0.05, max=30.0),
+    Param('service_deadline_s', 2.0, 'Upper bound of one service call: all its HTTP calls and retries share it, '
+          'seconds.', min=0.1, max=30.0),
     Param('read_retries', 2, 'Extra attempts for idempotent reads after a timeout, refusal or 5xx.', min=0, max=5),
     Param('backoff_s', 0.1, 'Base of the exponential back-off (full jitter) between retries, seconds.',
           min=0.0, max=5.0),
@@ -56,6 +59,8 @@ PARAMS = [
           'check-in and tickets always read afresh.', min=0.0, max=60.0),
     Param('catalog', 'departments.yaml', 'Department catalog (file under config/ or absolute path).'),
     Param('workers', 8, 'Threads serving appointment-system calls in parallel.', min=1, max=64),
+    Param('check_in_alert_s', 300.0, 'A failed check-in warns staff (health) this long, or until the next '
+          'successful check-in; 0 = no warning.', min=0.0, max=86400.0),
     Param('probe_period_s', 5.0, 'Period of the liveness probe that keeps health current; 0 = off.',
           min=0.0, max=3600.0),
 ]
@@ -86,6 +91,8 @@ class QueueBridgeNode(Node):
         self._pool = ThreadPoolExecutor(max_workers=self.p.workers, thread_name_prefix='queue_bridge')
         self._probing = False
         self._closed = False
+        self._check_in_alert = ''  # staff warning about the last failed check-in, no visitor data
+        self._check_in_alert_until = 0.0
         self.health = HealthReporter(self, 'queue_bridge')
         self.health.set(OK, 'ready', base_url=self.p.base_url)
         self.create_service(LookupAppointment, '/queue/lookup_appointment', self._on_lookup, qos_profile=SERVICE_QOS)
@@ -111,7 +118,19 @@ class QueueBridgeNode(Node):
             response.waiting_position = result.waiting_position
             response.estimated_wait_minutes = result.estimated_wait_minutes
             self._log('check-in', request.booking_number, result.code)
+            self._note_check_in(result)
+            self._update_health()
         return response
+
+    def _note_check_in(self, result) -> None:
+        """Staff hear of a failed check-in (a visitor may need help at the desk): code and target only."""
+        if result.code in (Code.OK, Code.ALREADY_CHECKED_IN):
+            self._check_in_alert = ''
+        elif result.code != Code.UNAVAILABLE and self.p.check_in_alert_s > 0:  # outages have their own alert
+            target = result.appointment.target_id if getattr(result, 'appointment', None) else ''
+            where = f' at {target}' if target else ''
+            self._check_in_alert = f'check-in failed: {result.code.name.lower().replace("_", " ")}{where}'
+            self._check_in_alert_until = time.monotonic() + self.p.check_in_alert_s
 
     async def _on_draw_ticket(self, request: DrawTicket.Request, response: DrawTicket.Response):
         result = await self._offload(self.client.draw_ticket, request.target_id, request.idempotency_key)
@@ -138,7 +157,8 @@ class QueueBridgeNode(Node):
 
         def work() -> None:
             try:
-                result = fn(*args)
+                with self.client.adapter.deadline(self.p.service_deadline_s):
+                    result = fn(*args)
             except Exception as exc:  # noqa: BLE001 - a bug must not leave a service call unanswered
                 self.get_logger().error(f'{getattr(fn, "__name__", "call")} failed: {type(exc).__name__}')
                 result = None
@@ -168,6 +188,8 @@ class QueueBridgeNode(Node):
             self.health.set(ERROR, f'appointment system unavailable: {reason}'[:200])
         elif reason != 'ok':
             self.health.set(DEGRADED, f'appointment system unreliable: {reason}'[:200])
+        elif self._check_in_alert and time.monotonic() < self._check_in_alert_until:
+            self.health.set(DEGRADED, self._check_in_alert[:200])
         else:
             self.health.set(OK, 'appointment system reachable')
 

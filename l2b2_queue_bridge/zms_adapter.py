@@ -18,9 +18,11 @@ so a retry can never print a second ticket. A circuit breaker answers at once wh
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+import contextlib
 from datetime import datetime
 import random
+import threading
 import time
 from typing import Any
 
@@ -68,6 +70,16 @@ class ZmsAdapter(QueueSystemAdapter):
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers={'Accept': 'application/json', 'User-Agent': 'l2b2-queue-bridge'}, trust_env=False)
         self.last_error = ''
+        self._local = threading.local()  # per worker thread: the deadline of the current service call
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """All HTTP calls and retries made inside share one overall deadline (one service call's budget)."""
+        self._local.deadline = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._local.deadline = None
 
     # -- the adapter calls -------------------------------------------------------------------------
 
@@ -120,6 +132,9 @@ class ZmsAdapter(QueueSystemAdapter):
 
     def _call(self, method: str, path: str, *, idempotent: bool, staff: bool = False,
               json: Any = None, headers: dict[str, str] | None = None) -> Any:
+        overall = getattr(self._local, 'deadline', None)
+        if overall is not None and overall - time.monotonic() < 0.05:  # checked before taking a breaker trial
+            raise QueueError(Code.UNAVAILABLE, 'appointment system too slow: no time left for this request')
         if not self.breaker.allow():
             raise QueueError(Code.UNAVAILABLE, f'appointment system unavailable (circuit open, next try in '
                                                f'{self.breaker.seconds_until_retry():.0f} s): {self.last_error}')
@@ -145,8 +160,10 @@ class ZmsAdapter(QueueSystemAdapter):
             headers['X-Authkey'] = self.staff_auth_key
         attempts = 1 + self.read_retries
         started = time.monotonic()
+        overall = getattr(self._local, 'deadline', None)
+        budget = self.call_budget_s if overall is None else min(self.call_budget_s, overall - started)
         for attempt in range(attempts):
-            remaining = self.call_budget_s - (time.monotonic() - started)
+            remaining = budget - (time.monotonic() - started)
             try:
                 response = self._http.request(method, path, json=json, headers=headers,
                                               timeout=max(0.01, min(self.timeout_s, remaining)))
@@ -166,7 +183,7 @@ class ZmsAdapter(QueueSystemAdapter):
             may_retry = idempotent or not failure.reached_server
             # Exponential back-off with full jitter: retries of many clients do not arrive in lock step.
             pause = self._rng() * self.backoff_s * (2 ** attempt)
-            left = self.call_budget_s - (time.monotonic() - started) - pause
+            left = budget - (time.monotonic() - started) - pause
             if attempt + 1 >= attempts or not may_retry or left < 0.05:
                 break
             self._sleep(pause)

@@ -207,3 +207,22 @@ def test_deeply_nested_json_from_the_system_is_a_clear_error(fake_server):
     server = fake_server(lambda handler, _stop: reply(handler, 200, b'[' * 100_000))
     result = make(server.url).lookup('4711', 'demo')
     assert result.code == Code.ERROR and 'not JSON' in result.message
+
+
+def test_one_deadline_is_shared_by_all_calls_and_retries(fake_server):
+    """Retries that would fit each call's own budget do not fit the service call's overall deadline."""
+    seen = []
+
+    def system(handler, stop):
+        seen.append(handler.command)
+        stop.wait(3.0)
+
+    adapter = ZmsAdapter(fake_server(system).url, timeout_s=0.5, read_retries=3, backoff_s=0.0, call_budget_s=5.0,
+                         breaker=CircuitBreaker(10, 10.0))
+    client = QueueClient(adapter, TARGETS)
+    with adapter.deadline(0.5):
+        result = client.lookup('4711', 'demo')
+        later = client.queue_status('meldestelle')
+    assert result.code == Code.UNAVAILABLE
+    assert later.code == Code.UNAVAILABLE and 'no time left' in later.message
+    assert len(seen) == 1, 'the first attempt used up the deadline: no retry, no second call'

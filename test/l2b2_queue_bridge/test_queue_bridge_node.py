@@ -7,6 +7,7 @@ import pytest
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
 
+from l2b2_common.health import DEGRADED, OK
 from l2b2_common.params import ParameterError
 from l2b2_queue_bridge.queue_bridge_node import QueueBridgeNode
 
@@ -112,3 +113,47 @@ def test_logs_never_show_booking_numbers_or_names(ros, embedded_server, capfd):
 def test_bad_base_url_is_a_parameter_error(ros):
     with pytest.raises(ParameterError, match='base_url'):
         QueueBridgeNode(context=ros.context, parameter_overrides=[Parameter('base_url', value='ftp://x')])
+
+
+def _reply(handler, status: int, body: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header('Content-Type', 'application/json')
+    handler.send_header('Content-Length', str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@pytest.mark.parametrize('status, body, result, words', [
+    (403, b'{"meta": {"error": true, "message": "authKey does not match"}, "data": null}',
+     LookupAppointment.Response.FORBIDDEN, 'authKey'),
+    (404, b'{"meta": {"error": true, "message": "process not found"}, "data": null}',
+     LookupAppointment.Response.NOT_FOUND, 'not found'),
+    (500, b'{"meta": {"error": true, "message": "db gone"}, "data": null}',
+     LookupAppointment.Response.UNAVAILABLE, 'HTTP 500'),
+    (200, b'{"meta": {"error": false}, "data": {"id": 47', LookupAppointment.Response.ERROR, 'not JSON'),
+])
+def test_fault_answers_reach_ros_callers_as_result_codes(ros, fake_server, status, body, result, words):
+    server = fake_server(lambda handler, _stop: _reply(handler, status, body))
+    start_bridge(ros, server.url, read_retries=0)
+    _probe, srv = clients(ros)
+    answer = call(ros, srv['lookup_appointment'], LookupAppointment.Request(booking_number='4711', auth_key='demo'))
+    assert answer.result == result, answer.message
+    assert words in answer.message
+
+
+def test_failed_check_in_warns_staff_without_visitor_data_until_a_success(ros, embedded_server):
+    start_bridge(ros, embedded_server.url, embedded_server.settings.staff_auth_keys[0])
+    probe, srv = clients(ros)
+    seen: list[ComponentHealth] = []
+    probe.create_subscription(ComponentHealth, '/l2b2/health', seen.append, QoSProfile(depth=50))
+    refused = call(ros, srv['check_in'], CheckIn.Request(booking_number='4799', auth_key='demo'))
+    assert refused.result == CheckIn.Response.NOT_FOUND
+    ros.wait_for(lambda: any(h.component == 'queue_bridge' and h.message.startswith('check-in failed: not found')
+                             for h in seen), 15.0, 'staff warning about the failed check-in')
+    warning = next(h for h in seen if h.message.startswith('check-in failed'))
+    assert warning.level == DEGRADED and '4799' not in warning.message
+    checked = call(ros, srv['check_in'], CheckIn.Request(booking_number='4712', auth_key='demo'))
+    assert checked.result == CheckIn.Response.OK, checked.message
+    seen.clear()
+    ros.wait_for(lambda: any(h.component == 'queue_bridge' and h.level == OK for h in seen), 15.0,
+                 'warning cleared by the next successful check-in')
