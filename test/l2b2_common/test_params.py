@@ -54,9 +54,9 @@ def test_empty_list_default_takes_strings_from_overrides(ros):
 def test_a_misspelt_key_in_a_params_file_stops_the_node_naming_file_and_key(tmp_path):
     """rclpy ignores overrides nobody declared; we refuse them, so a typo never leaves a default in force."""
     import os
+    from pathlib import Path
     import subprocess
     import sys
-    from pathlib import Path
 
     from l2b2_common.node_main import EXIT_CONFIG_ERROR
 
