@@ -9,6 +9,10 @@ While the visitor keeps within ``follow_distance`` the robot drives. If they fal
 the robot asks them to follow, repeating every ``prompt_interval_s``. Once they are back within
 ``resume_distance`` a fresh goal resumes the walk; after ``give_up_s`` of waiting the escort ends
 with VISITOR_LOST and staff are told. A failed navigation goal is retried ``max_retries`` times.
+
+Staff may pause an escort from the panel (someone in the way, a visitor who needs a moment): the
+goal is cancelled at once and nothing times out while paused — no prompts, no giving up, no stall —
+until staff continue it with a fresh goal.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ class Phase(StrEnum):
     NAVIGATING = 'navigating'
     WAITING = 'waiting_for_visitor'
     RETRYING = 'retrying'
+    PAUSED = 'paused'
     ARRIVED = 'arrived'
     FINISHED = 'finished'
 
@@ -139,6 +144,7 @@ class EscortPolicy:
         self._last_prompt = 0.0
         self._retry_at = 0.0
         self._progress: tuple[float, float, float] | None = None  # (x, y, time) of the last real movement
+        self._paused_from: Phase | None = None
         self.started = 0.0
 
     # ---------------------------------------------------------------------------------- inputs
@@ -189,12 +195,37 @@ class EscortPolicy:
     def on_cancel(self) -> list[Command]:
         return [] if self.finished else self._finish(Outcome.CANCELED, 'cancelled')
 
+    @property
+    def paused(self) -> bool:
+        return self.phase is Phase.PAUSED
+
+    def on_pause(self, now: float) -> list[Command]:
+        """Staff hold the escort: the robot stops now and waits, however long it takes."""
+        if self.finished or self.paused:
+            return []
+        self._paused_from = self.phase
+        self.phase = Phase.PAUSED
+        cmds: list[Command] = [CancelGoal(self._seq)] if self._goal_active else []
+        self._goal_active = False
+        return cmds
+
+    def on_resume(self, now: float) -> list[Command]:
+        """Staff continue: a fresh goal, and every timer starts over (the pause is nobody's fault)."""
+        if not self.paused:
+            return []
+        resumed_from, self._paused_from = self._paused_from, None
+        self._last_seen = now
+        if resumed_from is Phase.WAITING:  # still waiting for the visitor: wait (and ask) afresh
+            self.phase, self._waiting_since, self._last_prompt = Phase.WAITING, now, now
+            return [Say('follow_me')]
+        return self._send(now)
+
     def on_shutdown(self) -> list[Command]:
         return [] if self.finished else self._finish(Outcome.NAVIGATION_FAILED, 'robot software shutting down')
 
     def tick(self, now: float) -> list[Command]:
         """Periodic check: visitor distance, pausing and resuming, retries, giving up."""
-        if self.finished:
+        if self.finished or self.paused:
             return []
         cmds: list[Command] = []
         if self.with_visitor:

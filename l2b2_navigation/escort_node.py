@@ -26,6 +26,7 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import BatteryState
+from std_srvs.srv import SetBool
 from tf2_msgs.msg import TFMessage
 
 from l2b2_common.catalog import load_catalog
@@ -129,6 +130,8 @@ class EscortNode(Node):
         self.frames = FrameTree()
         self.session: Session | None = None
         self.return_at: float | None = None
+        #: Staff paused the hand-over dwell: the robot stays at the counter until they continue.
+        self.home_held = False
         self.handover_target = ''
         self.safety = SafetyState()
         self.battery_percent = math.nan
@@ -150,6 +153,7 @@ class EscortNode(Node):
         self.server = ActionServer(self, Escort, '/escort', execute_callback=self._execute,
                                    goal_callback=lambda _goal: GoalResponse.ACCEPT,
                                    cancel_callback=lambda _handle: CancelResponse.ACCEPT, callback_group=g)
+        self.create_service(SetBool, '/escort/pause', self._on_pause, callback_group=g)
         # Steady timers: cancel requests and estop are handled even while simulated time stands still;
         # the policy itself always reads the node clock (use_sim_time works).
         steady = Clock(clock_type=ClockType.STEADY_TIME)
@@ -187,10 +191,38 @@ class EscortNode(Node):
         with self._lock:
             self.safety = msg
             if msg.estop_active:
-                self.return_at = None
+                self.return_at, self.home_held = None, False
                 if self.session is not None:
                     self._apply(self.session, self.session.policy.on_estop())
         self._publish_status()
+
+    def _on_pause(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        """Staff pause (``data`` true) or continue the escort, the trip home or the wait before it."""
+        with self._lock:
+            session, now = self.session, self._now()
+            if request.data:
+                if session is not None and not session.policy.paused:
+                    self._apply(session, session.policy.on_pause(now))
+                    response.success, response.message = True, f'paused on the way to {session.policy.target_id}'
+                elif session is not None:
+                    response.success, response.message = True, 'already paused'
+                elif self.return_at is not None:
+                    self.return_at, self.home_held = None, True
+                    response.success, response.message = True, f'staying at {self.handover_target}'
+                else:
+                    response.success, response.message = False, 'no escort under way'
+            elif session is not None and session.policy.paused:
+                self._apply(session, session.policy.on_resume(now))
+                response.success, response.message = True, f'continuing to {session.policy.target_id}'
+            elif self.home_held:
+                self.home_held, self.return_at = False, now
+                response.success, response.message = True, 'returning home'
+            else:
+                response.success, response.message = False, 'nothing is paused'
+            if response.success:
+                self.get_logger().info(f'staff: {response.message}')
+        self._publish_status()
+        return response
 
     # ------------------------------------------------------------------------------------ action
     def _execute(self, goal_handle):
@@ -210,7 +242,7 @@ class EscortNode(Node):
                 return result
             if self.session is not None:  # going home, or an older escort: the new visitor comes first
                 self._apply(self.session, self.session.policy.on_cancel())
-            self.return_at = None
+            self.return_at, self.home_held = None, False
             waypoint = self._waypoint_for(req.target_id)
             policy = EscortPolicy(self.config, req.target_id, Pose2D(waypoint.x, waypoint.y, waypoint.yaw),
                                   with_visitor=req.with_visitor, visitor_id=int(req.visitor_track_id))
@@ -310,8 +342,10 @@ class EscortNode(Node):
             elif self.safety.teleop_active:
                 status.mode = 'teleop'
             elif session is not None:
-                status.mode = session.mode
+                status.mode = 'paused' if session.policy.paused else session.mode
                 status.escort_target_id = session.policy.target_id
+            elif self.home_held:
+                status.mode, status.escort_target_id = 'paused', self.handover_target
             elif self.return_at is not None:  # hand-over at the counter before going home
                 status.mode, status.escort_target_id = 'escorting', self.handover_target
             else:

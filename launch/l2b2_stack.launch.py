@@ -5,6 +5,8 @@
 The same stack description (config/stack_*.yaml) drives `l2b2-launch` where ros2 launch is missing,
 so both launchers start the same nodes with the same parameters, names and remappings.
 """
+from pathlib import Path
+
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
@@ -13,13 +15,24 @@ from l2b2_bringup.stack import load_stack
 from launch import LaunchDescription
 
 
+def _script_dir() -> Path | None:
+    """Where a colcon install puts the console scripts (lib/l2b2, not on PATH); None in a venv."""
+    try:
+        from ament_index_python.packages import get_package_prefix
+        lib = Path(get_package_prefix('l2b2')) / 'lib' / 'l2b2'
+    except Exception:  # noqa: BLE001 - not installed with colcon: resolve beside the interpreter
+        return None
+    return lib if lib.is_dir() else None
+
+
 def _nodes(context, *args, **kwargs):
     stack = load_stack(LaunchConfiguration('stack').perform(context))
+    bin_dir = _script_dir()
     actions = []
     for spec in stack.nodes:
         env = {**stack.env, **dict(spec.env)}
         if not spec.ros:
-            actions.append(ExecuteProcess(cmd=spec.command(), name=spec.name, output='screen',
+            actions.append(ExecuteProcess(cmd=spec.command(bin_dir), name=spec.name, output='screen',
                                           additional_env=env, respawn=spec.restart, respawn_delay=2.0))
             continue
         actions.append(Node(

@@ -1,6 +1,6 @@
 """The whole l2b2 stack in Gazebo Harmonic with Nav2: what `scripts/run-sim` is with pybullet.
 
-Gazebo (sim/launch/gazebo.launch.py) replaces the pybullet simulator, Nav2 (sim/launch/nav2.launch.py)
+Gazebo (sim/launch/gazebo.launch.py) replaces the pybullet simulator, Nav2 (launch/nav2.launch.py)
 replaces the sim navigator; every other node of config/stack_sim.yaml starts as listed there, on
 sim time.
 
@@ -30,7 +30,7 @@ def _setup(context):
         IncludeLaunchDescription(PythonLaunchDescriptionSource(str(here / 'gazebo.launch.py')),
                                  launch_arguments={'world': world,
                                                    'gui': LaunchConfiguration('gui').perform(context)}.items()),
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(str(here / 'nav2.launch.py')),
+        IncludeLaunchDescription(PythonLaunchDescriptionSource(str(share / 'launch' / 'nav2.launch.py')),
                                  launch_arguments={'map': world, 'use_sim_time': 'true'}.items()),
     ]
     stack = yaml.safe_load((share / 'config' / 'stack_sim.yaml').read_text())

@@ -158,3 +158,31 @@ def test_ctrl_c_mid_escort_still_ends_the_session_so_the_process_can_exit(ros, f
     rig.escort.close()
     assert session.ended.is_set()
     assert session.policy.outcome is Outcome.NAVIGATION_FAILED
+
+
+def test_staff_pause_holds_the_escort_past_every_timeout_and_continue_arrives(ros, floor):
+    from std_srvs.srv import SetBool
+
+    rig = Rig(ros, floor, speed=1.0)
+    pause = rig.probe.create_client(SetBool, '/escort/pause')
+    ros.wait_for(lambda: pause.wait_for_service(timeout_sec=0.1), 20, '/escort/pause')
+    nothing = ros.wait_future(pause.call_async(SetBool.Request(data=True)), 10, 'pause with nothing to pause')
+    assert not nothing.success and 'no escort' in nothing.message
+    handle = rig.send('meldestelle')
+    ros.wait_for(lambda: rig.nav.x > 0.3, 10, 'robot moving')
+    res = ros.wait_future(pause.call_async(SetBool.Request(data=True)), 10, 'pause')
+    assert res.success, res.message
+    ros.wait_for(lambda: rig.nav.canceled >= 1, 10, 'navigation cancelled')
+    ros.wait_for(lambda: rig.status and rig.status[-1].mode == 'paused', 10, 'paused status')
+    held_at = rig.nav.x
+    rig.nav.visitor_mode = 'gone'  # gone the whole pause: with give_up_s 1.5 this would end the escort
+    first = len(rig.feedback)
+    ros.wait_for(lambda: len(rig.feedback) >= first + 30, 30, '3 s of feedback while paused')  # 10 Hz
+    assert all(f.phase == 'paused' for f in rig.feedback[first + 1:])
+    assert rig.nav.x == held_at and not any('folgen' in s.text for s in rig.said)
+    rig.nav.visitor_mode = 'follow'
+    res = ros.wait_future(pause.call_async(SetBool.Request(data=False)), 10, 'continue')
+    assert res.success, res.message
+    done = rig.result(handle)
+    assert done.result.outcome == Escort.Result.ARRIVED
+    assert rig.nav.goals[:2] == [FAR, FAR]  # a fresh goal after the pause

@@ -117,3 +117,39 @@ def test_goal_without_progress_is_cancelled_and_retried():
     cmds = policy.tick(91.0)
     assert cmds == [CancelGoal(1)] and policy.phase is Phase.RETRYING
     assert policy.tick(92.5) == [SendGoal(2, GOAL)]
+
+
+def test_staff_pause_holds_the_robot_and_nothing_times_out_until_they_continue():
+    policy = started(visitor_id=5)
+    policy.on_people([])  # the visitor is out of sight during the pause: that is not their fault
+    assert policy.on_pause(0.5) == [CancelGoal(1)]
+    assert policy.phase is Phase.PAUSED and policy.on_pause(0.6) == []
+    assert policy.on_nav_result(0.7, 1, False, 'canceled') == []
+    for t in (2.0, 10.0, 100.0, 1000.0):  # far past pause_after_s, prompt_interval_s and give_up_s
+        assert policy.tick(t) == []
+    assert policy.outcome is None and policy.pauses == 0
+    policy.on_people([Person(5, -1.0, 0.0)])
+    assert policy.on_resume(1000.5) == [SendGoal(2, GOAL)]
+    assert policy.phase is Phase.NAVIGATING and policy.tick(1000.6) == []
+    assert policy.on_resume(1000.7) == []  # continuing what is not paused does nothing
+
+
+def test_pause_while_waiting_for_the_visitor_waits_afresh_afterwards():
+    policy = started(visitor_id=5)
+    policy.on_people([Person(5, -4.0, 0.0)])
+    policy.tick(0.5)
+    assert policy.tick(1.6) == [CancelGoal(1), Say('follow_me')]
+    assert policy.on_pause(2.0) == []  # no goal to cancel: the robot already holds
+    assert policy.tick(500.0) == []
+    assert policy.on_resume(500.0) == [Say('follow_me')] and policy.phase is Phase.WAITING
+    assert policy.tick(519.0) == [Say('follow_me')]  # still asking: give_up_s (20) counts from the resume
+    assert kinds(policy.tick(520.1)) == ['TellStaff', 'Finish']
+
+
+def test_estop_and_cancel_still_end_a_paused_escort():
+    policy = started()
+    policy.on_pause(0.5)
+    assert policy.on_estop() == [Finish(Outcome.ESTOPPED, 'emergency stop')]
+    other = started()
+    other.on_pause(0.5)
+    assert other.on_cancel() == [Finish(Outcome.CANCELED, 'cancelled')]

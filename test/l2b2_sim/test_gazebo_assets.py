@@ -13,7 +13,7 @@ from l2b2_common.config import REPO_ROOT
 from l2b2_sim.sdf_check import sdformat_check, sdformat_print, unknown_elements
 
 WORLDS = sorted((REPO_ROOT / 'sim' / 'worlds').glob('*.sdf'))
-LAUNCH_FILES = sorted((REPO_ROOT / 'sim' / 'launch').glob('*.launch.py'))
+LAUNCH_FILES = sorted([*(REPO_ROOT / 'sim' / 'launch').glob('*.launch.py'), *(REPO_ROOT / 'launch').glob('*.launch.py')])
 #: Files the launch files take from other packages (ros_gz_sim).
 EXTERNAL = {'gz_sim.launch.py'}
 
@@ -56,8 +56,28 @@ def test_launch_files_parse_and_reference_existing_files(launch_file):
     strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     for s in strings:  # every file the launch file names literally exists
         if re.fullmatch(r'[A-Za-z][\w.-]*\.(launch\.py|yaml|xacro)', s) and s not in EXTERNAL:
-            candidates = [REPO_ROOT / d / s for d in ('sim/launch', 'sim/gazebo', 'config', 'sim/urdf')]
+            candidates = [REPO_ROOT / d / s for d in ('launch', 'sim/launch', 'sim/gazebo', 'config', 'sim/urdf')]
             assert any(c.exists() for c in candidates), f'{launch_file.name}: {s} not found'
+
+
+def test_no_nav2_velocity_reaches_the_wheels_past_the_safety_gate():
+    """Every Nav2 server that publishes cmd_vel is remapped off /cmd_vel; only the gate drives the wheels."""
+    source = (REPO_ROOT / 'launch' / 'nav2.launch.py').read_text()
+    servers = {}
+    for call in ast.walk(ast.parse(source)):
+        if isinstance(call, ast.Call) and getattr(call.func, 'id', '') == 'nav2':
+            args = [ast.literal_eval(a) for a in call.args]
+            servers[args[2]] = dict(args[3]) if len(args) > 3 else {}
+    velocity_publishers = {'controller_server', 'behavior_server', 'velocity_smoother'}  # Nav2 Kilted
+    assert velocity_publishers <= set(servers)
+    for name in velocity_publishers:
+        assert servers[name].get('cmd_vel') == 'cmd_vel_nav_raw', name
+    assert servers['velocity_smoother']['cmd_vel_smoothed'] == '/cmd_vel_nav'
+    gate = (REPO_ROOT / 'l2b2_navigation' / 'safety_gate_node.py').read_text()
+    assert "create_subscription(Twist, '/cmd_vel_nav'" in gate and "create_publisher(Twist, '/cmd_vel'" in gate
+    # The robot starts this Nav2 on the wall clock, not nav2_bringup's (which publishes on /cmd_vel).
+    robot = (REPO_ROOT / 'launch' / 'l2b2_robot.launch.py').read_text()
+    assert "'nav2.launch.py'" in robot and "'use_sim_time': 'false'" in robot and 'nav2_bringup' not in robot.split('"""')[2]
 
 
 def test_bridge_and_nav2_params_match_the_contract_and_the_robot():

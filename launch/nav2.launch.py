@@ -1,10 +1,13 @@
 """Nav2 (Kilted) on a generated floor map with config/nav2_params.yaml: localisation and navigation.
 
 Starts map_server + amcl and the navigation servers under two lifecycle managers, like nav2_bringup,
-but only the servers l2b2 uses. The velocity smoother's output goes to /cmd_vel_nav: the l2b2 safety
-gate is the only publisher of /cmd_vel.
+but only the servers l2b2 uses. nav2_bringup's own launch files send the velocity smoother's output
+straight to /cmd_vel; here every Nav2 velocity goes to /cmd_vel_nav instead, so the l2b2 safety gate
+(emergency stop, dead-man, stale-command guard) stays the only publisher of /cmd_vel. The robot
+(launch/l2b2_robot.launch.py, wall clock) and Gazebo (sim/launch/l2b2_gazebo.launch.py, sim time)
+both start Nav2 from this file.
 
-    ros2 launch sim/launch/nav2.launch.py map:=buergerbuero use_sim_time:=true
+    ros2 launch l2b2 nav2.launch.py map:=buergerbuero use_sim_time:=false
 """
 
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
