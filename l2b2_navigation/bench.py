@@ -76,6 +76,7 @@ class SimStack:
         from l2b2_navigation.escort_node import EscortNode
         from l2b2_navigation.person_tracker_node import PersonTrackerNode
         from l2b2_navigation.safety_gate_node import SafetyGateNode
+        from l2b2_sim.live_view import recording_path_from_env
         from l2b2_sim.navigator_node import SimNavigatorNode as NavigatorNode
         from l2b2_sim.simulator_node import SimulatorNode
 
@@ -84,8 +85,10 @@ class SimStack:
 
         sim_time = {'use_sim_time': True}
         self.tracker_range = tracker_range
+        # L2B2_RECORD_MCAP=<dir> records each escort test or bench run for Foxglove.
         self.sim = add(SimulatorNode(context=context, parameter_overrides=params(
-            {'real_time_factor': real_time_factor, 'lockstep': True, **(simulator or {})})))
+            {'real_time_factor': real_time_factor, 'lockstep': True, 'mcap_path': recording_path_from_env(),
+             **(simulator or {})})))
         self.navigator = add(NavigatorNode(context=context, parameter_overrides=params(
             {**sim_time, **(navigator or {})})))
         self.gate = add(SafetyGateNode(context=context, parameter_overrides=params(sim_time)))
@@ -281,7 +284,7 @@ def _shared_grid(load_map):
 
 
 # ------------------------------------------------------------------------------- benchmark
-def planning_times(targets: list[str], repeats: int) -> tuple[list[float], dict[str, float]]:
+def planning_times(targets: list[str], repeats: int) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Wall time of the sim navigator's planner (inflated costmap + A*) home → target, on this machine."""
     import json
 
@@ -294,12 +297,13 @@ def planning_times(targets: list[str], repeats: int) -> tuple[list[float], dict[
     waypoints = load_waypoints()
     catalog = load_catalog()
     home = waypoints[catalog.home_waypoint]
-    times, shortest = [], {}
+    times, shortest = {}, {}
     for target in targets:
         goal = waypoints[catalog[target].waypoint]
+        times[target] = []
         for _ in range(repeats):  # there and back, as the escort and the return drive it
-            times.append(plan(costmap, (home.x, home.y), (goal.x, goal.y)).plan_ms)
-            times.append(plan(costmap, (goal.x, goal.y), (home.x, home.y)).plan_ms)
+            times[target].append(plan(costmap, (home.x, home.y), (goal.x, goal.y)).plan_ms)
+            times[target].append(plan(costmap, (goal.x, goal.y), (home.x, home.y)).plan_ms)
         shortest[target] = shortest_grid_path_length(grid, costmap.params.robot_radius, (home.x, home.y),
                                                      (goal.x, goal.y))
     return times, shortest
@@ -338,7 +342,7 @@ def run(argv: list[str]) -> BenchResult:
         for target in targets:
             sc.reset()
             vid = sc.spawn_behind(1.0, 'follow', 1.0, towards=sc.first_heading_point(target))
-            t_wall = time.monotonic()
+            t_wall, t_sim = time.monotonic(), clock.now().nanoseconds * 1e-9
             res = sc.result(sc.send(target))
             ok = res.result.outcome == 0
             row = {'target': target, 'success': ok, 'outcome': res.result.outcome,
@@ -346,7 +350,9 @@ def run(argv: list[str]) -> BenchResult:
                    'path_m': round(float(res.result.path_length_m), 2),
                    'shortest_m': round(shortest[target], 2),
                    'path_ratio': round(float(res.result.path_length_m) / shortest[target], 3)
-                   if ok and shortest[target] > 0 else math.nan}
+                   if ok and shortest[target] > 0 else math.nan,
+                   'plan_p50_ms': round(percentile(plan_ms[target], 50), 2),
+                   'plan_p99_ms': round(percentile(plan_ms[target], 99), 2)}
             if ok and not args.no_return:
                 sc.set_visitor(vid, 'remove')
                 t_home = time.monotonic()
@@ -357,6 +363,7 @@ def run(argv: list[str]) -> BenchResult:
                     row['home_ok'] = False
                 row['home_wall_s'] = round(time.monotonic() - t_home, 1)
             row['wall_s'] = round(time.monotonic() - t_wall, 1)
+            row['sim_speed'] = round((clock.now().nanoseconds * 1e-9 - t_sim) / max(row['wall_s'], 1e-3), 2)
             rows.append(row)
             print(f'  {target}: {row}', flush=True)
         sim_s = clock.now().nanoseconds * 1e-9 - sim0
@@ -376,8 +383,8 @@ def run(argv: list[str]) -> BenchResult:
         else math.nan,
         'path_ratio_max': max(ratios) if ratios else math.nan,
         'path_ratio_mean': sum(ratios) / len(ratios) if ratios else math.nan,
-        'plan_p50_ms': percentile(plan_ms, 50),
-        'plan_p99_ms': percentile(plan_ms, 99),
+        'plan_p50_ms': percentile([t for ts in plan_ms.values() for t in ts], 50),
+        'plan_p99_ms': percentile([t for ts in plan_ms.values() for t in ts], 99),
         'sim_speed': sim_s / wall_s if wall_s > 0 else math.nan,
         'sim_s': round(sim_s, 1),
         'wall_s': round(wall_s, 1),

@@ -8,12 +8,24 @@ file. Both are off by default; nothing is stored unless a path is given. No ROS 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
+import re
 
 import foxglove
 from foxglove import channels, messages
 
 _COLOURS = {'wall': (0.85, 0.85, 0.8), 'counter': (0.55, 0.35, 0.2), 'furniture': (0.3, 0.45, 0.6)}
+
+
+def recording_path_from_env(name: str = '') -> str:
+    """``<dir>/<run>.mcap`` when ``L2B2_RECORD_MCAP=<dir>`` is set (developers debugging a test or
+    benchmark run), else ''. The run is named after ``name`` or the current pytest test."""
+    record_dir = os.environ.get('L2B2_RECORD_MCAP')
+    if not record_dir:
+        return ''
+    run = name or os.environ.get('PYTEST_CURRENT_TEST', 'run').split(' ')[0]
+    return os.path.join(record_dir, re.sub(r'[^\w.-]+', '_', run) + '.mcap')
 
 
 def _quat(yaw: float) -> messages.Quaternion:

@@ -49,7 +49,8 @@ class MockNav2(Node):
         self.goals.append((gx, gy))
         result = NavigateToPose.Result()
         if (round(gx, 2), round(gy, 2)) in self.blocked:
-            result.error_code, result.error_msg = 204, 'no valid path found'  # Nav2 NO_VALID_PATH
+            # Like l2b2-sim-navigator: only NavigateToPose's own codes; the reason is in error_msg.
+            result.error_code, result.error_msg = NavigateToPose.Result.UNKNOWN, 'no valid path found'
             handle.abort()
             return result
         last = time.monotonic()

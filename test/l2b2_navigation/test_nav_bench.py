@@ -22,5 +22,6 @@ def test_bench_smoke_one_target():
                 'tracker_precision', 'tracker_recall', 'tracker_error_mean_m'):
         assert key in figures
     assert [row['target'] for row in result.rows] == ['wc']
+    assert result.rows[0]['plan_p50_ms'] > 0 and result.rows[0]['sim_speed'] > 0
     assert figures['sim_speed'] > 0 and figures['plan_p50_ms'] > 0
     assert '"rows"' in result.json()

@@ -6,8 +6,6 @@ Foxglove); without it nothing is stored.
 from __future__ import annotations
 
 import math
-import os
-import re
 
 from geometry_msgs.msg import PoseStamped
 from nav2_msgs.action import NavigateToPose
@@ -17,6 +15,7 @@ from rclpy.parameter import Parameter
 import yaml
 
 from l2b2_common.config import share_dir
+from l2b2_sim.live_view import recording_path_from_env
 from l2b2_sim.navigator_node import SimNavigatorNode
 from l2b2_sim.simulator_node import SimulatorNode
 
@@ -29,10 +28,8 @@ def waypoints(name: str = 'buergerbuero') -> dict:
 
 
 def start_sim(ros, **params):
-    record_dir = os.environ.get('L2B2_RECORD_MCAP')
-    if record_dir and 'mcap_path' not in params:
-        test = os.environ.get('PYTEST_CURRENT_TEST', 'run').split(' ')[0]
-        params['mcap_path'] = os.path.join(record_dir, re.sub(r'[^\w.-]+', '_', test) + '.mcap')
+    if 'mcap_path' not in params:
+        params['mcap_path'] = recording_path_from_env()
     overrides = [Parameter(k, value=v) for k, v in {**SIM_PARAMS, **params}.items()]
     return ros.add(SimulatorNode(context=ros.context, parameter_overrides=overrides))
 

@@ -42,3 +42,14 @@ def test_nothing_is_recorded_by_default(ros, tmp_path, monkeypatch):
     sim = ros.add(SimulatorNode(context=ros.context))
     assert sim.live_view is None
     assert not list(tmp_path.iterdir())
+
+
+def test_recording_from_the_environment_names_the_file_after_the_run(monkeypatch, tmp_path):
+    from l2b2_sim.live_view import recording_path_from_env
+
+    monkeypatch.delenv('L2B2_RECORD_MCAP', raising=False)
+    assert recording_path_from_env('any') == ''  # nothing is stored unless asked
+    monkeypatch.setenv('L2B2_RECORD_MCAP', str(tmp_path))
+    monkeypatch.setenv('PYTEST_CURRENT_TEST', 'test/l2b2_x.py::test_y[wc] (call)')
+    assert recording_path_from_env() == str(tmp_path / 'test_l2b2_x.py_test_y_wc_.mcap')
+    assert recording_path_from_env('nav bench') == str(tmp_path / 'nav_bench.mcap')
