@@ -1,8 +1,8 @@
 """Escorts on the simulated Bürgerbüro: the real stack (simulator, sim navigator, safety gate, person
 tracker, escort) on simulated time, faster than real time, lockstep with the controller.
 
-Every behaviour is covered here; every target is escorted by ``l2b2-bench nav`` (the suite keeps a
-representative subset: a near target, and the far one down the corridor of the Ausländerbehörde wing).
+Every behaviour is covered here, and every target of the department catalog is escorted there and
+back (``l2b2-bench nav`` drives the same escorts and measures them).
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def travelled(sc: Scenario, minimum: float) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('target', ['wc', 'auslaenderbehoerde'])
+@pytest.mark.parametrize('target', load_catalog().ids())
 def test_escort_with_following_visitor_arrives_and_robot_returns_home(ros, target):
     sc = start(ros, escort={'dwell_s': 2.0})
     vid = sc.spawn_behind(1.0, 'follow', 1.0, towards=sc.first_heading_point(target))
