@@ -168,11 +168,28 @@ class AsrNode(Node):
                 return
         self._jobs.put(seg)
 
-    def _work(self) -> None:
-        for engine in {id(e): e for e in (self.router.engine_by_language.values() if self.router else ())}.values():
+    def _warm_up(self) -> None:
+        """Warm every engine up once; queued segments wait for it, it only makes the first one faster.
+
+        A failing warm-up must not kill the worker: it is logged once and reported as DEGRADED health
+        (the engine stays routed; if its decoding fails too, each failed segment is logged)."""
+        engines = self.router.engine_by_language if self.router else {}
+        for engine in {id(e): e for e in engines.values()}.values():
             warm_up = getattr(engine, 'warm_up', None)
-            if callable(warm_up):
-                warm_up()  # queued segments wait for it; it only makes the first one faster
+            if not callable(warm_up):
+                continue
+            try:
+                warm_up()
+            except Exception as exc:  # noqa: BLE001 - an engine failure must not kill the node
+                langs = ', '.join(lang for lang, e in engines.items() if e is engine)
+                problem = f'{engine.name} warm-up failed ({exc}); recognition for {langs} may not work'
+                self.get_logger().error(problem)
+                message = self.health.message if self.health.level != OK else ''
+                self.health.set(DEGRADED, f'{message}; {problem}' if message else problem,
+                                engines=', '.join(f'{lang}={e.name}' for lang, e in engines.items()))
+
+    def _work(self) -> None:
+        self._warm_up()
         while True:
             seg = self._jobs.get()
             if seg is None:

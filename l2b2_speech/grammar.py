@@ -1,16 +1,28 @@
 """Restricted-vocabulary Vosk grammar: the phrases visitors use here, from the department catalog
-plus the dialogue's intent words (yes/no, greetings, appointment, waiting number, digits).
+plus the dialogue's intent phrases (``l2b2_dialogue/lexicon.yaml``: every intent, at most
+:data:`MAX_PHRASES_PER_INTENT` phrases each), its where-words and ordinals, and frame phrases and digits.
 
 A grammar makes a small model far more robust in a noisy hall; anything else becomes ``[unk]``.
 """
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
 import re
+from typing import Any
 
 from l2b2_common.catalog import Catalog, load_catalog
+from l2b2_common.config import load_yaml
 
-#: Words for the intents the dialogue understands, besides department names and keywords.
-INTENT_WORDS: dict[str, tuple[str, ...]] = {
+#: The dialogue's lexicon (intent phrases per language); the grammar follows it so that every intent the
+#: dialogue understands can be said in grammar mode.
+LEXICON_FILE = Path(str(resources.files('l2b2_dialogue').joinpath('lexicon.yaml')))
+#: The lexicon lists the most common phrases of an intent first; more would only bloat the grammar.
+MAX_PHRASES_PER_INTENT = 12
+
+#: Phrases around the intents and targets (where-questions, appointment and ticket sentences, digits of
+#: booking and waiting numbers); the intent phrases themselves come from the lexicon.
+FRAME_PHRASES: dict[str, tuple[str, ...]] = {
     'de': (
         'ja', 'nein', 'genau', 'richtig', 'falsch', 'bitte', 'danke', 'danke schön', 'hallo', 'guten tag',
         'guten morgen', 'tschüss', 'auf wiedersehen', 'hilfe', 'ich habe einen termin', 'termin',
@@ -40,11 +52,33 @@ def normalize_phrase(text: str, language: str) -> str:
     return ' '.join(text.split())
 
 
-def grammar_phrases(language: str, catalog: Catalog | None = None,
-                    extra: tuple[str, ...] = ()) -> list[str]:
-    """All phrases for ``language``: target and service names and keywords, intent words, ``extra``."""
+def load_lexicon(path: str | Path | None = None) -> dict[str, Any]:
+    """The dialogue's lexicon as parsed YAML (ConfigError names the file on problems)."""
+    return load_yaml(path or LEXICON_FILE) or {}
+
+
+def intent_phrases(language: str, lexicon: dict[str, Any] | None = None,
+                   per_intent: int = MAX_PHRASES_PER_INTENT) -> dict[str, list[str]]:
+    """intent -> its first ``per_intent`` lexicon phrases in ``language``, normalized like the grammar."""
+    lexicon = load_lexicon() if lexicon is None else lexicon
+    out: dict[str, list[str]] = {}
+    for intent, by_lang in (lexicon.get('intents') or {}).items():
+        texts = (by_lang or {}).get(language) or []
+        phrases = dict.fromkeys(p for p in (normalize_phrase(t, language) for t in texts if isinstance(t, str)) if p)
+        out[str(intent)] = list(phrases)[:per_intent]
+    return out
+
+
+def grammar_phrases(language: str, catalog: Catalog | None = None, extra: tuple[str, ...] = (),
+                    lexicon: dict[str, Any] | None = None) -> list[str]:
+    """All phrases for ``language``: the lexicon's intent phrases, where-words and ordinals, frame phrases,
+    ``extra``, target and service names and keywords."""
     catalog = catalog or load_catalog()
-    raw: list[str] = list(INTENT_WORDS.get(language, ())) + list(extra)
+    lexicon = load_lexicon() if lexicon is None else lexicon
+    raw: list[str] = [p for phrases in intent_phrases(language, lexicon).values() for p in phrases]
+    for section in ('where', 'ordinals'):
+        raw.extend(w for w in ((lexicon.get(section) or {}).get(language) or []) if isinstance(w, str))
+    raw += list(FRAME_PHRASES.get(language, ())) + list(extra)
     for target in catalog.targets.values():
         if language in target.name:
             raw.append(target.name[language])

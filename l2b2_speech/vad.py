@@ -25,8 +25,6 @@ class VadConfig:
     end_silence_ms: int = 400
     #: Audio kept from before the trigger so the first syllable is not cut.
     pre_roll_ms: int = 200
-    #: Segments shorter than this (voiced part) are clicks or coughs: ended without being kept.
-    min_speech_ms: int = 200
     max_segment_s: float = 15.0
     #: Frames quieter than this (dBFS) count as silence whatever webrtcvad says.
     energy_floor_dbfs: float = -50.0
@@ -51,8 +49,6 @@ class VadChunk:
     offset: int
     start: bool = False
     end: bool = False
-    #: On an end chunk: False when the segment was too short to be an utterance (consumers drop it).
-    keep: bool = True
 
 
 class VadSegmenter:
@@ -130,10 +126,9 @@ class VadSegmenter:
         self._silent_frames = 0
 
     def _end_chunk(self, samples: np.ndarray, offset: int) -> VadChunk:
-        keep = self._voiced_frames * self.config.frame_ms >= self.config.min_speech_ms
         self._in_speech = False
         self._voiced_frames = self._segment_frames = self._silent_frames = 0
-        return VadChunk(self.segment_id, samples, offset, end=True, keep=keep)
+        return VadChunk(self.segment_id, samples, offset, end=True)
 
     def _is_voiced(self, frame: np.ndarray) -> bool:
         rms = float(np.sqrt(np.mean(frame.astype(np.float32) ** 2)))

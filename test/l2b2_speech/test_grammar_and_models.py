@@ -14,6 +14,7 @@ def test_grammar_has_catalog_names_keywords_and_intents_with_letters_intact():
     de = grammar_phrases('de', catalog)
     tr = grammar_phrases('tr', catalog)
     assert 'personalausweis' in de and 'ja' in de and 'vier' in de
+    assert 'mitarbeiter' in de and 'kfz' in de and 'kaçta' in tr  # staff help, out of scope, opening hours
     assert 'pasaport' in tr and 'evet' in tr and 'teşekkür ederim' in tr
     for target in catalog.targets.values():
         assert normalize_phrase(target.name['de'], 'de') in de
@@ -65,3 +66,22 @@ def test_whisper_prompt_names_the_office_words_briefly():
     assert 'Toilette' in de and 'Pass' in de and de.endswith('Nein danke.')
     assert 'tuvalet' in tr and 'pasaport' in tr and tr.endswith('Hayır teşekkürler.')
     assert len(de) < 300 and len(tr) < 300, 'a long list makes Whisper repeat the prompt'
+
+
+@pytest.mark.parametrize('language', ['de', 'tr'])
+def test_grammar_can_say_every_intent_of_the_dialogue_lexicon(language):
+    from l2b2_dialogue.nlu import Understander
+    from l2b2_speech.grammar import MAX_PHRASES_PER_INTENT, intent_phrases, load_lexicon
+    catalog = load_catalog()
+    lexicon = load_lexicon()
+    grammar = set(grammar_phrases(language, catalog))
+    by_intent = intent_phrases(language, lexicon)
+    assert set(by_intent) == set(lexicon['intents'])
+    nlu = Understander(catalog)
+    for intent, phrases in by_intent.items():
+        assert phrases, f'{language}: no grammar phrase for intent {intent}'
+        assert len(phrases) <= MAX_PHRASES_PER_INTENT
+        assert set(phrases) <= grammar
+        understood = {p: nlu.understand(p, language).intent for p in phrases}
+        assert intent in understood.values(), f'{language}: no grammar phrase is understood as {intent}: {understood}'
+    assert len(grammar) < 1000, 'the grammar stays bounded'

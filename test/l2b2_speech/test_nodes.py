@@ -12,6 +12,7 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import Empty
 
 from l2b2_common.qos import AUDIO, LATCHED, RELIABLE
+from l2b2_speech.asr_engine import AsrEngine, BufferedStream, Transcript
 from l2b2_speech.asr_node import AsrNode
 from l2b2_speech.audio import ASR_RATE, noise, silence, visitor_speech, write_wav
 from l2b2_speech.audio_input_node import AudioInputNode
@@ -99,8 +100,10 @@ def test_german_and_turkish_speech_on_audio_raw_is_recognized_with_language_and_
     assert de.source == 'whisper' and close(de.text, 'Guten') and 0 < de.confidence <= 1
     start, end = (de.speech_start.sec + de.speech_start.nanosec * 1e-9, de.speech_end.sec + de.speech_end.nanosec * 1e-9)
     assert 1.0 < end - start < 4.0
-    segment = chunks.all(lambda c: c.segment_start)[0]
-    assert chunks.find(lambda c: c.segment_end and c.segment_id == segment.segment_id)
+    # Chunks and transcripts travel on different topics: the chunks may still be on their way.
+    segment = ros.wait_for(lambda: chunks.find(lambda c: c.segment_start), DISCOVERY, 'the segment start chunk')
+    ros.wait_for(lambda: chunks.find(lambda c: c.segment_end and c.segment_id == segment.segment_id), DISCOVERY,
+                 'the segment end chunk')
     pub.publish(raw(utterance('Merhaba, pasaport başvurusu yapmak istiyorum.', 'tr')))
     tr = ros.wait_for(lambda: recognized.find(lambda m: m.language == 'tr'), RECOGNITION, 'Turkish utterance')
     assert close(tr.text, 'pasaport')
@@ -176,17 +179,62 @@ def test_asr_with_missing_and_broken_models_starts_degraded(ros, tmp_path):
     ros.wait_for(lambda: len(health.all(lambda m: m.component == 'asr')) >= 2, DISCOVERY, 'periodic health')
 
 
+class WarmUpFailsEngine(AsrEngine):
+    """An engine that cannot warm up but decodes: every segment of enough audio is 'hallo'."""
+    name = 'warmupfails'
+
+    @property
+    def languages(self):
+        return ('de',)
+
+    def warm_up(self):
+        raise RuntimeError('warm-up exploded')
+
+    def open_stream(self, languages):
+        return BufferedStream(lambda audio, langs: Transcript('hallo', 'de', 0.9, 0.0, audio.size / ASR_RATE,
+                                                              self.name), languages)
+
+
+class AsrNodeWithWarmUpFailure(AsrNode):
+    def _vosk(self, lang, path, grammars):
+        return WarmUpFailsEngine()
+
+
+def test_asr_whose_engine_fails_to_warm_up_reports_degraded_and_still_recognizes(ros, tmp_path):
+    probe = ros.node('probe')
+    health = Inbox(ros, ComponentHealth, '/l2b2/health', node=probe)
+    recognized = Inbox(ros, RecognizedSpeech, '/speech/recognized', node=probe)
+    f = models_file(tmp_path, f'version: 1\nvosk: {{de: "{tmp_path}/unused"}}\n')
+    ros.add(AsrNodeWithWarmUpFailure(context=ros.context, parameter_overrides=params(models_file=f, languages=['de'])))
+    msg = ros.wait_for(lambda: health_of(health, 'asr', ComponentHealth.DEGRADED, 'warm-up failed'), DISCOVERY,
+                       'degraded health after the failed warm-up')
+    assert 'warm-up exploded' in msg.message and 'for de' in msg.message
+    pub = probe.create_publisher(AudioChunk, '/audio/chunks', RELIABLE)
+    wait_matched(ros, pub, '/audio/chunks')
+    audio = visitor_speech('Hallo', 'de')
+    pub.publish(AudioChunk(sample_rate=ASR_RATE, samples=audio.tolist(), segment_id=1, segment_start=True))
+    pub.publish(AudioChunk(sample_rate=ASR_RATE, samples=[], segment_id=1, segment_end=True))
+    out = ros.wait_for(lambda: recognized.items, DISCOVERY, 'recognition after the failed warm-up')[0]
+    assert out.text == 'hallo' and out.source == 'warmupfails'
+
+
 # --- audio input ------------------------------------------------------------------------------------------
 def test_wav_source_segments_a_file(ros, tmp_path):
     wav = tmp_path / 'visitor.wav'
-    audio = np.concatenate([silence(0.5), visitor_speech('Guten Tag.', 'de'), silence(0.8),
+    lead_in = 1.0  # silence before the first word: time for the probe to be matched
+    audio = np.concatenate([silence(lead_in), visitor_speech('Guten Tag.', 'de'), silence(0.8),
                             visitor_speech('Danke schön.', 'de'), silence(0.5)])
     write_wav(wav, audio, ASR_RATE)
     probe = ros.node('probe')
     chunks = Inbox(ros, AudioChunk, '/audio/chunks', node=probe)
-    ros.wait_for(lambda: True, 1, 'nothing')
     node = AudioInputNode(context=ros.context, parameter_overrides=params(source='wav', wav_path=str(wav)))
     ros.add(node)
+    # The WAV plays from the constructor on: the probe must be matched while it is still in the lead-in
+    # silence (no segment can have been published yet), else the first segment may be lost.
+    ros.wait_for(lambda: node.pub.get_subscription_count() > 0, DISCOVERY, 'probe matched to /audio/chunks')
+    with node._lock:
+        heard = node._samples_in
+    assert heard < lead_in * ASR_RATE, 'probe matched only after the WAV speech began'
     ros.wait_for(lambda: len(chunks.all(lambda c: c.segment_end)) >= 2, DISCOVERY + audio.size / ASR_RATE,
                  'two segments from the WAV')
     starts = chunks.all(lambda c: c.segment_start)
@@ -243,8 +291,8 @@ def test_tts_speaks_and_passes_text_through_unchanged(ros, speaking, text, langu
     end = ros.wait_for(lambda: ended(status, 'u1'), 30, 'IDLE')
     assert not end.interrupted and end.text == text
     # Audio and status travel on different topics: wait for the sentence's audio to have arrived.
-    ros.wait_for(lambda: sum(len(c.samples) for c in audio_out.items) > 0.5 * audio_out.items[0].sample_rate,
-                 30, 'at least half a second of speech on /audio/tts_out')
+    ros.wait_for(lambda: audio_out.items and sum(len(c.samples) for c in audio_out.all())
+                 > 0.5 * audio_out.items[0].sample_rate, 30, 'at least half a second of speech on /audio/tts_out')
 
 
 def test_barge_in_stops_an_interruptible_sentence_but_not_a_fixed_one(ros, speaking):

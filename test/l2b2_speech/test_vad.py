@@ -16,13 +16,12 @@ def segments(audio: np.ndarray, block: int = 320, config: VadConfig | None = Non
     chunks.extend(vad.flush())
     out = {}
     for c in chunks:
-        seg = out.setdefault(c.segment_id, {'start': None, 'end': None, 'samples': 0, 'keep': True})
+        seg = out.setdefault(c.segment_id, {'start': None, 'end': None, 'samples': 0})
         if c.start:
             seg['start'] = c.offset
         seg['samples'] += c.samples.size
         if c.end:
             seg['end'] = c.offset + c.samples.size
-            seg['keep'] = c.keep
     return out
 
 
@@ -47,18 +46,20 @@ def test_two_utterances_give_two_segments_with_boundaries_near_the_speech(two_ut
         assert start < seg["end"] <= end + int(VadConfig().end_silence_ms * ASR_RATE // 1000) + 320 + tolerance
         assert seg['end'] >= end - tolerance
         assert seg['samples'] == seg['end'] - seg['start']  # contiguous, nothing lost
-        assert seg['keep']
 
 
 def test_silence_and_very_quiet_noise_give_no_segment():
     assert segments(np.concatenate([silence(2.0), noise(2.0, 0.001)])) == {}
 
 
-def test_a_click_is_ended_but_not_kept():
+def test_a_click_is_a_short_segment_that_is_ended():
     click = (np.sin(np.linspace(0, 60 * np.pi, 1600)) * 20000).astype(np.int16)  # 100 ms tone
-    segs = segments(np.concatenate([silence(0.5), click, silence(1.0)]),
-                    config=VadConfig(start_frames=2, aggressiveness=0))
-    assert all(not s['keep'] for s in segs.values())
+    config = VadConfig(start_frames=2, aggressiveness=0)
+    segs = segments(np.concatenate([silence(0.5), click, silence(1.0)]), config=config)
+    assert segs, 'the click starts a segment'
+    # Pre-roll, the click, the hang-over: the ASR's min_segment_s is what tells clicks from utterances.
+    longest = (config.pre_roll_ms + 100 + config.end_silence_ms + 2 * config.frame_ms) * ASR_RATE // 1000
+    assert all(s['end'] is not None and s['samples'] <= longest for s in segs.values())
 
 
 def test_long_speech_is_cut_at_max_segment():
