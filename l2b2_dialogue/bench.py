@@ -2,7 +2,9 @@
 
 Reads the labelled utterance sets in ``test/data/`` (development set and held-out set). The held-out
 set was never used for tuning, so ``accuracy_de``/``accuracy_tr`` (held-out) are the honest figures;
-the development set's are reported beside them.
+the development set's are reported beside them. ``langdet_accuracy_de``/``_tr``: language detection
+on the catalog's names and keywords (see :func:`langdet_accuracy`); ``langdet_accuracy_heldout_*`` on the
+held-out utterances.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import time
 
 from l2b2_common.bench import BenchResult, percentile
 from l2b2_common.config import REPO_ROOT
-from l2b2_dialogue.nlu import Understander, Understanding
+from l2b2_dialogue.nlu import Understander, Understanding, catalog_texts
 
 DATA_DIR = REPO_ROOT / 'test' / 'data'
 DEV_FILE = DATA_DIR / 'utterances_dev.tsv'
@@ -89,6 +91,26 @@ def evaluate(nlu: Understander, examples: list[Example], repeat: int = 1) -> dic
             'cpu': cpu, 'cold': cold, 'failures': failures}
 
 
+def langdet_accuracy(nlu: Understander, examples: list[Example] | None = None) -> dict[str, float]:
+    """Language detection accuracy per language, strict: the default is the other language, so a tie is wrong.
+
+    Without ``examples``: every name and keyword of the catalog (targets and services), each one left out
+    of its own language's word list while it is detected (otherwise the detector would only look it up).
+    With ``examples``: their texts, as the visitors said them.
+    """
+    out = {}
+    detector = nlu.language_detector
+    for lang in ('de', 'tr'):
+        other = 'tr' if lang == 'de' else 'de'
+        if examples is None:
+            texts = catalog_texts(nlu.catalog, lang)
+            right = [detector.detect(t, other, unseen=lang) == lang for t in texts]
+        else:
+            right = [nlu.detect_language(e.text, other) == lang for e in examples if e.language == lang]
+        out[lang] = _acc(right)
+    return out
+
+
 def _acc(values: list[bool]) -> float:
     return sum(values) / len(values) if values else float('nan')
 
@@ -138,6 +160,10 @@ def run(argv: list[str]) -> BenchResult:
         'latency_cold_p99_ms': percentile(cold, 99),
         'load_ms': load_ms,
     }
+    catalog_langdet, heldout_langdet = langdet_accuracy(nlu), langdet_accuracy(nlu, held)
+    figures.update({'langdet_accuracy_de': catalog_langdet['de'], 'langdet_accuracy_tr': catalog_langdet['tr'],
+                    'langdet_accuracy_heldout_de': heldout_langdet['de'],
+                    'langdet_accuracy_heldout_tr': heldout_langdet['tr']})
     confusions = r_dev['confusions'] + r_held['confusions']
     notes = ['', 'confusions (expected -> got, count):' if confusions else 'confusions: none']
     notes += [f'  {exp} -> {got}  x{n}' for (exp, got), n in confusions.most_common(15)]

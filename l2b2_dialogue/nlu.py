@@ -17,8 +17,10 @@ from rapidfuzz import fuzz, process
 
 from l2b2_common.catalog import LANGUAGES, Catalog, load_catalog
 from l2b2_common.config import Section, load_yaml
-from l2b2_dialogue.normalize import clean, fold, stem_key, tokens, word_keys
-from l2b2_dialogue.numbers import booking_number, time_of_day
+from l2b2_dialogue.langdet import LanguageDetector
+from l2b2_dialogue.normalize import fold, stem_key, tokens, word_keys
+from l2b2_dialogue.numbers import booking_number
+from l2b2_dialogue.times import find_time
 
 LEXICON_FILE = Path(__file__).with_name('lexicon.yaml')
 INTENTS = ('escort', 'appointment_checkin', 'ticket', 'opening_hours', 'greeting', 'goodbye', 'affirm', 'deny',
@@ -236,7 +238,7 @@ class Understander:
                                 for w in tokens(text, lang) for k in word_keys(w, lang)}
             self.ordinals[lang] = [fold(w) for w in _lang_list(lex.section('ordinals'), lang)]
             self.function_words[lang] = {fold(w) for w in _lang_list(lex.section('function_words'), lang)}
-        self._language_markers = {lang: self._marker_words(lang) for lang in LANGUAGES}
+        self.language_detector = LanguageDetector(self._language_words(intents))
 
     # -- building the index ---------------------------------------------------------------------------
     def _target_phrases(self, lang: str) -> PhraseIndex:
@@ -262,10 +264,13 @@ class Understander:
                    for p in builder.phrases]
         return PhraseIndex(phrases, builder.aliases, partial=True, suffixing=lang == 'tr')
 
-    def _marker_words(self, lang: str) -> set[str]:
-        words = set(self.function_words[lang])
-        for p in self.intent_index[lang].phrases:
-            words.update(p.words)
+    def _language_words(self, intents: Section) -> dict[str, list[str]]:
+        """Words that show a language: function and intent words, and the catalog's names and keywords."""
+        words: dict[str, list[str]] = {lang: sorted(self.function_words[lang]) for lang in LANGUAGES}
+        for lang in LANGUAGES:
+            for intent in _LEXICON_INTENTS:
+                words[lang] += _lang_list(intents.section(intent), lang)
+            words[lang] += catalog_texts(self.catalog, lang)
         return words
 
     def clear_caches(self) -> None:
@@ -274,28 +279,13 @@ class Understander:
             index._cache.clear()
         for cached in (fold, word_keys, stem_key):
             cached.cache_clear()
+        self.language_detector.clear_cache()
 
     # -- understanding ------------------------------------------------------------------------------------
     def detect_language(self, text: str, default: str = '') -> str:
-        """de or tr from Turkish letters and each language's function and intent words; ``default`` on a tie."""
+        """de or tr (:mod:`l2b2_dialogue.langdet`); ``default`` (the conversation's language) on a tie."""
         default = default if default in LANGUAGES else self.default_language
-        cleaned = clean(text)
-        if not cleaned:
-            return default
-        score = {'de': 0.0, 'tr': 0.0}
-        score['tr'] += 2.0 * sum(cleaned.count(ch) for ch in 'şğıç')
-        score['de'] += 2.0 * sum(cleaned.count(ch) for ch in 'äß')
-        words = [fold(w) for w in tokens(cleaned)]
-        for lang in LANGUAGES:
-            marks = self._language_markers[lang]
-            score[lang] += sum(1.0 for w in words if w in marks)
-            score[lang] += 0.5 * sum(1.0 for w in words if word_keys(w, lang)[0] in self.target_index[lang].aliases
-                                     and not _foreign(w, lang, self))
-        if score['tr'] > score['de']:
-            return 'tr'
-        if score['de'] > score['tr']:
-            return 'de'
-        return default
+        return self.language_detector.detect(text, default)
 
     def understand(self, text: str, language: str = '') -> Understanding:
         """Intent, target, slots and confidence of one utterance; never raises on any input."""
@@ -308,12 +298,13 @@ class Understander:
         keys += [word_keys(a + b, lang) if len(a) > 2 and len(b) > 2 else ()
                  for a, b in zip(words, words[1:], strict=False)]
         slots: dict[str, Any] = {}
-        number = booking_number(text)
+        when = find_time(text)
+        if when:
+            slots['time'] = when.text
+        # The digits of a time are no booking number: "Termin um 10:30" is not booking 1030.
+        number = booking_number(when.rest if when else text)
         if number:
             slots['booking_number'] = number
-        when = time_of_day(text)
-        if when:
-            slots['time'] = when
 
         intent_cover = self.intent_index[lang].score_with_coverage(keys)
         intent_scores = {label: value for label, (value, _) in intent_cover.items()}
@@ -449,9 +440,14 @@ def _no_appointment(words: list[str]) -> bool:
                                      'randevu yok', 'randevum olmadan'))
 
 
-def _foreign(word: str, lang: str, nlu: Understander) -> bool:
-    other = 'tr' if lang == 'de' else 'de'
-    return word in nlu.function_words[other]
+def catalog_texts(catalog: Catalog, lang: str) -> list[str]:
+    """Every name and keyword of the catalog's targets and services in one language."""
+    out: list[str] = []
+    for target in catalog.targets.values():
+        out += [target.name[lang], *target.keywords.get(lang, ())]
+        for service in target.services:
+            out += [service.name[lang], *service.keywords.get(lang, ())]
+    return [t for t in out if t]
 
 
 def _lang_list(section: Section, lang: str) -> list[str]:

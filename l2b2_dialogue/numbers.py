@@ -1,7 +1,8 @@
-"""Spoken and written numbers: booking numbers ("vier sieben eins eins", "kırk yedi on bir" → 4711) and times.
+"""Spoken and written numbers: booking numbers ("vier sieben eins eins", "kırk yedi on bir" → 4711).
 
 A booking number is read as the digits of consecutive number words and digit groups, so it does
-not matter whether the visitor says it digit by digit, in pairs or in one go.
+not matter whether the visitor says it digit by digit, in pairs or in one go. Clock times are
+:mod:`l2b2_dialogue.times`.
 """
 from __future__ import annotations
 
@@ -23,9 +24,6 @@ _HUNDRED = {'hundert': 100, 'yuz': 100}
 _TOKEN_DE = re.compile(r'^(?:(' + '|'.join(_UNITS_DE) + r')und)?(' + '|'.join(_TENS_DE) + r')$')
 #: Words that are articles more often than digits: "ein"/"eine"/"bir" only count next to other numbers.
 _WEAK = {'ein', 'eine', 'bir', 'on'}
-_TIME_DIGITS = re.compile(r'\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b')
-_TIME_WORD = re.compile(r'\b(?:um|gegen|saat|ab)\s+(\d{1,2})(?:\s*uhr)?(?:\s+(\d{1,2}))?\b')
-_TIME_UHR = re.compile(r'\b(\d{1,2})\s*uhr(?:\s+(\d{1,2}))?\b')
 
 
 def word_value(word: str) -> int | None:
@@ -86,16 +84,3 @@ def booking_number(text: str, min_digits: int = 4, max_digits: int = 12) -> str 
         if min_digits <= len(digits) <= max_digits and (best is None or len(digits) > len(best)):
             best = digits
     return best
-
-
-def time_of_day(text: str) -> str | None:
-    """A clock time the visitor mentions ("um 10 Uhr 30", "10:30", "saat 14"), as HH:MM."""
-    lowered = ' '.join(str(text)[:400].lower().split())
-    for pattern in (_TIME_DIGITS, _TIME_UHR, _TIME_WORD):
-        m = pattern.search(lowered)
-        if m:
-            hour = int(m.group(1))
-            minute = int(m.group(2)) if m.lastindex and m.lastindex >= 2 and m.group(2) else 0
-            if hour <= 23 and minute <= 59:
-                return f'{hour:02d}:{minute:02d}'
-    return None

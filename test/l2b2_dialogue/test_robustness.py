@@ -15,8 +15,9 @@ import pytest
 
 from l2b2_dialogue import engine as eng
 from l2b2_dialogue.nlu import INTENTS, Understander
-from l2b2_dialogue.numbers import booking_number, time_of_day
+from l2b2_dialogue.numbers import booking_number
 from l2b2_dialogue.responses import load_responses
+from l2b2_dialogue.times import time_of_day
 
 #: 25x the benchmark's p99 aim (10 ms) in CPU time: only a pathological slowdown fails.
 GUARD_S = 0.25
