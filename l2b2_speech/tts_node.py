@@ -14,6 +14,7 @@ import numpy as np
 from rclpy.node import Node
 from std_msgs.msg import Empty
 
+from l2b2_common.catalog import LANGUAGES
 from l2b2_common.config import ConfigError, config_path
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
@@ -85,12 +86,30 @@ class TtsNode(Node):
             self._problems.append(str(exc))
         for problem in self._problems:
             self.get_logger().warning(problem)
-        self._voices = {lang: 'piper' for lang in preferred}
+        languages = sorted({*LANGUAGES, *preferred})
+        self._voices = {lang: 'piper' if lang in preferred else 'espeak-ng' if fallback else 'none'
+                        for lang in languages}
+        unconfigured = [lang for lang in LANGUAGES if lang not in voices]
+        if unconfigured and fallback is not None:  # said once, at start, not on the first sentence
+            self.get_logger().warning(
+                f'no Piper voice configured for {", ".join(unconfigured)} in {self.p.models_file}: speaking '
+                'with espeak-ng (l2b2-fetch-models installs the German and Turkish voices)')
+        self.get_logger().info(f'voices: {self._voice_summary()}')
         return TtsRouter(preferred, fallback, on_fallback=self._on_fallback)
 
+    def _voice_summary(self) -> str:
+        return ', '.join(f'{lang}={engine}' for lang, engine in self._voices.items())
+
     def _on_fallback(self, language: str, why: str) -> None:
-        self.get_logger().info(f'voice: {why}')  # once per language
+        """Once per language. A Piper voice that failed while speaking degrades the health; a language
+        without a Piper voice was already reported at start."""
+        if self._voices.get(language) != 'piper':
+            self._voices.setdefault(language, 'espeak-ng')
+            return
+        self.get_logger().warning(f'voice: {why}')
         self._voices[language] = 'espeak-ng'
+        self._problems.append(f'{why}; speaking {language} with espeak-ng')
+        self._report_health()
 
     def _make_sink(self) -> AudioSink:
         block, realtime = self.p.block_ms, self.p.realtime
@@ -115,7 +134,7 @@ class TtsNode(Node):
         elif self._problems:
             self.health.set(DEGRADED, '; '.join(self._problems))
         else:
-            self.health.set(OK, f'ready ({self.p.output} output)')
+            self.health.set(OK, f'ready ({self.p.output} output; voices {self._voice_summary()})')
 
     # --- requests -------------------------------------------------------------------------------------
     def _on_say(self, msg: SayRequest) -> None:

@@ -88,12 +88,12 @@ def listening(ros):
     wait_matched(ros, pub, '/audio/raw')
     ros.wait_for(lambda: asr.count_publishers('/audio/chunks') > 0 and probe.count_publishers('/speech/recognized'),
                  DISCOVERY, 'speech graph')
-    return probe, pub, recognized, chunks, health
+    return probe, pub, recognized, chunks, health, asr
 
 
 @pytest.mark.slow
 def test_german_and_turkish_speech_on_audio_raw_is_recognized_with_language_and_timings(ros, listening):
-    probe, pub, recognized, chunks, health = listening
+    probe, pub, recognized, chunks, health, asr = listening
     ros.wait_for(lambda: health_of(health, 'asr', ComponentHealth.OK, 'de=whisper'), DISCOVERY, 'asr ready')
     pub.publish(raw(utterance('Guten Tag, wo ist das Standesamt?', 'de')))
     de = ros.wait_for(lambda: recognized.find(lambda m: m.language == 'de'), RECOGNITION, 'German utterance')
@@ -111,7 +111,7 @@ def test_german_and_turkish_speech_on_audio_raw_is_recognized_with_language_and_
 
 @pytest.mark.slow
 def test_garbage_audio_yields_no_utterance_and_no_crash(ros, listening):
-    probe, pub, recognized, chunks, health = listening
+    probe, pub, recognized, chunks, health, asr = listening
     chunk_pub = probe.create_publisher(AudioChunk, '/audio/chunks', RELIABLE)
     wait_matched(ros, chunk_pub, '/audio/chunks')
     pub.publish(raw(silence(2.0)))
@@ -132,15 +132,14 @@ def test_garbage_audio_yields_no_utterance_and_no_crash(ros, listening):
 
 @pytest.mark.slow
 def test_asr_ignores_the_robots_own_voice(ros, listening):
-    probe, pub, recognized, chunks, health = listening
+    probe, pub, recognized, chunks, health, asr = listening
     status = probe.create_publisher(SpeechStatus, '/speech/status', LATCHED)
     status.publish(SpeechStatus(state=SpeechStatus.SPEAKING, utterance_id='robot'))
-    asr_sees = Inbox(ros, SpeechStatus, '/speech/status', LATCHED, node=probe)
-    ros.wait_for(lambda: asr_sees.items, DISCOVERY, 'speech status')
+    ros.wait_for(lambda: asr._speaking, DISCOVERY, 'the ASR hearing that the robot speaks')
     pub.publish(raw(utterance('Bitte folgen Sie mir.', 'de')))
     ros.wait_for(lambda: chunks.find(lambda c: c.segment_end), RECOGNITION, 'the robot-voice segment')
     status.publish(SpeechStatus(state=SpeechStatus.IDLE, utterance_id='robot'))
-    ros.wait_for(lambda: len(asr_sees.items) >= 2, DISCOVERY, 'idle status')
+    ros.wait_for(lambda: not asr._speaking, DISCOVERY, 'the ASR hearing that the robot is quiet again')
     pub.publish(raw(utterance('Guten Tag, wo ist das Standesamt?', 'de')))
     ros.wait_for(lambda: recognized.items, RECOGNITION, 'the visitor utterance')
     assert len(recognized.items) == 1 and close(recognized.items[0].text, 'Guten')
@@ -362,6 +361,14 @@ def test_tts_with_missing_and_broken_voices_falls_back_to_espeak(ros, speaking, 
     assert not ended(status, 'de').interrupted and not ended(status, 'tr').interrupted
 
 
+def test_tts_without_configured_voices_says_which_engine_speaks_each_language(ros, speaking, tmp_path):
+    probe, say, status, audio_out, health = speaking
+    f = models_file(tmp_path, 'version: 1\npiper: {}\n')
+    start_tts(ros, say, status, models_file=f)
+    msg = ros.wait_for(lambda: health_of(health, 'tts', ComponentHealth.OK), DISCOVERY, 'tts health')
+    assert 'voices de=espeak-ng, tr=espeak-ng' in msg.message  # the panel shows which voice speaks
+
+
 def test_wav_dir_output_stores_only_when_configured_and_speaker_without_device_degrades(ros, speaking, tmp_path):
     probe, say, status, audio_out, health = speaking
     folder = tmp_path / 'spoken'
@@ -379,7 +386,7 @@ def test_wav_dir_output_stores_only_when_configured_and_speaker_without_device_d
 
 @pytest.mark.slow
 def test_barge_in_utterance_is_recognized_after_the_robot_stops(ros, listening):
-    probe, pub, recognized, chunks, health = listening
+    probe, pub, recognized, chunks, health, asr = listening
     status = Inbox(ros, SpeechStatus, '/speech/status', LATCHED, node=probe)
     say = probe.create_publisher(SayRequest, '/speech/say', RELIABLE)
     start_tts(ros, say, status)
