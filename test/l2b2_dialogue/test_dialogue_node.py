@@ -6,6 +6,7 @@ import threading
 from l2b2_interfaces.action import Escort
 from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SafetyState, SayRequest, VisitorEvent, VisitorInput
 from l2b2_interfaces.srv import SetLanguage
+import pytest
 from rclpy.parameter import Parameter
 from std_srvs.srv import SetBool, Trigger
 
@@ -135,6 +136,32 @@ def test_missing_queue_bridge_tells_visitor_and_offers_info(ros):
     probe.say('Mustermann')
     probe.wait_state('confirming', timeout=20.0, target_id='info')
     probe.wait_said('Terminsystem ist gerade nicht erreichbar')
+
+
+@pytest.mark.parametrize('language, ask, target, unavailable', [
+    ('de', 'ich möchte eine wartenummer', 'standesamt', 'Terminsystem ist gerade nicht erreichbar'),
+    ('tr', 'sıra numarası almak istiyorum', 'standesamt', 'Randevu sistemine şu anda ulaşılamıyor'),
+])
+def test_missing_queue_bridge_ticket_by_touch_tells_visitor_and_offers_info(ros, language, ask, target, unavailable):
+    dialogue, probe, _ = _start(ros)
+    probe.say(ask, language)
+    probe.wait_state('ticket', language=language)
+    probe.touch('ticket', target, language)
+    probe.wait_state('confirming', timeout=20.0, target_id='info')
+    assert probe.wait_said(unavailable).language == language
+
+
+def test_missing_queue_bridge_turkish_checkin_tells_visitor_and_offers_info(ros):
+    dialogue, probe, _ = _start(ros)
+    probe.touch('start', language='tr')
+    probe.wait_state('greeting', language='tr')
+    probe.touch('checkin', '4711 Yılmaz', 'tr')
+    probe.wait_state('confirming', timeout=20.0, target_id='info')
+    assert probe.wait_said('Randevu sistemine şu anda ulaşılamıyor').language == 'tr'
+    before = len(probe.said)
+    probe.touch('choice', 'yes', 'tr')  # the info desk is the way on: the visitor is not left standing
+    answer = probe.ros.wait_for(lambda: probe.said[before:], 15.0, 'an answer to yes')[0]
+    assert answer.language == 'tr' and answer.text
 
 
 def test_missing_escort_server_tells_the_way(ros):
