@@ -36,7 +36,7 @@ from rclpy.executors import MultiThreadedExecutor
 from std_srvs.srv import SetBool, Trigger
 
 from l2b2_bringup.scenario import Scenario, Step
-from l2b2_common.qos import AUDIO, LATCHED
+from l2b2_common.qos import AUDIO, LATCHED, STATUS
 
 MOVING_MPS = 0.05
 
@@ -89,7 +89,7 @@ class ScenarioRunner:
         n.create_subscription(RobotStatus, '/robot/status', self.robot.add, 10)
         n.create_subscription(DialogueState, '/dialogue/state', self.states.add, LATCHED)
         n.create_subscription(SayRequest, '/speech/say', self.says.add, 50)
-        n.create_subscription(SpeechStatus, '/speech/status', self.status.add, LATCHED)
+        n.create_subscription(SpeechStatus, '/speech/status', self.status.add, STATUS)
         n.create_subscription(Twist, '/cmd_vel', self._on_cmd, 50)
         self.speech_pub = n.create_publisher(RecognizedSpeech, '/speech/recognized', 10)
         self.touch_pub = n.create_publisher(VisitorInput, '/visitor/input', 10)

@@ -9,6 +9,16 @@ LATCHED = QoSProfile(
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
 
+#: Status streams where every change counts, not only the last (/speech/status: each sentence's start
+#: and end, interrupted or not — the ASR must see a barge-in's IDLE even when the next sentence starts
+#: at once). Depth 1 would let a fast writer overwrite a change before a busy reader took it.
+STATUS = QoSProfile(
+    depth=10,
+    history=HistoryPolicy.KEEP_LAST,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+
 #: Subscribing to sensor streams (scan, odom, audio): newest wins, nothing queued for slow readers.
 #: Publishers keep the default reliable QoS so that every kind of subscriber matches them.
 SENSOR = QoSProfile(

@@ -37,7 +37,7 @@ from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, ParameterError, declare_params
 from l2b2_common.privacy import redact
-from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_common.qos import LATCHED, RELIABLE, STATUS
 from l2b2_dialogue import engine as eng
 from l2b2_dialogue.nlu import Understander
 from l2b2_dialogue.responses import load_responses
@@ -119,7 +119,7 @@ class DialogueNode(Node):
         self.create_subscription(RecognizedSpeech, '/speech/recognized', self._on_speech, RELIABLE)
         self.create_subscription(VisitorInput, '/visitor/input', self._on_input, RELIABLE)
         self.create_subscription(VisitorEvent, '/people/events', self._on_people, RELIABLE)
-        self.create_subscription(SpeechStatus, '/speech/status', self._on_speech_status, LATCHED)
+        self.create_subscription(SpeechStatus, '/speech/status', self._on_speech_status, STATUS)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
         self.create_service(Trigger, '/dialogue/reset', self._srv_reset)
         self.create_service(SetBool, '/dialogue/takeover', self._srv_takeover)

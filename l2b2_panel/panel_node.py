@@ -52,7 +52,7 @@ from l2b2_common.config import ConfigError, share_dir
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, declare_params
-from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
+from l2b2_common.qos import LATCHED, RELIABLE, SENSOR, STATUS
 from l2b2_panel.audit import AuditLog
 from l2b2_panel.auth import (
     ROLES,
@@ -148,7 +148,7 @@ class PanelNode(Node):
         sub(DialogueState, '/dialogue/state', self._on_dialogue, LATCHED)
         sub(RecognizedSpeech, '/speech/recognized', self._on_recognized, RELIABLE)
         sub(SayRequest, '/speech/say', self._on_say, RELIABLE)
-        sub(SpeechStatus, '/speech/status', self._on_speech_status, LATCHED)
+        sub(SpeechStatus, '/speech/status', self._on_speech_status, STATUS)
         sub(ComponentHealth, '/l2b2/health', self._on_health, 50)
         sub(SafetyState, '/safety/state', self._on_safety, LATCHED)
         sub(RobotStatus, '/robot/status', self._on_robot_status, RELIABLE)

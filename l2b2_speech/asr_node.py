@@ -21,7 +21,7 @@ from l2b2_common.config import ConfigError, config_path
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, declare_params
-from l2b2_common.qos import AUDIO, LATCHED, RELIABLE
+from l2b2_common.qos import AUDIO, RELIABLE, STATUS
 from l2b2_speech.asr_engine import SAMPLE_RATE, AsrEngine, AsrRouter, AsrStream, ModelError
 from l2b2_speech.grammar import grammar_phrases, whisper_prompt
 from l2b2_speech.models import load_models
@@ -69,7 +69,7 @@ class AsrNode(Node):
         self._lock = threading.Lock()
         self._bad_rate_warned = False
         self.pub = self.create_publisher(RecognizedSpeech, '/speech/recognized', RELIABLE)
-        self.create_subscription(SpeechStatus, '/speech/status', self._on_status, LATCHED)
+        self.create_subscription(SpeechStatus, '/speech/status', self._on_status, STATUS)
         self._load_engines()
         self.create_subscription(AudioChunk, '/audio/chunks', self._on_chunk, AUDIO)
         self.create_timer(0.1, self._expire_held)

@@ -122,7 +122,7 @@ def bench_pipeline(n: int, end_silence_ms: int, rows: list, figures: dict, notes
     from l2b2_interfaces.msg import AudioChunk, RecognizedSpeech, SayRequest, SpeechStatus
     from rclpy.parameter import Parameter
 
-    from l2b2_common.qos import LATCHED, RELIABLE
+    from l2b2_common.qos import RELIABLE, STATUS
     from l2b2_speech.asr_node import AsrNode
     from l2b2_speech.audio_input_node import AudioInputNode
     from l2b2_speech.tts_node import TtsNode
@@ -173,7 +173,7 @@ def bench_pipeline(n: int, end_silence_ms: int, rows: list, figures: dict, notes
             events[f'{key}_interrupted'] = msg.interrupted
 
         probe.create_subscription(RecognizedSpeech, '/speech/recognized', on_text, RELIABLE)
-        probe.create_subscription(SpeechStatus, '/speech/status', on_status, LATCHED)
+        probe.create_subscription(SpeechStatus, '/speech/status', on_status, STATUS)
         if not _wait(lambda: raw.get_subscription_count() and say.get_subscription_count(), 20):
             raise RuntimeError('speech nodes not discovered')
         block = ASR_RATE // 50  # 20 ms, like a microphone

@@ -19,7 +19,7 @@ from l2b2_common.config import ConfigError, config_path
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, declare_params
-from l2b2_common.qos import AUDIO, LATCHED, RELIABLE
+from l2b2_common.qos import AUDIO, LATCHED, RELIABLE, STATUS
 from l2b2_speech.audio import resample
 from l2b2_speech.audio_out import AudioSink, CallbackSink, NullSink, SpeakerSink, WavDirSink
 from l2b2_speech.espeak_engine import EspeakEngine
@@ -50,7 +50,7 @@ class TtsNode(Node):
         self._cv = threading.Condition()
         self._cancel = threading.Event()
         self._closing = False
-        self.status_pub = self.create_publisher(SpeechStatus, '/speech/status', LATCHED)
+        self.status_pub = self.create_publisher(SpeechStatus, '/speech/status', STATUS)
         self.audio_pub = self.create_publisher(AudioChunk, '/audio/tts_out', AUDIO)
         self._problems: list[str] = []
         self.router = self._load_voices()

@@ -11,7 +11,7 @@ import pytest
 from rclpy.parameter import Parameter
 from std_msgs.msg import Empty
 
-from l2b2_common.qos import AUDIO, LATCHED, RELIABLE
+from l2b2_common.qos import AUDIO, LATCHED, RELIABLE, STATUS
 from l2b2_speech.asr_engine import AsrEngine, BufferedStream, Transcript
 from l2b2_speech.asr_node import AsrNode
 from l2b2_speech.audio import ASR_RATE, noise, silence, visitor_speech, write_wav
@@ -133,7 +133,7 @@ def test_garbage_audio_yields_no_utterance_and_no_crash(ros, listening):
 @pytest.mark.slow
 def test_asr_ignores_the_robots_own_voice(ros, listening):
     probe, pub, recognized, chunks, health, asr = listening
-    status = probe.create_publisher(SpeechStatus, '/speech/status', LATCHED)
+    status = probe.create_publisher(SpeechStatus, '/speech/status', STATUS)
     status.publish(SpeechStatus(state=SpeechStatus.SPEAKING, utterance_id='robot'))
     ros.wait_for(lambda: asr._speaking, DISCOVERY, 'the ASR hearing that the robot speaks')
     pub.publish(raw(utterance('Bitte folgen Sie mir.', 'de')))
@@ -254,7 +254,7 @@ def test_microphone_without_device_is_degraded_not_dead(ros):
 @pytest.fixture
 def speaking(ros):
     probe = ros.node('probe')
-    status = Inbox(ros, SpeechStatus, '/speech/status', LATCHED, node=probe)
+    status = Inbox(ros, SpeechStatus, '/speech/status', STATUS, node=probe)
     audio_out = Inbox(ros, AudioChunk, '/audio/tts_out', qos=AUDIO, node=probe)
     health = Inbox(ros, ComponentHealth, '/l2b2/health', node=probe)
     say = probe.create_publisher(SayRequest, '/speech/say', RELIABLE)
@@ -387,7 +387,7 @@ def test_wav_dir_output_stores_only_when_configured_and_speaker_without_device_d
 @pytest.mark.slow
 def test_barge_in_utterance_is_recognized_after_the_robot_stops(ros, listening):
     probe, pub, recognized, chunks, health, asr = listening
-    status = Inbox(ros, SpeechStatus, '/speech/status', LATCHED, node=probe)
+    status = Inbox(ros, SpeechStatus, '/speech/status', STATUS, node=probe)
     say = probe.create_publisher(SayRequest, '/speech/say', RELIABLE)
     start_tts(ros, say, status)
     say.publish(SayRequest(utterance_id='long', text='Bitte nehmen Sie im Wartebereich Platz. ' * 6, language='de',
