@@ -1,6 +1,12 @@
-"""The simulated stack's description rewritten for a test: free ports, state in a temporary folder."""
+"""The simulated stack for a test: its description on free ports with state in a temporary folder, the
+real launcher started on it, and everything it started stopped afterwards."""
+import os
+import signal
 import socket
+import subprocess
+import sys
 
+import psutil
 import yaml
 
 from l2b2_common.config import config_path
@@ -31,3 +37,26 @@ def test_stack_file(tmp_path):
 
 
 test_stack_file.__test__ = False  # a helper, not a test
+
+
+def start_launcher(stack_file, log):
+    """``l2b2-launch stack_file`` in its own session, output to ``log`` (an open file)."""
+    return subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'l2b2-launch'), str(stack_file)],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_everything(launcher):
+    """Whatever a test left behind: Ctrl-C the launcher, then kill anything it started that survived."""
+    if launcher.poll() is not None:
+        return
+    children = psutil.Process(launcher.pid).children(recursive=True)
+    launcher.send_signal(signal.SIGINT)
+    try:
+        launcher.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(launcher.pid, signal.SIGKILL)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass

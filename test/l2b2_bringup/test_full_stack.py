@@ -1,10 +1,7 @@
 """The whole simulated stack through the real launcher: every node comes up, scripted visits succeed,
 and Ctrl-C stops everything with nothing left running."""
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import psutil
@@ -15,7 +12,7 @@ from l2b2_bringup.scenarios_cli import run_scenarios
 from l2b2_bringup.stack import load_stack
 from l2b2_common.config import REPO_ROOT
 
-from .stack_files import test_stack_file
+from .stack_files import start_launcher, stop_everything, test_stack_file
 
 pytestmark = pytest.mark.slow
 
@@ -28,31 +25,13 @@ def running_stack(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp('stack')
     path, panel_port = test_stack_file(tmp_path)
     log = open(tmp_path / 'launch.log', 'w+')
-    launcher = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'l2b2-launch'), str(path)],
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    launcher = start_launcher(path, log)
     stack = {'path': path, 'launcher': launcher, 'log': log, 'panel_port': panel_port, 'tmp': tmp_path}
     try:
         yield stack
     finally:
-        _stop_everything(launcher)
+        stop_everything(launcher)
         log.close()
-
-
-def _stop_everything(launcher):
-    """Whatever a test left behind: Ctrl-C the launcher, then kill anything it started that survived."""
-    if launcher.poll() is not None:
-        return
-    children = psutil.Process(launcher.pid).children(recursive=True)
-    launcher.send_signal(signal.SIGINT)
-    try:
-        launcher.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(launcher.pid, signal.SIGKILL)
-    for child in children:
-        try:
-            child.kill()
-        except psutil.Error:
-            pass
 
 
 def _log_tail(stack, n=60):

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
 from pathlib import Path
-import signal
-import subprocess
-import sys
 
-import psutil
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,22 +26,11 @@ def stack(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp('browser_stack')
     path, port = stack_files.test_stack_file(tmp_path)
     log = open(tmp_path / 'launch.log', 'w+')
-    launcher = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'l2b2-launch'), str(path)],
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    launcher = stack_files.start_launcher(path, log)
     try:
         yield {'url': f'http://127.0.0.1:{port}/', 'log': tmp_path / 'launch.log'}
     finally:
-        children = psutil.Process(launcher.pid).children(recursive=True)
-        launcher.send_signal(signal.SIGINT)
-        try:
-            launcher.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(launcher.pid, signal.SIGKILL)
-        for child in children:
-            try:
-                child.kill()
-            except psutil.Error:
-                pass
+        stack_files.stop_everything(launcher)
         log.close()
 
 

@@ -84,16 +84,22 @@ def test_estop_stops_everything_at_once(ros, panel, http):
     assert actions[-4:] == ['login', 'send_to', 'estop', 'resume']
 
 
-def test_joystick_dead_man_and_disconnect(ros, panel, http):
+def staff_joystick(ros, panel, http):
+    """A logged-in staff WebSocket with its first state, and the /cmd_vel_teleop it drives."""
     probe = ros.node()
     teleop = []
     probe.create_subscription(Twist, '/cmd_vel_teleop', teleop.append, RELIABLE)
     client = http(panel.url)
     assert client.login() == 200
     ws = WsClient(ws_url(panel, '/ws/staff'), client.cookie)
+    ros.wait_for(lambda: probe.count_publishers('/cmd_vel_teleop') >= 1, 10, 'teleop publisher')
+    ros.wait_for(lambda: any(m.get('type') == 'state' for m in ws.received), 10, 'first state')
+    return teleop, ws
+
+
+def test_joystick_dead_man_and_disconnect(ros, panel, http):
+    teleop, ws = staff_joystick(ros, panel, http)
     try:
-        ros.wait_for(lambda: probe.count_publishers('/cmd_vel_teleop') >= 1, 10, 'teleop publisher')
-        ros.wait_for(lambda: any(m.get('type') == 'state' for m in ws.received), 10, 'first state')
         ws.send({'type': 'joy', 'linear': 1.0, 'angular': 0.0})
         ros.wait_for(lambda: any(m.linear.x == 0.5 for m in teleop), 10, 'driving at full deflection')
         # No further commands: the dead-man stops the robot by itself.
@@ -192,15 +198,8 @@ def test_logout_closes_the_live_stream(ros, panel, http):
 def test_joystick_dead_man_stops_republishing_in_time(ros, panel, http):
     """One command, then silence: the node re-sends it only while the next tick is inside the dead-man,
     then sends one zero and nothing more, so the gate never holds the robot beyond ``teleop_deadman_s``."""
-    probe = ros.node()
-    teleop = []
-    probe.create_subscription(Twist, '/cmd_vel_teleop', teleop.append, RELIABLE)
-    client = http(panel.url)
-    assert client.login() == 200
-    ws = WsClient(ws_url(panel, '/ws/staff'), client.cookie)
+    teleop, ws = staff_joystick(ros, panel, http)
     try:
-        ros.wait_for(lambda: probe.count_publishers('/cmd_vel_teleop') >= 1, 10, 'teleop publisher')
-        ros.wait_for(lambda: any(m.get('type') == 'state' for m in ws.received), 10, 'first state')
         ws.send({'type': 'joy', 'linear': 1.0, 'angular': 0.0})
         ros.wait_for(lambda: any(m.linear.x == 0.0 for m in teleop[1:]), 10, 'dead-man zero')
         ros.wait_for(lambda: panel._joy is None and not panel._teleop_active, 10, 'joystick released')
