@@ -19,6 +19,11 @@ _ID = re.compile(r'^[a-z][a-z0-9_]*$')
 _SPAN = re.compile(r'^(\d{2}):(\d{2})-(\d{2}):(\d{2})$')
 
 
+def other_language(language: str) -> str:
+    """The visitor language that is not ``language`` (German <-> Turkish)."""
+    return 'tr' if language == 'de' else 'de'
+
+
 @dataclass(frozen=True)
 class Service:
     """One thing a department does, with the words visitors use for it."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import time
 
 from l2b2_common.bench import BenchResult, percentile
+from l2b2_common.catalog import other_language
 from l2b2_common.config import REPO_ROOT
 from l2b2_dialogue.nlu import Understander, Understanding, catalog_texts
 
@@ -101,7 +102,7 @@ def langdet_accuracy(nlu: Understander, examples: list[Example] | None = None) -
     out = {}
     detector = nlu.language_detector
     for lang in ('de', 'tr'):
-        other = 'tr' if lang == 'de' else 'de'
+        other = other_language(lang)
         if examples is None:
             texts = catalog_texts(nlu.catalog, lang)
             right = [detector.detect(t, other, unseen=lang) == lang for t in texts]

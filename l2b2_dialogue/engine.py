@@ -18,7 +18,7 @@ import uuid
 
 from transitions import Machine
 
-from l2b2_common.catalog import DAYS, Catalog
+from l2b2_common.catalog import DAYS, Catalog, other_language
 from l2b2_dialogue.nlu import Understander, Understanding, name_from_text
 from l2b2_dialogue.responses import Responses
 
@@ -453,7 +453,7 @@ class DialogueEngine:
     def _handle(self, u: Understanding, name: str = '') -> None:
         self._remember(u)
         if u.intent == 'language_switch':
-            target = u.slots.get('language') or ('tr' if self.session.language == 'de' else 'de')
+            target = u.slots.get('language') or other_language(self.session.language)
             if self.state in ('idle', 'arrived', 'farewell', 'returning'):
                 self.session.language = target
                 self._greet()

@@ -23,9 +23,9 @@ from collections import Counter
 from collections.abc import Iterable
 import re
 
+from l2b2_common.catalog import LANGUAGES, other_language
 from l2b2_dialogue.normalize import clean, fold, tokens
 
-LANGS = ('de', 'tr')
 _WORD = re.compile(r'[^\W\d_]+')
 _GERMAN_SPELLING = ('ch', 'ck', 'tz', 'pf', 'w', 'q', 'x', 'ph', 'th')
 _GERMAN_VOWELS = ('ei', 'ie', 'au', 'eu')
@@ -56,12 +56,12 @@ class LanguageDetector:
 
     def __init__(self, words: dict[str, Iterable[str]]):
         #: folded word → number of texts of each language that contain it.
-        self.counts: dict[str, Counter] = {lang: Counter() for lang in LANGS}
-        for lang in LANGS:
+        self.counts: dict[str, Counter] = {lang: Counter() for lang in LANGUAGES}
+        for lang in LANGUAGES:
             for text in words.get(lang, ()):
                 self.counts[lang].update(_vocabulary_words(text))
         self._parts = {lang: sorted({w for w in self.counts[lang] if len(w) >= _MIN_PART}, key=len, reverse=True)
-                       for lang in LANGS}
+                       for lang in LANGUAGES}
         self._cache: dict[tuple[str, str], float] = {}
 
     def _known(self, word: str, lang: str, unseen: str) -> bool:
@@ -69,14 +69,13 @@ class LanguageDetector:
         return self.counts[lang][word] > (1 if lang == unseen else 0)
 
     def _own(self, word: str, lang: str, unseen: str) -> bool:
-        other = 'tr' if lang == 'de' else 'de'
-        return self._known(word, lang, unseen) and not self._known(word, other, unseen)
+        return self._known(word, lang, unseen) and not self._known(word, other_language(lang), unseen)
 
     def _part_evidence(self, word: str, lang: str) -> bool:
         """A known word of ``lang`` with a Turkish suffix after it, or as a part of a German compound."""
         if len(word) < _MIN_PART + 2:
             return False
-        other = 'tr' if lang == 'de' else 'de'
+        other = other_language(lang)
         for part in self._parts[lang]:
             if len(part) >= len(word) or self.counts[other][part]:
                 continue
@@ -98,12 +97,12 @@ class LanguageDetector:
         score['tr'] += 2.0 * sum(raw.count(ch) for ch in 'şğıç')
         score['de'] += 2.0 * sum(raw.count(ch) for ch in 'äß')
         known = False
-        for lang in LANGS:
+        for lang in LANGUAGES:
             if self._own(word, lang, unseen):
                 score[lang] += 1.5
                 known = True
-        if not known and not any(self._known(word, lang, unseen) for lang in LANGS):
-            for lang in LANGS:
+        if not known and not any(self._known(word, lang, unseen) for lang in LANGUAGES):
+            for lang in LANGUAGES:
                 key = (word, lang)
                 hit = self._cache.get(key)
                 if hit is None:
@@ -145,7 +144,7 @@ class LanguageDetector:
             return 'tr'
         if score['de'] > score['tr']:
             return 'de'
-        return default if default in LANGS else 'de'
+        return default if default in LANGUAGES else 'de'
 
     def clear_cache(self) -> None:
         self._cache.clear()

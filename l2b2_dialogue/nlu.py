@@ -15,14 +15,14 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from l2b2_common.catalog import LANGUAGES, Catalog, load_catalog
+from l2b2_common.catalog import LANGUAGES, Catalog, load_catalog, other_language
 from l2b2_common.config import Section, load_yaml
+from l2b2_dialogue import LEXICON_FILE
 from l2b2_dialogue.langdet import LanguageDetector
 from l2b2_dialogue.normalize import fold, stem_key, tokens, word_keys
 from l2b2_dialogue.numbers import booking_number
 from l2b2_dialogue.times import find_time
 
-LEXICON_FILE = Path(__file__).with_name('lexicon.yaml')
 INTENTS = ('escort', 'appointment_checkin', 'ticket', 'opening_hours', 'greeting', 'goodbye', 'affirm', 'deny',
            'language_switch', 'staff_help', 'smalltalk', 'out_of_scope')
 _LEXICON_INTENTS = tuple(i for i in INTENTS if i != 'escort')
@@ -383,7 +383,7 @@ class Understander:
             return 'tr'
         if folded & {'deutsch', 'almanca', 'german'}:
             return 'de'
-        return 'tr' if lang == 'de' else 'de'
+        return other_language(lang)
 
     def _ordinal(self, lang: str, words: list[str]) -> int | None:
         """"die zweite", "ikincisi": which of the offered candidates (0-based); inflections match by prefix."""

@@ -6,17 +6,14 @@ A grammar makes a small model far more robust in a noisy hall; anything else bec
 """
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 import re
 from typing import Any
 
 from l2b2_common.catalog import Catalog, load_catalog
 from l2b2_common.config import load_yaml
+from l2b2_dialogue import LEXICON_FILE
 
-#: The dialogue's lexicon (intent phrases per language); the grammar follows it so that every intent the
-#: dialogue understands can be said in grammar mode.
-LEXICON_FILE = Path(str(resources.files('l2b2_dialogue').joinpath('lexicon.yaml')))
 #: The lexicon lists the most common phrases of an intent first; more would only bloat the grammar.
 MAX_PHRASES_PER_INTENT = 12
 
@@ -53,7 +50,8 @@ def normalize_phrase(text: str, language: str) -> str:
 
 
 def load_lexicon(path: str | Path | None = None) -> dict[str, Any]:
-    """The dialogue's lexicon as parsed YAML (ConfigError names the file on problems)."""
+    """The dialogue's lexicon as parsed YAML (ConfigError names the file on problems); the grammar follows
+    it so that every intent the dialogue understands can be said in grammar mode."""
     return load_yaml(path or LEXICON_FILE) or {}
 
 
