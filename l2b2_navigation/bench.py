@@ -375,6 +375,7 @@ def run(argv: list[str]) -> BenchResult:
         harness.close()
 
     score = stack.score
+    all_plan_ms = [t for times in plan_ms.values() for t in times]
     ratios = [r['path_ratio'] for r in rows if isinstance(r['path_ratio'], float) and math.isfinite(r['path_ratio'])]
     figures = {
         'targets': len(rows),
@@ -383,8 +384,8 @@ def run(argv: list[str]) -> BenchResult:
         else math.nan,
         'path_ratio_max': max(ratios) if ratios else math.nan,
         'path_ratio_mean': sum(ratios) / len(ratios) if ratios else math.nan,
-        'plan_p50_ms': percentile([t for ts in plan_ms.values() for t in ts], 50),
-        'plan_p99_ms': percentile([t for ts in plan_ms.values() for t in ts], 99),
+        'plan_p50_ms': percentile(all_plan_ms, 50),
+        'plan_p99_ms': percentile(all_plan_ms, 99),
         'sim_speed': sim_s / wall_s if wall_s > 0 else math.nan,
         'sim_s': round(sim_s, 1),
         'wall_s': round(wall_s, 1),
