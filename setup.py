@@ -39,6 +39,9 @@ TOOLS = {
     'l2b2-scenarios': 'l2b2_bringup.scenarios_cli:main',
     'l2b2-floorplan': 'l2b2_navigation.floorplan_cli:main',
     'l2b2-fetch-models': 'l2b2_speech.fetch_models:main',
+    'l2b2-transcribe': 'l2b2_speech.transcribe:main',
+    'l2b2-queue-check': 'l2b2_queue_bridge.check:main',
+    'l2b2-dialogue-diagram': 'l2b2_dialogue.diagram:main',
 }
 
 setup(
