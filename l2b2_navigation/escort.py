@@ -20,19 +20,8 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 import math
 
-from l2b2_navigation.person_tracker import Pose2D
-
-
-class Outcome(IntEnum):
-    """The same numbers as ``l2b2_interfaces/action/Escort`` result constants."""
-
-    ARRIVED = 0
-    UNKNOWN_TARGET = 1
-    VISITOR_LOST = 2
-    NAVIGATION_FAILED = 3
-    CANCELED = 4
-    ESTOPPED = 5
-    BUSY = 6
+from l2b2_common.codes import EscortOutcome
+from l2b2_common.geometry import Pose2D
 
 
 class VisitorStatus(IntEnum):
@@ -102,7 +91,7 @@ class TellStaff:
 
 @dataclass(frozen=True)
 class Finish:
-    outcome: Outcome
+    outcome: EscortOutcome
     message: str
 
 
@@ -128,7 +117,7 @@ class EscortPolicy:
         self.visitor_status = VisitorStatus.NONE
         self.visitor_distance = math.nan
         self.distance_remaining = math.nan
-        self.outcome: Outcome | None = None
+        self.outcome: EscortOutcome | None = None
         self.message = ''
         self.robot: Pose2D | None = None
         self.path_length = 0.0
@@ -180,20 +169,20 @@ class EscortPolicy:
         self._goal_active = False
         if succeeded:
             self.distance_remaining = 0.0
-            return [Say('arrived'), *self._finish(Outcome.ARRIVED, f'arrived at {self.target_id}', Phase.ARRIVED)]
+            return [Say('arrived'), *self._finish(EscortOutcome.ARRIVED, f'arrived at {self.target_id}', Phase.ARRIVED)]
         if self.retries < self.config.max_retries:
             self.retries += 1
             self.phase, self._retry_at = Phase.RETRYING, now + self.config.retry_delay_s
             return []
         return [TellStaff(f'escort to {self.target_id} failed: {reason or "navigation failed"}'),
-                *self._finish(Outcome.NAVIGATION_FAILED,
+                *self._finish(EscortOutcome.NAVIGATION_FAILED,
                               f'navigation to {self.target_id} failed after {self.retries + 1} attempts: {reason}')]
 
     def on_estop(self) -> list[Command]:
-        return [] if self.finished else self._finish(Outcome.ESTOPPED, 'emergency stop')
+        return [] if self.finished else self._finish(EscortOutcome.ESTOPPED, 'emergency stop')
 
     def on_cancel(self) -> list[Command]:
-        return [] if self.finished else self._finish(Outcome.CANCELED, 'cancelled')
+        return [] if self.finished else self._finish(EscortOutcome.CANCELED, 'cancelled')
 
     @property
     def paused(self) -> bool:
@@ -221,7 +210,7 @@ class EscortPolicy:
         return self._send(now)
 
     def on_shutdown(self) -> list[Command]:
-        return [] if self.finished else self._finish(Outcome.NAVIGATION_FAILED, 'robot software shutting down')
+        return [] if self.finished else self._finish(EscortOutcome.NAVIGATION_FAILED, 'robot software shutting down')
 
     def tick(self, now: float) -> list[Command]:
         """Periodic check: visitor distance, pausing and resuming, retries, giving up."""
@@ -248,7 +237,7 @@ class EscortPolicy:
             elif now - self._waiting_since >= self.config.give_up_s:
                 self.visitor_status = VisitorStatus.LOST
                 cmds += [TellStaff(f'visitor lost on the way to {self.target_id}'),
-                         *self._finish(Outcome.VISITOR_LOST,
+                         *self._finish(EscortOutcome.VISITOR_LOST,
                                        f'visitor did not follow for {self.config.give_up_s:.0f} s')]
             elif now - self._last_prompt >= self.config.prompt_interval_s:
                 self._last_prompt = now
@@ -273,7 +262,7 @@ class EscortPolicy:
         self._behind_since = None
         return [SendGoal(self._seq, self.goal)]
 
-    def _finish(self, outcome: Outcome, message: str, phase: Phase = Phase.FINISHED) -> list[Command]:
+    def _finish(self, outcome: EscortOutcome, message: str, phase: Phase = Phase.FINISHED) -> list[Command]:
         cmds: list[Command] = [CancelGoal(self._seq)] if self._goal_active else []
         self._goal_active = False
         self.phase, self.outcome, self.message = phase, outcome, message

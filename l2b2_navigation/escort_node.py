@@ -30,6 +30,7 @@ from std_srvs.srv import SetBool
 from tf2_msgs.msg import TFMessage
 
 from l2b2_common.catalog import load_catalog
+from l2b2_common.codes import EscortOutcome
 from l2b2_common.config import Section, config_path, load_yaml
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
@@ -41,7 +42,6 @@ from l2b2_navigation.escort import (
     EscortConfig,
     EscortPolicy,
     Finish,
-    Outcome,
     Person,
     Phase,
     Say,
@@ -262,12 +262,12 @@ class EscortNode(Node):
         result.outcome, result.message = int(policy.outcome), policy.message
         result.elapsed_s = float(max(0.0, self._now() - session.started))
         result.path_length_m = float(policy.path_length)
-        if policy.outcome is Outcome.ARRIVED:
+        if policy.outcome is EscortOutcome.ARRIVED:
             goal_handle.succeed()
-        elif policy.outcome is Outcome.CANCELED and goal_handle.is_cancel_requested:
+        elif policy.outcome is EscortOutcome.CANCELED and goal_handle.is_cancel_requested:
             goal_handle.canceled()
         else:
-            if policy.outcome is Outcome.CANCELED:
+            if policy.outcome is EscortOutcome.CANCELED:
                 result.message = 'superseded by a newer escort goal'
             goal_handle.abort()
         self.get_logger().info(f'escort to {req.target_id}: {policy.outcome.name} ({result.message})')
@@ -275,11 +275,11 @@ class EscortNode(Node):
 
     def _refusal(self, target_id: str) -> tuple[int, str] | None:
         if target_id != self.home and target_id not in self.catalog:
-            return Outcome.UNKNOWN_TARGET, f'unknown target "{target_id}" (known: home, {", ".join(self.catalog.ids())})'
+            return EscortOutcome.UNKNOWN_TARGET, f'unknown target "{target_id}" (known: home, {", ".join(self.catalog.ids())})'
         if self.safety.estop_active:
-            return Outcome.ESTOPPED, 'emergency stop is active'
+            return EscortOutcome.ESTOPPED, 'emergency stop is active'
         if self.session is not None and self.session.goal_handle is not None:
-            return Outcome.BUSY, f'already escorting to {self.session.policy.target_id}'
+            return EscortOutcome.BUSY, f'already escorting to {self.session.policy.target_id}'
         return None
 
     def _waypoint_for(self, target_id: str):
@@ -446,19 +446,19 @@ class EscortNode(Node):
             self.session = None
         going_home = session.goal_handle is None
         if going_home:
-            if cmd.outcome is not Outcome.ARRIVED and cmd.outcome is not Outcome.CANCELED:
+            if cmd.outcome is not EscortOutcome.ARRIVED and cmd.outcome is not EscortOutcome.CANCELED:
                 self.health.set(DEGRADED, f'could not return home: {cmd.message}')
-            elif cmd.outcome is Outcome.ARRIVED:
+            elif cmd.outcome is EscortOutcome.ARRIVED:
                 self.health.set(OK, 'at home')
             return
-        if cmd.outcome is Outcome.ARRIVED:
+        if cmd.outcome is EscortOutcome.ARRIVED:
             self.health.set(OK, f'arrived at {session.policy.target_id}')
         if not self.p.return_home or session.policy.target_id == self.home:
             return
-        if cmd.outcome is Outcome.ARRIVED:
+        if cmd.outcome is EscortOutcome.ARRIVED:
             self.return_at = self._now() + self.p.dwell_s  # hand-over at the counter, then home
             self.handover_target = session.policy.target_id
-        elif cmd.outcome is Outcome.VISITOR_LOST:
+        elif cmd.outcome is EscortOutcome.VISITOR_LOST:
             self._say(session, 'visitor_lost')
             self.return_at, self.handover_target = self._now(), session.policy.target_id
 

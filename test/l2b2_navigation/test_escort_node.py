@@ -1,25 +1,21 @@
-"""The escort action server against a small real NavigateToPose server (mock_nav2) and a published visitor."""
+"""The escort action server against the shared fake NavigateToPose server and a published visitor."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+import math
 
 from action_msgs.msg import GoalStatus
 from l2b2_interfaces.action import Escort
-from l2b2_interfaces.msg import ComponentHealth, RobotStatus, SafetyState, SayRequest
+from l2b2_interfaces.msg import ComponentHealth, RobotStatus, SafetyState, SayRequest, TrackedPeople, TrackedPerson
 import pytest
 import rclpy
 from rclpy.action import ActionClient
 from rclpy.parameter import Parameter
 
 from l2b2_common.catalog import load_catalog
+from l2b2_common.codes import EscortOutcome
 from l2b2_common.qos import LATCHED
-from l2b2_navigation.escort import Outcome
 from l2b2_navigation.escort_node import EscortNode
-
-_spec = importlib.util.spec_from_file_location('l2b2_nav_mock_nav2', Path(__file__).with_name('mock_nav2.py'))
-mock_nav2 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mock_nav2)
+from l2b2_navigation.fakes import FakeNavigateToPose
 
 FAR = (8.0, 0.0)  # meldestelle in the test floor: a straight walk from home at (0, 0)
 
@@ -36,6 +32,29 @@ def floor(tmp_path):
     return path
 
 
+class Visitor:
+    """The visitor on /people/tracked (20 Hz): following 1 m behind the fake robot, standing still, or gone."""
+
+    def __init__(self, ros, nav: FakeNavigateToPose):
+        self.nav, self.mode, self.xy, self.id = nav, 'follow', (-1.0, 0.0), 7
+        self.node = ros.node('visitor')
+        self.pub = self.node.create_publisher(TrackedPeople, '/people/tracked', 10)
+        self.node.create_timer(0.05, self._publish)
+
+    def _publish(self):
+        pose = self.nav.pose
+        people = TrackedPeople()
+        people.header.frame_id = 'map'
+        people.header.stamp = self.node.get_clock().now().to_msg()
+        if self.mode == 'follow':
+            self.xy = (pose.x - math.cos(pose.yaw), pose.y - math.sin(pose.yaw))
+        if self.mode != 'gone':
+            person = TrackedPerson(id=self.id, confidence=1.0)
+            person.position.x, person.position.y = self.xy
+            people.people.append(person)
+        self.pub.publish(people)
+
+
 class Rig:
     def __init__(self, ros, floor, speed=6.0, **params):
         defaults = dict(follow_distance=2.0, resume_distance=1.5, pause_after_s=0.3, prompt_interval_s=0.5,
@@ -44,7 +63,8 @@ class Rig:
         overrides = [Parameter('waypoints_file', value=str(floor))]
         overrides += [Parameter(k, value=v) for k, v in defaults.items()]
         self.ros = ros
-        self.nav = ros.add(mock_nav2.MockNav2(speed=speed, context=ros.context))
+        self.nav = ros.add(FakeNavigateToPose(speed=speed, context=ros.context))
+        self.visitor = Visitor(ros, self.nav)
         self.escort = ros.add(EscortNode(context=ros.context, parameter_overrides=overrides))
         self.probe = ros.node('escort_probe')
         self.said, self.status, self.health, self.feedback = [], [], [], []
@@ -93,11 +113,11 @@ def test_visitor_falls_behind_robot_waits_asks_and_resumes(ros, floor):
     rig = Rig(ros, floor, speed=2.0)
     handle = rig.send('meldestelle', visitor=7)
     ros.wait_for(lambda: rig.nav.x > 0.5, 10, 'robot moving')
-    rig.nav.visitor_mode = 'stay'
+    rig.visitor.mode = 'stay'
     ros.wait_for(lambda: any(f.phase == 'waiting_for_visitor' for f in rig.feedback), 10, 'pause')
     ros.wait_for(lambda: any(s.text == 'Bitte folgen Sie mir.' for s in rig.said), 10, 'follow request')
-    assert rig.nav.canceled >= 1
-    rig.nav.visitor_mode = 'follow'
+    assert rig.nav.cancels >= 1
+    rig.visitor.mode = 'follow'
     res = rig.result(handle)
     assert res.result.outcome == Escort.Result.ARRIVED
     assert len(rig.nav.goals) >= 2  # resumed with a fresh goal
@@ -107,7 +127,7 @@ def test_visitor_who_leaves_is_given_up_staff_told_robot_goes_home(ros, floor):
     rig = Rig(ros, floor, speed=2.0)
     handle = rig.send('meldestelle')
     ros.wait_for(lambda: rig.nav.x > 0.5, 10, 'robot moving')
-    rig.nav.visitor_mode = 'gone'
+    rig.visitor.mode = 'gone'
     res = rig.result(handle)
     assert res.status == GoalStatus.STATUS_ABORTED and res.result.outcome == Escort.Result.VISITOR_LOST
     ros.wait_for(lambda: any(h.component == 'escort' and h.level == ComponentHealth.DEGRADED
@@ -130,7 +150,7 @@ def test_estop_mid_escort_cancels_at_once_and_refuses_new_goals(ros, floor):
     rig.safety.publish(SafetyState(estop_active=True, estop_source='scenario'))
     res = rig.result(handle)
     assert res.result.outcome == Escort.Result.ESTOPPED
-    ros.wait_for(lambda: rig.nav.canceled >= 1, 10, 'navigation cancelled')
+    ros.wait_for(lambda: rig.nav.cancels >= 1, 10, 'navigation cancelled')
     ros.wait_for(lambda: rig.status and rig.status[-1].mode == 'estop' and rig.status[-1].estop_active, 10, 'status')
     again = rig.result(rig.send('meldestelle'))
     assert again.result.outcome == Escort.Result.ESTOPPED
@@ -145,7 +165,7 @@ def test_cancel_and_busy(ros, floor):
     ros.wait_future(handle.cancel_goal_async(), 10, 'cancel response')
     res = rig.result(handle)
     assert res.status == GoalStatus.STATUS_CANCELED and res.result.outcome == Escort.Result.CANCELED
-    ros.wait_for(lambda: rig.nav.canceled >= 1, 10, 'navigation cancelled')
+    ros.wait_for(lambda: rig.nav.cancels >= 1, 10, 'navigation cancelled')
 
 
 def test_ctrl_c_mid_escort_still_ends_the_session_so_the_process_can_exit(ros, floor):
@@ -157,7 +177,7 @@ def test_ctrl_c_mid_escort_still_ends_the_session_so_the_process_can_exit(ros, f
     rclpy.shutdown(context=ros.context)  # what the SIGINT handler does first
     rig.escort.close()
     assert session.ended.is_set()
-    assert session.policy.outcome is Outcome.NAVIGATION_FAILED
+    assert session.policy.outcome is EscortOutcome.NAVIGATION_FAILED
 
 
 def test_staff_pause_holds_the_escort_past_every_timeout_and_continue_arrives(ros, floor):
@@ -172,15 +192,15 @@ def test_staff_pause_holds_the_escort_past_every_timeout_and_continue_arrives(ro
     ros.wait_for(lambda: rig.nav.x > 0.3, 10, 'robot moving')
     res = ros.wait_future(pause.call_async(SetBool.Request(data=True)), 10, 'pause')
     assert res.success, res.message
-    ros.wait_for(lambda: rig.nav.canceled >= 1, 10, 'navigation cancelled')
+    ros.wait_for(lambda: rig.nav.cancels >= 1, 10, 'navigation cancelled')
     ros.wait_for(lambda: rig.status and rig.status[-1].mode == 'paused', 10, 'paused status')
     held_at = rig.nav.x
-    rig.nav.visitor_mode = 'gone'  # gone the whole pause: with give_up_s 1.5 this would end the escort
+    rig.visitor.mode = 'gone'  # gone the whole pause: with give_up_s 1.5 this would end the escort
     first = len(rig.feedback)
     ros.wait_for(lambda: len(rig.feedback) >= first + 30, 30, '3 s of feedback while paused')  # 10 Hz
     assert all(f.phase == 'paused' for f in rig.feedback[first + 1:])
     assert rig.nav.x == held_at and not any('folgen' in s.text for s in rig.said)
-    rig.nav.visitor_mode = 'follow'
+    rig.visitor.mode = 'follow'
     res = ros.wait_future(pause.call_async(SetBool.Request(data=False)), 10, 'continue')
     assert res.success, res.message
     done = rig.result(handle)

@@ -1,12 +1,12 @@
 """The pure escort policy: walking, pausing for the visitor, resuming, giving up, retries, stop and cancel."""
 from __future__ import annotations
 
+from l2b2_common.codes import EscortOutcome
 from l2b2_navigation.escort import (
     CancelGoal,
     EscortConfig,
     EscortPolicy,
     Finish,
-    Outcome,
     Person,
     Phase,
     Say,
@@ -41,7 +41,7 @@ def test_following_visitor_walks_to_arrival_and_counts_the_path():
         assert policy.tick(step * 0.1) == []
         assert policy.visitor_status is VisitorStatus.FOLLOWING and policy.visitor_id == 5
     cmds = policy.on_nav_result(5.0, 1, True)
-    assert cmds[0] == Say('arrived') and cmds[-1] == Finish(Outcome.ARRIVED, 'arrived at meldestelle')
+    assert cmds[0] == Say('arrived') and cmds[-1] == Finish(EscortOutcome.ARRIVED, 'arrived at meldestelle')
     assert policy.phase is Phase.ARRIVED and abs(policy.path_length - 9.8) < 1e-6
 
 
@@ -67,7 +67,7 @@ def test_visitor_who_leaves_is_given_up_and_staff_are_told():
     assert policy.tick(0.5) == []  # a short gap in the tracks is normal
     assert policy.tick(1.2) == [CancelGoal(1), Say('follow_me')]
     cmds = policy.tick(21.3)
-    assert kinds(cmds) == ['TellStaff', 'Finish'] and cmds[-1].outcome is Outcome.VISITOR_LOST
+    assert kinds(cmds) == ['TellStaff', 'Finish'] and cmds[-1].outcome is EscortOutcome.VISITOR_LOST
     assert policy.visitor_status is VisitorStatus.LOST
 
 
@@ -89,15 +89,15 @@ def test_failed_goal_is_retried_then_reported():
     policy.on_nav_result(3.0, 2, False, 'no path')
     assert policy.tick(4.0) == [SendGoal(3, GOAL)]
     cmds = policy.on_nav_result(5.0, 3, False, 'no path')
-    assert isinstance(cmds[0], TellStaff) and cmds[-1].outcome is Outcome.NAVIGATION_FAILED
+    assert isinstance(cmds[0], TellStaff) and cmds[-1].outcome is EscortOutcome.NAVIGATION_FAILED
 
 
 def test_estop_and_cancel_stop_the_goal_at_once():
     policy = started(with_visitor=False)
-    assert policy.on_estop() == [CancelGoal(1), Finish(Outcome.ESTOPPED, 'emergency stop')]
+    assert policy.on_estop() == [CancelGoal(1), Finish(EscortOutcome.ESTOPPED, 'emergency stop')]
     assert policy.on_cancel() == []
     other = started(with_visitor=False)
-    assert other.on_cancel() == [CancelGoal(1), Finish(Outcome.CANCELED, 'cancelled')]
+    assert other.on_cancel() == [CancelGoal(1), Finish(EscortOutcome.CANCELED, 'cancelled')]
 
 
 def test_nobody_to_escort_waits_and_starts_when_someone_comes_behind():
@@ -149,7 +149,7 @@ def test_pause_while_waiting_for_the_visitor_waits_afresh_afterwards():
 def test_estop_and_cancel_still_end_a_paused_escort():
     policy = started()
     policy.on_pause(0.5)
-    assert policy.on_estop() == [Finish(Outcome.ESTOPPED, 'emergency stop')]
+    assert policy.on_estop() == [Finish(EscortOutcome.ESTOPPED, 'emergency stop')]
     other = started()
     other.on_pause(0.5)
-    assert other.on_cancel() == [Finish(Outcome.CANCELED, 'cancelled')]
+    assert other.on_cancel() == [Finish(EscortOutcome.CANCELED, 'cancelled')]
