@@ -4,11 +4,29 @@ from __future__ import annotations
 import socket
 
 from nav_msgs.msg import Odometry
+import pytest
 from rclpy.parameter import Parameter
 
 from l2b2_sim.live_view import LiveView
 from l2b2_sim.simulator_node import SimulatorNode
 from l2b2_sim.world import SimWorld
+
+
+def _other_local_addresses() -> list[str]:
+    """Addresses of this machine other than 127.0.0.1: another loopback address (Linux routes all of
+    127/8 to lo) and the address of the interface that a route outside would leave by, if any."""
+    addresses = ['127.0.0.2']
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(('192.0.2.255', 9))  # UDP connect sends nothing: it only picks the interface
+        address = probe.getsockname()[0]
+        if not address.startswith('127.'):
+            addresses.append(address)
+    except OSError:
+        pass  # no route off this machine: only loopback exists
+    finally:
+        probe.close()
+    return addresses
 
 
 def test_websocket_listens_on_loopback_only():
@@ -17,6 +35,9 @@ def test_websocket_listens_on_loopback_only():
     try:
         with socket.create_connection(('127.0.0.1', view.port), timeout=10.0):
             pass
+        for address in _other_local_addresses():
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((address, view.port), timeout=10.0).close()
         view.publish(0.1, world.pose, world.scan(), [(1, 6.0, 5.2, 0.0, 0.0)])
     finally:
         view.close()
