@@ -1,20 +1,24 @@
 """Declare a node's parameters up front, each with a full descriptor, and validate them at start-up.
 
-A node lists its parameters as :class:`Param` specs; :func:`declare_params` declares them with
-type, description and range, reads them back and raises :class:`ParameterError` naming the
-parameter when a value is out of range or not one of the allowed choices.
+Nodes describe their parameters as config dataclasses with :func:`~l2b2_common.tunables.tunable`
+fields and call :func:`~l2b2_common.tunables.declare_tunables`; this module is the ROS side of that:
+:func:`declare_params` declares the specs with type, description and range, reads them back and
+raises :class:`ParameterError` naming the parameter when a value is out of range or not one of the
+allowed choices.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 from rclpy.exceptions import ParameterUninitializedException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+
+from l2b2_common.tunables import Param, ParameterError, check_value
+
+__all__ = ['Param', 'ParameterError', 'declare_params', 'descriptor', 'undeclared_overrides']
 
 _TYPES = {
     bool: ParameterType.PARAMETER_BOOL,
@@ -30,57 +34,29 @@ _LIST_TYPES = {
 }
 
 
-class ParameterError(ValueError):
-    """A parameter has a value the node cannot work with."""
-
-    def __init__(self, node_name: str, name: str, reason: str):
-        self.node_name, self.name, self.reason = node_name, name, reason
-        super().__init__(f'{node_name}: parameter "{name}": {reason}')
+def ros_type(p: Param) -> int:
+    if isinstance(p.default, list):
+        return _LIST_TYPES[p.item_kind]
+    return _TYPES[type(p.default)]
 
 
-@dataclass(frozen=True)
-class Param:
-    """One parameter: name, default (its type is the parameter's type), description and bounds."""
-
-    name: str
-    default: Any
-    description: str
-    min: float | None = None
-    max: float | None = None
-    choices: Sequence[Any] = field(default_factory=tuple)
-    read_only: bool = True
-    #: Element type for list parameters (the default may be an empty list).
-    item_type: type | None = None
-
-    def descriptor(self) -> ParameterDescriptor:
-        d = ParameterDescriptor(name=self.name, type=self.ros_type, read_only=self.read_only)
-        text = self.description
-        if self.choices:
-            text += f' One of: {", ".join(map(str, self.choices))}.'
-        d.description = text
-        if self.min is not None or self.max is not None:
-            if self.py_type is float:
-                d.floating_point_range = [FloatingPointRange(
-                    from_value=float(self.min if self.min is not None else -1e308),
-                    to_value=float(self.max if self.max is not None else 1e308), step=0.0)]
-            elif self.py_type is int:
-                d.integer_range = [IntegerRange(
-                    from_value=int(self.min if self.min is not None else -(2**63)),
-                    to_value=int(self.max if self.max is not None else 2**63 - 1), step=0)]
-        return d
-
-    @property
-    def py_type(self) -> type:
-        if isinstance(self.default, list):
-            return list
-        return type(self.default)
-
-    @property
-    def ros_type(self) -> int:
-        if isinstance(self.default, list):
-            item = self.item_type or (type(self.default[0]) if self.default else str)
-            return _LIST_TYPES[item]
-        return _TYPES[type(self.default)]
+def descriptor(p: Param) -> ParameterDescriptor:
+    """The ROS descriptor of a spec: type, description (with the choices) and range."""
+    d = ParameterDescriptor(name=p.name, type=ros_type(p), read_only=p.read_only)
+    text = p.description
+    if p.choices:
+        text += f' One of: {", ".join(map(str, p.choices))}.'
+    d.description = text
+    if p.min is not None or p.max is not None:
+        if p.py_type is float:
+            d.floating_point_range = [FloatingPointRange(
+                from_value=float(p.min if p.min is not None else -1e308),
+                to_value=float(p.max if p.max is not None else 1e308), step=0.0)]
+        elif p.py_type is int:
+            d.integer_range = [IntegerRange(
+                from_value=int(p.min if p.min is not None else -(2**63)),
+                to_value=int(p.max if p.max is not None else 2**63 - 1), step=0)]
+    return d
 
 
 def declare_params(node: Node, params: Sequence[Param]) -> SimpleNamespace:
@@ -93,9 +69,9 @@ def declare_params(node: Node, params: Sequence[Param]) -> SimpleNamespace:
     for p in params:
         # An empty list carries no element type and rclpy would declare a byte array: declare the
         # list type explicitly so that a params file can set it to strings, numbers or booleans.
-        default = Parameter.Type(p.ros_type) if isinstance(p.default, list) and not p.default else p.default
+        default = Parameter.Type(ros_type(p)) if isinstance(p.default, list) and not p.default else p.default
         try:
-            node.declare_parameter(p.name, default, p.descriptor())
+            node.declare_parameter(p.name, default, descriptor(p))
         except Exception as exc:  # noqa: BLE001 - rclpy raises several types for a bad override
             raise ParameterError(node.get_name(), p.name, f'invalid value: {exc}') from None
         try:
@@ -104,7 +80,7 @@ def declare_params(node: Node, params: Sequence[Param]) -> SimpleNamespace:
             value = []
         if p.py_type is float and isinstance(value, int):
             value = float(value)
-        _validate(node.get_name(), p, value)
+        check_value(node.get_name(), p, value)
         values[p.name] = value
     return SimpleNamespace(**values)
 
@@ -118,12 +94,3 @@ def undeclared_overrides(node: Node) -> list[str]:
     declared = set(node._parameters)  # rclpy has no public list of declared names
     return sorted(name for name in node._parameter_overrides  # nor of overrides
                   if name not in declared and not name.startswith('qos_overrides.'))
-
-
-def _validate(node_name: str, p: Param, value: Any) -> None:
-    if p.min is not None and value < p.min:
-        raise ParameterError(node_name, p.name, f'{value} is below the minimum {p.min}')
-    if p.max is not None and value > p.max:
-        raise ParameterError(node_name, p.name, f'{value} is above the maximum {p.max}')
-    if p.choices and value not in p.choices:
-        raise ParameterError(node_name, p.name, f'{value!r} is not one of {list(p.choices)}')

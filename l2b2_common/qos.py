@@ -34,3 +34,14 @@ RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 #: Audio streams (/audio/raw, /audio/chunks, /audio/tts_out): reliable with ~10 s of 20 ms blocks of
 #: history, so a burst (a whole synthesized sentence at once) is not cut short by a busy reader.
 AUDIO = QoSProfile(depth=500, reliability=ReliabilityPolicy.RELIABLE)
+
+#: /tf as tf2 publishes and listens to it: reliable, deep enough for bursts from several publishers.
+TF = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+
+#: /tf_static as tf2 uses it: latched, so a late joiner gets robot_state_publisher's transforms.
+TF_STATIC = QoSProfile(
+    depth=100,
+    history=HistoryPolicy.KEEP_LAST,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
