@@ -130,8 +130,12 @@ class FrameTree:
 class DetectorConfig:
     """What counts as a person in a scan."""
 
-    #: Neighbouring end points further apart than this start a new segment (m).
+    #: Neighbouring end points further apart than this start a new segment (m) ...
     segment_jump: float = 0.12
+    #: ... or, far out, further apart than this many beam spacings at their range: neighbouring beams
+    #: of a 1° lidar are 0.14 m apart at 8 m, so a fixed jump alone would cut everything beyond ~7 m
+    #: into single points and make ``max_range`` unreachable.
+    segment_jump_beams: float = 1.5
     min_points: int = 2
     min_width: float = 0.04
     #: Segments narrower than this are legs; up to ``body_max_width`` a body (m).
@@ -164,10 +168,24 @@ def _full_circle_start(r: np.ndarray, angle_increment: float, jump: float) -> in
     return int(np.argmax(np.abs(np.diff(np.append(r, r[0])))) + 1) % n
 
 
-def segment(points: np.ndarray, beams: np.ndarray, jump: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def jump_thresholds(ranges: np.ndarray, angle_increment: float, jump: float, jump_beams: float) -> np.ndarray:
+    """Per pair of neighbouring end points: how far apart they may be and still be one object (m).
+
+    ``jump`` near the scanner; beyond, ``jump_beams`` beam spacings at the nearer point's range (the
+    spacing grows linearly with range, so a fixed threshold would split every far object into points).
+    """
+    r = np.asarray(ranges, dtype=float)
+    if len(r) < 2:
+        return np.zeros(0)
+    return np.maximum(jump, jump_beams * np.minimum(r[:-1], r[1:]) * abs(angle_increment))
+
+
+def segment(points: np.ndarray, beams: np.ndarray, jump: float | np.ndarray) -> tuple[list[np.ndarray],
+                                                                                     list[np.ndarray]]:
     """Split the ordered end points where neighbours are far apart or beams in between are missing.
 
-    Returns the segments' points and their beam indices.
+    ``jump``: one threshold, or one per neighbouring pair (:func:`jump_thresholds`). Returns the
+    segments' points and their beam indices.
     """
     if len(points) == 0:
         return [], []
@@ -192,8 +210,9 @@ def detect_people(ranges: Sequence[float], angle_min: float, angle_increment: fl
         angle_min += start * angle_increment
     far = r
     points, beams = scan_points(r, angle_min, angle_increment, range_min, range_max)
+    jumps = jump_thresholds(r[beams], angle_increment, config.segment_jump, config.segment_jump_beams)
     centres = []
-    for seg, idx in zip(*segment(points, beams, config.segment_jump), strict=True):
+    for seg, idx in zip(*segment(points, beams, jumps), strict=True):
         if len(seg) < config.min_points:
             continue
         width = float(np.linalg.norm(seg[-1] - seg[0]))

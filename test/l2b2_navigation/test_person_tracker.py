@@ -45,6 +45,32 @@ def test_body_cylinder_is_a_person_and_walls_are_not():
         assert min(np.hypot(*(f - truth)) for f in found) < 0.12
 
 
+def test_people_are_found_out_to_max_range_with_the_robots_one_degree_lidar():
+    """Beams 1° apart are 0.14-0.17 m apart at 8-10 m: the segment threshold grows with range."""
+    far = DetectorConfig(max_range=10.5)
+    rng = np.random.default_rng(3)
+    for distance, bearing in ((8.0, 0.3), (9.0, -2.0), (10.0, 2.6)):
+        x, y = distance * math.cos(bearing), distance * math.sin(bearing)
+        ranges, amin, ainc = scenes.render_scan(scenes.person(x, y, legs=False), beams=360)
+        noisy = np.asarray(ranges) + rng.normal(0.0, 0.01, len(ranges))  # the simulated lidar's noise
+        found = detect_people(noisy, amin, ainc, 0.05, 12.0, far)
+        assert len(found) == 1, f'{distance} m: {found}'
+        assert np.hypot(*(found[0] - [x, y])) < 0.2
+        # A fixed 0.12 m jump cuts the person into single points there: nobody would be found.
+        fixed = DetectorConfig(max_range=10.5, segment_jump_beams=0.0)
+        assert len(detect_people(noisy, amin, ainc, 0.05, 12.0, fixed)) == 0
+
+
+def test_the_range_dependent_jump_keeps_near_people_apart_from_walls():
+    walls = [(-3, 3, 9, 3), (9, 3, 9, -3), (-3, -2.5, 9, -2.5)]
+    ranges, amin, ainc = scenes.render_scan(scenes.person(7.5, 1.0, legs=False) + scenes.person(2.0, -1.0),
+                                            walls, beams=360)
+    found = detect_people(ranges, amin, ainc, 0.05, 12.0, DetectorConfig(max_range=10.5))
+    assert len(found) == 2
+    for truth in ([7.5, 1.0], [2.0, -1.0]):
+        assert min(np.hypot(*(f - truth)) for f in found) < 0.2
+
+
 def test_static_map_drops_candidates_next_to_walls():
     occupied = np.zeros((100, 100), dtype=bool)
     occupied[:, 50] = True  # a wall along x = 2.5 m (0.05 m cells, origin 0,0)
