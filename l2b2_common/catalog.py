@@ -9,14 +9,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 import re
+from typing import Annotated, Any
 
-from l2b2_common.config import ConfigError, Section, config_path, load_yaml
+from pydantic import AfterValidator, Field
+
+from l2b2_common.config import ConfigError, StrictModel, config_path, load_model, load_yaml
 
 DEFAULT_FILE = 'departments.yaml'
 LANGUAGES = ('de', 'tr')
 DAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
 _ID = re.compile(r'^[a-z][a-z0-9_]*$')
 _SPAN = re.compile(r'^(\d{2}):(\d{2})-(\d{2}):(\d{2})$')
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise ValueError('must be a non-empty text')
+    return text
 
 
 def other_language(language: str) -> str:
@@ -77,99 +86,112 @@ class Catalog:
         return list(self.targets)
 
 
+Text = Annotated[str, AfterValidator(_non_empty)]
+
+
+class _Appointment(StrictModel):
+    scope_id: int | None = Field(None, ge=1)
+    printer_hash: str | None = None
+
+
+class _Service(StrictModel):
+    id: str
+    name: dict[str, Text]
+    keywords: dict[str, list[Text]] = {}
+    zms_request_id: int | None = Field(None, ge=1)
+
+
+class _Target(StrictModel):
+    id: str
+    name: dict[str, Text]
+    waypoint: str | None = None
+    #: "always", or day -> ["HH:MM-HH:MM", ...]; the span grammar is checked by _hours for exact keys.
+    opening_hours: Any
+    keywords: dict[str, list[Text]] = {}
+    services: list[_Service] = []
+    appointment: _Appointment = _Appointment()
+    location_hint: dict[str, Text] = {}
+
+
+class _CatalogFile(StrictModel):
+    version: int = 1
+    home_waypoint: str = 'home'
+    targets: list[Any]
+
+
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """Load and validate the catalog; any problem raises ConfigError naming file, key and reason."""
     path = Path(path) if path else config_path(DEFAULT_FILE)
-    root = Section(path, '', load_yaml(path))
-    root.unknown_keys({'version', 'home_waypoint', 'targets'})
-    version = root.int('version', 1)
-    if version != 1:
-        raise root.error('version', f'unsupported catalog version {version} (this software reads 1)')
-    home = root.str('home_waypoint', 'home')
-    items = root.list('targets')
-    if not items:
-        raise root.error('targets', 'at least one target is required')
+    root = load_model(path, _CatalogFile, data=_without_nulls(load_yaml(path)))
+    if root.version != 1:
+        raise ConfigError(path, 'version', f'unsupported catalog version {root.version} (this software reads 1)')
+    if not root.targets:
+        raise ConfigError(path, 'targets', 'at least one target is required')
     targets: dict[str, Target] = {}
-    for i, item in enumerate(items):
-        target = _target(Section(path, f'targets[{i}]', item))
+    for i, item in enumerate(root.targets):
+        target = _target(path, i, item)
         if target.id in targets:
             raise ConfigError(path, f'targets[{i}].id', f'duplicate target id "{target.id}"')
         targets[target.id] = target
-    return Catalog(targets=targets, home_waypoint=home, path=path)
+    return Catalog(targets=targets, home_waypoint=root.home_waypoint, path=path)
 
 
-def _target(s: Section) -> Target:
-    tid = s.str('id')
-    if not _ID.match(tid):
-        raise s.error('id', f'"{tid}" must be lower case letters, digits and _')
-    s = Section(s.path, f'targets[{tid}]', s.data)  # name the target in later errors
-    s.unknown_keys({'id', 'name', 'waypoint', 'opening_hours', 'keywords', 'services', 'appointment',
-                    'location_hint'})
-    hours, always = _hours(s)
-    appointment = s.section('appointment', {})
-    appointment.unknown_keys({'scope_id', 'printer_hash'})
-    services = tuple(_service(Section(s.path, f'{s.key}.services[{j}]', item))
-                     for j, item in enumerate(s.list('services', [])))
-    return Target(
-        id=tid,
-        name=_texts(s, 'name', required=LANGUAGES),
-        waypoint=s.str('waypoint', tid),
-        opening_hours=hours,
-        always_open=always,
-        keywords=_keywords(s, 'keywords'),
-        services=services,
-        scope_id=appointment.int('scope_id', None, min=1),
-        printer_hash=appointment.str('printer_hash', None),
-        location_hint=_texts(s, 'location_hint', required=()),
-    )
+def _without_nulls(data: Any) -> Any:
+    """An empty YAML value (``key:``) means "not given", as if the key were absent."""
+    if isinstance(data, dict):
+        return {k: _without_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_without_nulls(v) for v in data]
+    return data
 
 
-def _service(s: Section) -> Service:
-    s.unknown_keys({'id', 'name', 'keywords', 'zms_request_id'})
-    sid = s.str('id')
-    if not _ID.match(sid):
-        raise s.error('id', f'"{sid}" must be lower case letters, digits and _')
-    return Service(id=sid, name=_texts(s, 'name', required=LANGUAGES), keywords=_keywords(s, 'keywords'),
-                   zms_request_id=s.int('zms_request_id', None, min=1))
+def _target(path: Path, index: int, item: Any) -> Target:
+    tid = item.get('id') if isinstance(item, dict) else None
+    if not isinstance(tid, str) or not _ID.match(tid):
+        raise ConfigError(path, f'targets[{index}].id', f'"{tid}" must be lower case letters, digits and _')
+    key = f'targets[{tid}]'  # name the target in later errors
+    t = load_model(path, _Target, data=item, key=key)
+    _require_languages(path, f'{key}.name', t.name)
+    services = []
+    for j, svc in enumerate(t.services):
+        if not _ID.match(svc.id):
+            raise ConfigError(path, f'{key}.services[{j}].id', f'"{svc.id}" must be lower case letters, digits and _')
+        _require_languages(path, f'{key}.services[{j}].name', svc.name)
+        services.append(Service(id=svc.id, name=dict(svc.name), keywords=_words(svc.keywords),
+                                zms_request_id=svc.zms_request_id))
+    hours, always = _hours(path, f'{key}.opening_hours', t.opening_hours)
+    return Target(id=tid, name=dict(t.name), waypoint=t.waypoint or tid, opening_hours=hours, always_open=always,
+                  keywords=_words(t.keywords), services=tuple(services), scope_id=t.appointment.scope_id,
+                  printer_hash=t.appointment.printer_hash, location_hint=dict(t.location_hint))
 
 
-def _texts(s: Section, key: str, required: tuple[str, ...]) -> dict[str, str]:
-    texts = s.section(key, {} if not required else ...)
-    out = {}
-    for lang, text in texts.data.items():
-        if not isinstance(text, str) or not text.strip():
-            raise texts.error(str(lang), 'must be a non-empty text')
-        out[str(lang)] = text
-    for lang in required:
-        if lang not in out:
-            raise texts.error(lang, 'required language is missing')
-    return out
+def _require_languages(path: Path, key: str, texts: dict[str, str]) -> None:
+    for lang in LANGUAGES:
+        if lang not in texts:
+            raise ConfigError(path, f'{key}.{lang}', 'required language is missing')
 
 
-def _keywords(s: Section, key: str) -> dict[str, tuple[str, ...]]:
-    words = s.section(key, {})
-    out = {}
-    for lang, items in words.data.items():
-        if not isinstance(items, list) or not all(isinstance(w, str) and w.strip() for w in items):
-            raise words.error(str(lang), 'must be a list of non-empty words or phrases')
-        out[str(lang)] = tuple(items)
-    return out
+def _words(words: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {lang: tuple(items) for lang, items in words.items()}
 
 
-def _hours(s: Section) -> tuple[dict[str, tuple[tuple[time, time], ...]], bool]:
-    raw = s.get('opening_hours', (str, dict))
+def _hours(path: Path, key: str, raw: Any) -> tuple[dict[str, tuple[tuple[time, time], ...]], bool]:
     if raw == 'always':
         return {}, True
-    if isinstance(raw, str):
-        raise s.error('opening_hours', 'must be "always" or a mapping of day -> ["HH:MM-HH:MM", ...]')
-    hours = Section(s.path, f'{s.key}.opening_hours', raw)
-    hours.unknown_keys(set(DAYS))
+    if not isinstance(raw, dict):
+        raise ConfigError(path, key, 'must be "always" or a mapping of day -> ["HH:MM-HH:MM", ...]')
+    for day in raw:
+        if day not in DAYS:
+            raise ConfigError(path, f'{key}.{day}', f'unknown key (allowed: {", ".join(sorted(DAYS))})')
     out = {}
     for day in DAYS:
         spans = []
-        for k, span in enumerate(hours.list(day, [])):
+        items = raw.get(day) or []
+        if not isinstance(items, list):
+            raise ConfigError(path, f'{key}.{day}', 'must be a list of "HH:MM-HH:MM"')
+        for k, span in enumerate(items):
             m = _SPAN.match(str(span))
-            bad = hours.error(f'{day}[{k}]', f'"{span}" is not HH:MM-HH:MM')
+            bad = ConfigError(path, f'{key}.{day}[{k}]', f'"{span}" is not HH:MM-HH:MM')
             if not m:
                 raise bad
             h1, m1, h2, m2 = map(int, m.groups())
@@ -177,7 +199,7 @@ def _hours(s: Section) -> tuple[dict[str, tuple[tuple[time, time], ...]], bool]:
                 raise bad
             start, end = time(h1, m1), (time(23, 59, 59) if h2 == 24 else time(h2, m2))
             if end <= start:
-                raise hours.error(f'{day}[{k}]', f'"{span}" closes before it opens')
+                raise ConfigError(path, f'{key}.{day}[{k}]', f'"{span}" closes before it opens')
             spans.append((start, end))
         if spans:
             out[day] = tuple(spans)

@@ -4,9 +4,10 @@ from __future__ import annotations
 from l2b2_interfaces.msg import ComponentHealth
 from rclpy.node import Node
 
+from l2b2_common.codes import HealthLevel
+
 HEALTH_TOPIC = '/l2b2/health'
-OK, DEGRADED, ERROR, STALE = (ComponentHealth.OK, ComponentHealth.DEGRADED,
-                              ComponentHealth.ERROR, ComponentHealth.STALE)
+OK, DEGRADED, ERROR, STALE = HealthLevel.OK, HealthLevel.DEGRADED, HealthLevel.ERROR, HealthLevel.STALE
 
 
 class HealthReporter:
@@ -14,7 +15,7 @@ class HealthReporter:
 
     def __init__(self, node: Node, component: str, period_s: float = 1.0):
         self._node = node
-        self._msg = ComponentHealth(component=component, level=OK, message='starting')
+        self._msg = ComponentHealth(component=component, level=int(OK), message='starting')
         self._pub = node.create_publisher(ComponentHealth, HEALTH_TOPIC, 10)
         self._timer = node.create_timer(period_s, self.publish)
 
@@ -29,7 +30,7 @@ class HealthReporter:
     def set(self, level: int, message: str, **details: object) -> None:
         """Change the health; a change is published at once and logged once."""
         changed = (level, message) != (self._msg.level, self._msg.message)
-        self._msg.level, self._msg.message = level, message
+        self._msg.level, self._msg.message = int(level), message
         self._msg.keys = [str(k) for k in details]
         self._msg.values = [str(v) for v in details.values()]
         if changed:
