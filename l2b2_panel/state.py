@@ -9,122 +9,46 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 import math
-from pathlib import Path
 import threading
 from typing import Any
 
 import numpy as np
-import yaml
 
-#: ComponentHealth levels, mirrored so this module stays free of ROS.
-OK, DEGRADED, ERROR, STALE = 0, 1, 2, 3
-
-
-@dataclass(frozen=True)
-class Pose2D:
-    x: float
-    y: float
-    yaw: float
-
-    def compose(self, other: Pose2D) -> Pose2D:
-        """self ∘ other: ``other`` expressed in the frame ``self`` is given in."""
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
-        return Pose2D(self.x + c * other.x - s * other.y, self.y + s * other.x + c * other.y,
-                      _wrap(self.yaw + other.yaw))
-
-    def as_dict(self) -> dict[str, float]:
-        return {'x': round(self.x, 3), 'y': round(self.y, 3), 'yaw': round(self.yaw, 3)}
+from l2b2_common.codes import HealthLevel
+from l2b2_common.geometry import Pose2D
+from l2b2_common.maps import OccupancyMap
 
 
-IDENTITY = Pose2D(0.0, 0.0, 0.0)
-
-
-def _wrap(a: float) -> float:
-    return math.atan2(math.sin(a), math.cos(a))
-
-
-def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
-    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-
-
+@dataclass(frozen=True, eq=False)
 class FloorMap:
     """An occupancy grid as the browser draws it: row 0 at the bottom (origin), 0 free, 100 occupied, 255 unknown."""
 
-    def __init__(self, width: int, height: int, resolution: float, origin: tuple[float, float, float],
-                 cells: np.ndarray, source: str):
-        self.width, self.height, self.resolution, self.origin = width, height, resolution, origin
-        self.cells = cells.astype(np.uint8).reshape(height, width)
-        self.source = source
+    width: int
+    height: int
+    resolution: float
+    origin: tuple[float, float, float]
+    cells: np.ndarray
+    source: str
+
+    @classmethod
+    def from_occupancy_map(cls, grid: OccupancyMap) -> FloorMap:
+        """From the shared map type (a map_server file via ``OccupancyMap.from_yaml``, or /map)."""
+        cells = np.where(grid.data < 0, 255, grid.data).astype(np.uint8)
+        return cls(grid.width, grid.height, grid.resolution, tuple(grid.origin), cells, grid.source)
 
     def as_dict(self) -> dict[str, Any]:
         return {'width': self.width, 'height': self.height, 'resolution': self.resolution,
                 'origin': list(self.origin), 'source': self.source,
                 'cells': base64.b64encode(self.cells.tobytes()).decode('ascii')}
 
-    @classmethod
-    def from_occupancy(cls, width: int, height: int, resolution: float, origin: tuple[float, float, float],
-                       data: Any, source: str = '/map') -> FloorMap:
-        raw = np.asarray(data, dtype=np.int16).reshape(height, width)
-        cells = np.where(raw < 0, 255, np.clip(raw, 0, 100))
-        return cls(width, height, resolution, origin, cells, source)
-
-    @classmethod
-    def from_map_yaml(cls, path: str | Path) -> FloorMap:
-        """A Nav2 map_server map (YAML + PGM), trinary mode."""
-        path = Path(path)
-        meta = yaml.safe_load(path.read_text(encoding='utf-8'))
-        image = read_pgm(path.parent / meta['image'])
-        occ = image.astype(np.float64) / 255.0
-        if not meta.get('negate', 0):
-            occ = 1.0 - occ
-        cells = np.full(image.shape, 255, dtype=np.uint8)
-        cells[occ > float(meta.get('occupied_thresh', 0.65))] = 100
-        cells[occ < float(meta.get('free_thresh', 0.25))] = 0
-        origin = tuple(float(v) for v in meta.get('origin', [0.0, 0.0, 0.0]))
-        height, width = image.shape
-        # PGM row 0 is the top of the picture; the grid's row 0 is at the origin (bottom).
-        return cls(width, height, float(meta['resolution']), origin, np.flipud(cells), str(path.name))
-
-
-def read_pgm(path: str | Path) -> np.ndarray:
-    """Binary (P5) or ASCII (P2) greymap, 8 bit, as a height x width array."""
-    data = Path(path).read_bytes()
-    tokens: list[bytes] = []
-    pos = 0
-    while len(tokens) < 4:
-        while pos < len(data) and data[pos:pos + 1].isspace():
-            pos += 1
-        if data[pos:pos + 1] == b'#':
-            pos = data.index(b'\n', pos) + 1
-            continue
-        end = pos
-        while end < len(data) and not data[end:end + 1].isspace():
-            end += 1
-        tokens.append(data[pos:end])
-        pos = end
-    magic, width, height, maxval = tokens[0], int(tokens[1]), int(tokens[2]), int(tokens[3])
-    if maxval > 255:
-        raise ValueError(f'{path}: only 8-bit PGM is supported')
-    if magic == b'P5':
-        pixels = np.frombuffer(data, dtype=np.uint8, count=width * height, offset=pos + 1)
-    elif magic == b'P2':
-        pixels = np.array(data[pos:].split()[:width * height], dtype=np.uint8)
-    else:
-        raise ValueError(f'{path}: not a PGM file')
-    pixels = pixels.reshape(height, width)
-    if maxval != 255:
-        pixels = (pixels.astype(np.float64) * 255.0 / maxval).astype(np.uint8)
-    return pixels
-
-
-def load_waypoints(path: str | Path) -> dict[str, dict[str, float]]:
-    data = yaml.safe_load(Path(path).read_text(encoding='utf-8')) or {}
-    return {str(k): {'x': float(v['x']), 'y': float(v['y']), 'yaw': float(v.get('yaw', 0.0))}
-            for k, v in (data.get('waypoints') or {}).items()}
-
 
 class PanelState:
-    """Thread-safe live state; every change bumps ``seq`` so the pusher knows when to send."""
+    """Thread-safe live state; every *visible* change bumps ``seq`` so the pusher knows when to send.
+
+    Streams that repeat themselves (odometry and /tf at 50 Hz, health and battery each second) bump it
+    only when what the screens show changes: an idle robot costs the browsers one push a second (the
+    pusher's heartbeat, which also carries staleness and the online flag), not twenty.
+    """
 
     def __init__(self, stale_after_s: float = 3.0):
         self.stale_after_s = stale_after_s
@@ -135,8 +59,8 @@ class PanelState:
         self._map_json: dict | None = None
         self.waypoints: dict[str, dict[str, float]] = {}
         self.targets: list[dict[str, Any]] = []
-        self._map_to_odom = IDENTITY
-        self._odom_to_base: Pose2D | None = None
+        self._pose: Pose2D | None = None
+        self._pose_shown: dict[str, float] | None = None
         self._robot: dict[str, Any] = {'mode': 'unknown', 'target': '', 'battery': None}
         self._safety: dict[str, Any] = {'estop_active': False, 'source': '', 'teleop_active': False, 'known': False}
         self._plan: list[list[float]] = []
@@ -174,54 +98,76 @@ class PanelState:
             self.targets, self.waypoints = targets, waypoints
             self._changed()
 
-    def set_map_to_odom(self, pose: Pose2D) -> None:
-        with self._lock:
-            self._map_to_odom = pose
-            self._changed()
+    def _heard(self, now: float) -> None:
+        """Something arrived but nothing visible changed: only the online flag learns of it."""
+        self._last_heard = max(self._last_heard, now)
 
-    def set_odom_to_base(self, pose: Pose2D, now: float) -> None:
+    def set_robot_pose(self, pose: Pose2D, now: float) -> None:
+        """The robot on the map (the bridge looks it up in its frame tree)."""
+        shown = pose.as_dict()
         with self._lock:
-            self._odom_to_base = pose
-            self._changed(now)
+            self._pose = pose
+            if shown != self._pose_shown:
+                self._pose_shown = shown
+                self._changed(now)
+            else:
+                self._heard(now)
 
     def robot_pose(self) -> Pose2D | None:
         with self._lock:
-            return None if self._odom_to_base is None else self._map_to_odom.compose(self._odom_to_base)
+            return self._pose
 
     def update_robot_status(self, mode: str, target: str, now: float) -> None:
         with self._lock:
-            self._robot.update(mode=mode, target=target)
-            self._changed(now)
+            if (self._robot['mode'], self._robot['target']) != (mode, target):
+                self._robot.update(mode=mode, target=target)
+                self._changed(now)
+            else:
+                self._heard(now)
 
     def update_battery(self, percent: float | None, charging: bool, now: float) -> None:
+        battery = None if percent is None else {'percent': round(percent, 1), 'charging': charging}
         with self._lock:
-            self._robot['battery'] = None if percent is None else {'percent': round(percent, 1), 'charging': charging}
-            self._changed(now)
+            if battery != self._robot['battery']:
+                self._robot['battery'] = battery
+                self._changed(now)
+            else:
+                self._heard(now)
 
     def update_safety(self, estop_active: bool, source: str, teleop_active: bool, now: float) -> None:
+        safety = {'estop_active': estop_active, 'source': source, 'teleop_active': teleop_active, 'known': True}
         with self._lock:
-            self._safety = {'estop_active': estop_active, 'source': source, 'teleop_active': teleop_active,
-                            'known': True}
-            self._changed(now)
+            if safety != self._safety:
+                self._safety = safety
+                self._changed(now)
+            else:
+                self._heard(now)
 
     def update_plan(self, points: list[tuple[float, float]], max_points: int = 300) -> None:
         step = max(1, math.ceil(len(points) / max_points))
         kept = points[::step]
         if points and kept[-1] != points[-1]:
             kept.append(points[-1])
+        plan = [[round(x, 2), round(y, 2)] for x, y in kept]
         with self._lock:
-            self._plan = [[round(x, 2), round(y, 2)] for x, y in kept]
-            self._changed()
+            if plan != self._plan:
+                self._plan = plan
+                self._changed()
 
     def update_people(self, people: list[tuple[int, float, float]], now: float) -> None:
+        shown = [{'id': pid, 'x': round(x, 2), 'y': round(y, 2)} for pid, x, y in people]
         with self._lock:
-            self._people = [{'id': pid, 'x': round(x, 2), 'y': round(y, 2)} for pid, x, y in people]
-            self._changed(now)
+            if shown != self._people:
+                self._people = shown
+                self._changed(now)
+            else:
+                self._heard(now)
 
     def update_escort(self, feedback: dict[str, Any] | None) -> None:
         with self._lock:
-            self._escort = feedback
-            self._changed()
+            if feedback != self._escort:
+                self._escort = feedback
+                self._changed()
 
     def update_dialogue(self, fields: dict[str, Any], now: float) -> None:
         with self._lock:
@@ -252,9 +198,15 @@ class PanelState:
             self._changed(now)
 
     def update_health(self, component: str, level: int, message: str, now: float) -> None:
+        """The age shown beside each component goes out with the pusher's heartbeat each second."""
         with self._lock:
+            old = self._health.get(component)
             self._health[component] = {'level': level, 'message': message, 'received': now}
-            self._changed(now)
+            if old is None or (old['level'], old['message']) != (level, message) or \
+                    now - old['received'] > self.stale_after_s:
+                self._changed(now)
+            else:
+                self._heard(now)
 
     # --- snapshots (called from the web server) ------------------------------------------------
     def online(self, now: float) -> bool:
@@ -263,7 +215,7 @@ class PanelState:
 
     def staff_snapshot(self, now: float) -> dict[str, Any]:
         with self._lock:
-            pose = None if self._odom_to_base is None else self._map_to_odom.compose(self._odom_to_base)
+            pose = self._pose
             people = [dict(p) for p in self._people]
             escorted = self._escorted_id(pose, people)
             for p in people:
@@ -272,7 +224,7 @@ class PanelState:
             for name, h in sorted(self._health.items()):
                 age = now - h['received']
                 stale = age > self.stale_after_s
-                health.append({'component': name, 'level': STALE if stale else h['level'],
+                health.append({'component': name, 'level': int(HealthLevel.STALE) if stale else h['level'],
                                'message': h['message'], 'age_s': round(age, 1)})
             return {
                 'type': 'state', 'seq': self.seq, 'online': self.online(now), 'map_version': self.map_version,

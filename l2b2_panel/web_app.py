@@ -29,15 +29,14 @@ from aiohttp import WSMsgType, web
 
 from l2b2_panel.audit import AuditLog
 from l2b2_panel.auth import Authenticator, Session
+from l2b2_panel.controls import CONTROLS, MAX_TEXT, parse_body
 from l2b2_panel.state import PanelState
 
 WEB_DIR = Path(__file__).resolve().parent / 'web'
 COOKIE = 'l2b2_session'
 CSRF_HEADER = 'X-L2B2-CSRF'
-LANGUAGES = ('de', 'tr')
 VISITOR_LANGUAGES = ('de', 'tr', 'en')
 VISITOR_ACTIONS = ('start', 'language', 'target', 'choice', 'checkin', 'ticket', 'text', 'cancel')
-MAX_TEXT = 300
 _TOKEN = re.compile(r'^[A-Za-z0-9_\-]{1,64}$')
 #: A booking number, optionally followed by the name on the booking ("4711 Mustermann").
 _BOOKING = re.compile(r"^[0-9]{1,12}( [^\W\d_][\w .'-]{0,79})?$")
@@ -242,69 +241,30 @@ class PanelWebApp:
         if s is None:
             return _error(401, 'login required')
         name = request.match_info['name']
+        control = CONTROLS.get(name)
+        if control is None:
+            return _error(404, f'no control "{name[:40]}"')
         # Anyone logged in who sees a danger may stop the robot; everything else (resume too) is staff only.
-        if not s.is_staff and name != 'estop':
+        if not s.is_staff and not control.observers:
             return _error(403, 'observers cannot control the robot')
         if not _csrf_ok(request, s):
             return _error(403, 'missing or wrong CSRF token')
         try:
-            body = await request.json() if request.can_read_body else {}
-            if not isinstance(body, dict):
-                raise ValueError
-        except ValueError:
+            data = await request.json() if request.can_read_body else {}
+        except (ValueError, RecursionError):
             return _error(400, 'expected a JSON object')
-        b = self.bridge
-        lang = str(body.get('language', 'de'))
-        if name == 'estop':
-            # Act in this thread at once; only the wait for the gate's answer goes to a worker thread.
-            result = await self._blocking(b.estop_begin(s.user))
-            self.audit.record(s.user, 'estop', result=result.get('ok'))
-        elif name == 'resume':
-            if body.get('confirm') is not True:
-                return _error(400, 'resuming needs {"confirm": true}')
-            result = await self._blocking(b.resume, s.user)
-            self.audit.record(s.user, 'resume', result=result.get('ok'))
-        elif name == 'send':
-            target = str(body.get('target_id', ''))
-            if target != self.config.home_waypoint and target not in {t['id'] for t in self.state.targets}:
-                return _error(400, f'unknown target "{target[:40]}"')
-            if lang not in LANGUAGES:
-                lang = 'de'
-            result = await self._blocking(b.send_to, target, lang)
-            self.audit.record(s.user, 'send_to', target_id=target, result=result.get('ok'))
-        elif name == 'cancel':
-            result = await self._blocking(b.cancel_goal)
-            self.audit.record(s.user, 'cancel_goal', result=result.get('ok'))
-        elif name == 'pause':
-            pause = body.get('pause')
-            if not isinstance(pause, bool):
-                return _error(400, 'pause needs {"pause": true|false}')
-            result = await self._blocking(b.pause_escort, pause)
-            self.audit.record(s.user, 'pause_escort' if pause else 'continue_escort', result=result.get('ok'))
-        elif name == 'say':
-            text = str(body.get('text', '')).strip()
-            if not text or len(text) > MAX_TEXT or lang not in LANGUAGES:
-                return _error(400, f'text must be 1-{MAX_TEXT} characters, language one of {LANGUAGES}')
-            result = await self._blocking(b.say, text, lang)
-            # The text itself is not logged: staff may repeat what a visitor told them.
-            self.audit.record(s.user, 'say', language=lang, chars=len(text))
-        elif name == 'language':
-            # The dialogue speaks German and Turkish only; English exists on the visitor screen's texts.
-            if lang not in LANGUAGES:
-                return _error(400, f'language must be one of {LANGUAGES}')
-            result = await self._blocking(b.set_language, lang)
-            self.audit.record(s.user, 'set_language', language=lang, result=result.get('ok'))
-        elif name == 'takeover':
-            enable = body.get('enable')
-            if not isinstance(enable, bool):
-                return _error(400, 'takeover needs {"enable": true|false}')
-            result = await self._blocking(b.takeover, enable)
-            self.audit.record(s.user, 'takeover' if enable else 'hand_back', result=result.get('ok'))
-        elif name == 'reset':
-            result = await self._blocking(b.reset_dialogue)
-            self.audit.record(s.user, 'reset_dialogue', result=result.get('ok'))
+        body, reason = parse_body(control, data)
+        if body is None:
+            return _error(400, f'{name}: {reason}')
+        if name == 'send' and body.target_id != self.config.home_waypoint and \
+                body.target_id not in {t['id'] for t in self.state.targets}:
+            return _error(400, f'unknown target "{body.target_id[:40]}"')
+        if control.at_once:
+            result = await self._blocking(control.act(self.bridge, body, s.user))
         else:
-            return _error(404, f'no control "{name[:40]}"')
+            result = await self._blocking(control.act, self.bridge, body, s.user)
+        action, details = control.audit(body, result)
+        self.audit.record(s.user, action, **details)
         return web.json_response(result, status=200 if result.get('ok') else 503)
 
     # --- live streams ----------------------------------------------------------------------------

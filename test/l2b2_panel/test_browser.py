@@ -41,7 +41,7 @@ def sim(ros, panel_factory, tmp_path):
     probe.create_subscription(Empty, '/speech/stop', seen['stop'].append, RELIABLE)
     probe.create_subscription(SayRequest, '/speech/say', seen['say'].append, RELIABLE)
     probe.create_subscription(SafetyState, '/safety/state', seen['safety'].append, LATCHED)
-    ros.wait_for(lambda: panel._escort.server_is_ready() and panel._cli_estop.service_is_ready(), 15, 'stand-ins')
+    ros.wait_for(lambda: panel.bridge.escort.server_is_ready() and panel.bridge.cli_estop.service_is_ready(), 15, 'stand-ins')
     return {'panel': panel, 'gate': gate, 'escort': escort, 'base': base, 'seen': seen}
 
 
@@ -108,12 +108,19 @@ def test_staff_login_map_joystick_send_estop_say(ros, sim, browser):
     ros.wait_for(lambda: panel.state.staff_snapshot(0)['escort'] is None, 10, 'escort goal cancelled')
     ros.wait_for(lambda: base.cmd.linear.x == 0.0, 10, 'the base got the zero command')
     x2 = base.x
+    gate = sim['gate'].gate
+    assert gate._teleop_at is None  # the stop forgot every earlier command
     page.mouse.move(cx, cy)
     page.mouse.down()  # the joystick cannot drive through a latched stop
     page.mouse.move(cx, box['y'] + 5)
-    ros.wait_for(lambda: panel._teleop_active, 10, 'joystick held')
+    # Prove a forward command reached the gate, then that the base got the gate's later commands: zero.
+    ros.wait_for(lambda: gate._teleop_at is not None and gate._teleop[0] > 0.0, 10, 'joystick command at the gate')
+    n = len(seen['cmd'])
+    ros.wait_for(lambda: len(seen['cmd']) >= n + 3, 10, 'the gate ticking on with the joystick held')
+    assert all(c.linear.x == 0.0 and c.angular.z == 0.0 for c in seen['cmd'][n:])
+    assert panel.bridge.deadman.active or gate._teleop_at is not None
     page.mouse.up()
-    assert base.x == pytest.approx(x2, abs=1e-6)
+    assert base.cmd.linear.x == 0.0 and base.x == pytest.approx(x2, abs=1e-6)
     assert page.is_visible('#resume')
     page.click('#resume')
     page.click('#resume-confirm')
@@ -230,7 +237,7 @@ def test_visitor_screen_with_the_real_dialogue(ros, panel_factory, browser):
     from l2b2_dialogue.dialogue_node import DialogueNode
     panel = panel_factory(stale_after_s=30.0)
     ros.add(DialogueNode(context=ros.context))
-    ros.wait_for(lambda: panel._cli_language.service_is_ready(), 15, 'dialogue services')
+    ros.wait_for(lambda: panel.bridge.cli_language.service_is_ready(), 15, 'dialogue services')
     page = browser.new_context(viewport={'width': 1280, 'height': 800}).new_page()
     page.goto(panel.url + 'visitor')
     page.click('#vlang-tr')

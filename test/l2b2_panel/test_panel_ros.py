@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 
 import aiohttp
 from geometry_msgs.msg import Twist
@@ -66,7 +67,7 @@ def test_estop_stops_everything_at_once(ros, panel, http):
     probe.create_subscription(SafetyState, '/safety/state', safety.append, LATCHED)
     client = http(panel.url)
     assert client.login() == 200
-    ros.wait_for(lambda: panel._escort.server_is_ready() and panel._cli_estop.service_is_ready(), 15, 'servers')
+    ros.wait_for(lambda: panel.bridge.escort.server_is_ready() and panel.bridge.cli_estop.service_is_ready(), 15, 'servers')
     status, payload, _ = client.request('POST', '/api/control/send', {'target_id': 'meldestelle'})
     assert status == 200, payload
     ros.wait_for(lambda: escort.goals == ['meldestelle'] and cmd and cmd[-1].linear.x > 0, 15, 'robot driving')
@@ -97,8 +98,14 @@ def staff_joystick(ros, panel, http):
     return teleop, ws
 
 
-def test_joystick_dead_man_and_disconnect(ros, panel, http):
+def test_joystick_dead_man_and_disconnect(ros, panel_factory, http):
+    # The longest dead-man allowed (1 s): a zero sooner after the disconnect than the dead-man's own
+    # (1 s - 1.5 ticks = 0.925 s after the last command) can only come from the disconnect.
+    panel = panel_factory(teleop_deadman_s=1.0)
     teleop, ws = staff_joystick(ros, panel, http)
+    stamps = []
+    ros.node('teleop_clock').create_subscription(Twist, '/cmd_vel_teleop',
+                                                 lambda m: stamps.append((time.monotonic(), m)), RELIABLE)
     try:
         ws.send({'type': 'joy', 'linear': 1.0, 'angular': 0.0})
         ros.wait_for(lambda: any(m.linear.x == 0.5 for m in teleop), 10, 'driving at full deflection')
@@ -107,9 +114,20 @@ def test_joystick_dead_man_and_disconnect(ros, panel, http):
         n = len(teleop)
         ws.send({'type': 'joy', 'linear': 0.5, 'angular': 1.0})
         ros.wait_for(lambda: any(m.angular.z == 1.0 for m in teleop[n:]), 10, 'driving again')
+        # Keep the joystick held (fresh commands) right up to the disconnect.
+        for _ in range(3):
+            ws.send({'type': 'joy', 'linear': 0.5, 'angular': 1.0})
+        ros.wait_for(lambda: panel.bridge.deadman.active and stamps and stamps[-1][1].angular.z == 1.0, 10,
+                     'held')
     finally:
+        closed_at = time.monotonic()
         ws.close()
     ros.wait_for(lambda: teleop[-1].linear.x == 0.0 and teleop[-1].angular.z == 0.0, 10, 'zero after disconnect')
+    ros.wait_for(lambda: any(t > closed_at and m.angular.z == 0.0 for t, m in stamps), 10, 'zero seen by the clock')
+    zero_at = next(t for t, m in stamps if t > closed_at and m.angular.z == 0.0)
+    assert zero_at - closed_at < 0.9 * panel.p.teleop_deadman_s, 'the zero came from the dead-man, not the disconnect'
+    assert panel.bridge.deadman.held is None
+    assert all(m.angular.z == 0.0 for t, m in stamps if t >= zero_at)  # and nothing drives after it
 
 
 def test_observer_cannot_drive(ros, panel_factory, http, tmp_path):
@@ -123,7 +141,7 @@ def test_observer_cannot_drive(ros, panel_factory, http, tmp_path):
         ros.wait_for(lambda: any(m.get('type') == 'error' for m in ws.received), 10, 'refusal')
     finally:
         ws.close()
-    assert panel._joy is None
+    assert panel.bridge.deadman.held is None
 
 
 def test_dialogue_controls_and_say(ros, panel, http):
@@ -142,8 +160,8 @@ def test_dialogue_controls_and_say(ros, panel, http):
     probe.create_service(Trigger, '/dialogue/reset', handler('reset'))
     client = http(panel.url)
     assert client.login() == 200
-    ros.wait_for(lambda: panel._cli_reset.service_is_ready() and panel._cli_takeover.service_is_ready()
-                 and panel._cli_language.service_is_ready(), 15, 'dialogue services')
+    ros.wait_for(lambda: panel.bridge.cli_reset.service_is_ready() and panel.bridge.cli_takeover.service_is_ready()
+                 and panel.bridge.cli_language.service_is_ready(), 15, 'dialogue services')
     assert client.request('POST', '/api/control/language', {'language': 'tr'})[0] == 200
     assert client.request('POST', '/api/control/takeover', {'enable': True})[0] == 200
     assert client.request('POST', '/api/control/takeover', {'enable': False})[0] == 200
@@ -202,14 +220,14 @@ def test_joystick_dead_man_stops_republishing_in_time(ros, panel, http):
     try:
         ws.send({'type': 'joy', 'linear': 1.0, 'angular': 0.0})
         ros.wait_for(lambda: any(m.linear.x == 0.0 for m in teleop[1:]), 10, 'dead-man zero')
-        ros.wait_for(lambda: panel._joy is None and not panel._teleop_active, 10, 'joystick released')
+        ros.wait_for(lambda: panel.bridge.deadman.held is None and not panel.bridge.deadman.active, 10, 'joystick released')
         first_zero = next(i for i, m in enumerate(teleop) if m.linear.x == 0.0)
         moving = teleop[:first_zero]
         # The first send, then at most one per tick that still ends inside the dead-man (0.3 s, 20 Hz: 1 + 5).
         limit = round(panel.p.teleop_deadman_s * panel.p.teleop_rate_hz)
         assert moving and all(m.linear.x == 0.5 for m in moving) and len(moving) <= limit
         n = len(teleop)
-        panel._teleop_tick()  # a later tick: nothing is re-published once the dead-man fired
+        panel.bridge._teleop_tick()  # a later tick: nothing is re-published once the dead-man fired
         assert len(teleop) == n and all(m.linear.x == 0.0 for m in teleop[first_zero:])
     finally:
         ws.close()
@@ -223,7 +241,7 @@ def test_staff_language_is_german_or_turkish_and_home_comes_from_the_catalog(ros
     status, payload, _ = client.request('POST', '/api/control/language', {'language': 'en'})
     assert status == 400 and 'de' in payload['error']  # refused here, not a 503 from the dialogue
     home = load_catalog().home_waypoint
-    ros.wait_for(lambda: panel._escort.server_is_ready(), 15, 'escort')
+    ros.wait_for(lambda: panel.bridge.escort.server_is_ready(), 15, 'escort')
     status, payload, _ = client.request('POST', '/api/control/send', {'target_id': home})
     assert status == 200, payload
     ros.wait_for(lambda: escort.goals == [home], 10, 'sent home')
@@ -242,7 +260,7 @@ def test_pause_and_continue_the_escort(ros, panel, http):
     ros.node('escort_pause').create_service(SetBool, '/escort/pause', on_pause)
     client = http(panel.url)
     assert client.login() == 200
-    ros.wait_for(lambda: panel._cli_pause.service_is_ready(), 15, '/escort/pause')
+    ros.wait_for(lambda: panel.bridge.cli_pause.service_is_ready(), 15, '/escort/pause')
     status, payload, _ = client.request('POST', '/api/control/pause', {'pause': True})
     assert status == 200 and payload['ok'] and payload['paused'] is True and payload['message'] == 'paused'
     status, payload, _ = client.request('POST', '/api/control/pause', {'pause': False})

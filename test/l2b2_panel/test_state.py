@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from l2b2_panel.state import STALE, FloorMap, PanelState, Pose2D, read_pgm, yaw_from_quaternion
+from l2b2_common.codes import HealthLevel
+from l2b2_common.geometry import Pose2D, yaw_from_quaternion
+from l2b2_common.maps import OccupancyMap, read_pgm
+from l2b2_panel.state import FloorMap, PanelState
+
+STALE = HealthLevel.STALE
 
 
 def test_pose_composition_map_odom_base():
@@ -23,7 +28,7 @@ def test_map_yaml_pgm_is_flipped_to_grid_rows(tmp_path):
     (tmp_path / 'm.pgm').write_bytes(b'P5\n# made by a test\n3 2\n255\n' + bytes([0, 0, 205, 254, 254, 254]))
     (tmp_path / 'm.yaml').write_text('image: m.pgm\nresolution: 0.05\norigin: [-1.0, -2.0, 0.0]\n'
                                      'negate: 0\noccupied_thresh: 0.65\nfree_thresh: 0.196\n')
-    floor = FloorMap.from_map_yaml(tmp_path / 'm.yaml')
+    floor = FloorMap.from_occupancy_map(OccupancyMap.from_yaml(tmp_path / 'm.yaml'))
     assert read_pgm(tmp_path / 'm.pgm').shape == (2, 3)
     assert floor.cells.tolist() == [[0, 0, 0], [100, 100, 255]]  # row 0 = bottom of the picture
     d = floor.as_dict()
@@ -32,15 +37,14 @@ def test_map_yaml_pgm_is_flipped_to_grid_rows(tmp_path):
 
 
 def test_occupancy_grid_unknown_cells():
-    floor = FloorMap.from_occupancy(2, 1, 0.1, (0.0, 0.0, 0.0), [-1, 100])
+    floor = FloorMap.from_occupancy_map(OccupancyMap.from_msg_fields(2, 1, 0.1, (0.0, 0.0, 0.0), [-1, 100]))
     assert floor.cells.tolist() == [[255, 100]]
 
 
 def test_snapshots_staleness_and_visitor_privacy():
     s = PanelState(stale_after_s=3.0)
     assert not s.staff_snapshot(0.0)['online']
-    s.set_map_to_odom(Pose2D(1.0, 0.0, 0.0))
-    s.set_odom_to_base(Pose2D(2.0, 0.0, 0.0), now=10.0)
+    s.set_robot_pose(Pose2D(1.0, 0.0, 0.0).compose(Pose2D(2.0, 0.0, 0.0)), now=10.0)  # map→odom→base_link
     s.update_health('asr', 0, 'vosk de ready', now=10.0)
     s.update_dialogue({'state': 'ticket', 'language': 'tr', 'display_number': 'A17', 'estimated_wait_minutes': 12,
                        'last_user_text': 'numara', 'last_robot_text': 'Numaranız A17', 'choices': ['yes'],
@@ -57,7 +61,7 @@ def test_snapshots_staleness_and_visitor_privacy():
 
 def test_escorted_visitor_is_marked():
     s = PanelState()
-    s.set_odom_to_base(Pose2D(0.0, 0.0, 0.0), now=0.0)
+    s.set_robot_pose(Pose2D(0.0, 0.0, 0.0), now=0.0)
     s.update_people([(1, -1.0, 0.0), (2, 4.0, 4.0)], now=0.0)
     s.update_escort({'phase': 'navigating', 'distance_remaining': 3.0, 'visitor_status': 1, 'visitor_distance': 1.0})
     people = {p['id']: p['escorted'] for p in s.staff_snapshot(0.0)['people']}
@@ -94,3 +98,25 @@ def test_a_newer_dialogue_line_wins_over_an_older_spoken_sentence():
     assert s.visitor_snapshot(3.0)['said']['text'] == 'Bir dakika lütfen.'
     s.update_dialogue({'state': 'confirming', 'last_robot_text': 'Sizi götüreyim mi?'}, now=4.0)  # same line again
     assert s.visitor_snapshot(4.0)['said']['text'] == 'Bir dakika lütfen.'
+
+
+def test_repeated_messages_wake_nobody_but_keep_the_robot_online():
+    """Push on change: the same pose, battery or health again bumps no ``seq`` (an idle robot's 50 Hz
+    odometry costs the browsers nothing), yet still counts as hearing from the robot."""
+    s = PanelState(stale_after_s=3.0)
+    s.set_robot_pose(Pose2D(1.0, 2.0, 0.5), now=1.0)
+    s.update_battery(87.0, False, now=1.0)
+    s.update_health('asr', 0, 'ready', now=1.0)
+    s.update_people([], now=1.0)
+    seq = s.seq
+    for t in (2.0, 3.0, 4.0):
+        s.set_robot_pose(Pose2D(1.0, 2.0, 0.5), now=t)
+        s.set_robot_pose(Pose2D(1.0001, 2.0, 0.5), now=t)  # below the millimetre the browser is shown
+        s.update_battery(87.0, False, now=t)
+        s.update_health('asr', 0, 'ready', now=t)
+        s.update_people([], now=t)
+    assert s.seq == seq and s.staff_snapshot(4.5)['online']
+    assert s.staff_snapshot(4.5)['health'][0]['age_s'] == 0.5
+    s.set_robot_pose(Pose2D(1.01, 2.0, 0.5), now=5.0)
+    s.update_health('asr', 1, 'vosk slow', now=5.0)
+    assert s.seq == seq + 2
