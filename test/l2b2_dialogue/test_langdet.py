@@ -25,9 +25,25 @@ def test_catalog_names_and_keywords_floor(nlu):
     assert accuracy['tr'] >= 0.93, accuracy
 
 
-def test_heldout_sentences_floor(nlu):
-    accuracy = bench.langdet_accuracy(nlu, bench.load_examples(bench.HELDOUT_FILE))
+def test_dev_set_sentences_floor(nlu):
+    # The development (tuning) set, never the held-out set: only the benchmark reads that (see
+    # test_data_hygiene.py), so no unit test can be tuned against it.
+    accuracy = bench.langdet_accuracy(nlu, bench.load_examples(bench.DEV_FILE))
     assert accuracy['de'] >= 0.97 and accuracy['tr'] >= 0.97, accuracy
+
+
+@pytest.mark.parametrize('text,lang', [
+    ('wo kann ich mich hier ummelden', 'de'), ('ich hab meinen geldbeutel im bus liegen lassen', 'de'),
+    ('brauche ich für den kinderpass einen termin', 'de'), ('wie lange haben sie heute noch auf', 'de'),
+    ('können sie mir zeigen wo das standesamt ist', 'de'), ('mein sohn braucht einen pass', 'de'),
+    ('adresimi değiştirmem gerekiyor', 'tr'), ('nikah için hangi belgeler lazım', 'tr'),
+    ('bugün öğleden sonra açık mısınız', 'tr'),
+    ('oglumun pasaportu ne zaman hazir olur', 'tr'), ('kayip esyaya bakabilir misiniz', 'tr'),  # no Turkish letters
+    ('anmeldung için geldim', 'tr'), ('termin için geldim', 'tr'),  # a German word inside a Turkish sentence
+])
+def test_hand_written_visitor_sentences_against_the_other_default(nlu, text, lang):
+    other = 'de' if lang == 'tr' else 'tr'
+    assert nlu.detect_language(text, other) == lang
 
 
 def test_every_service_and_target_name_in_its_language(nlu):
