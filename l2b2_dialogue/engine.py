@@ -6,129 +6,34 @@ result of an escort or a queue request, the emergency stop, staff takeover) and 
 node reports each effect's outcome back as another event, so the engine never waits on anything
 and a missing or slow server can never hang the conversation. Time is whatever the caller passes
 as ``now`` (seconds on the node clock), so tests and ``use_sim_time`` run it faster than real time.
+
+What each state does (time-out, question, buttons, utterance handler) is one row of
+:data:`l2b2_dialogue.states.SPECS`; this module reads the table. Check-in and tickets are
+:mod:`l2b2_dialogue.checkin`, opening hours :mod:`l2b2_dialogue.opening_hours`.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-import itertools
 from typing import Any
 import uuid
 
 from transitions import Machine
 
-from l2b2_common.catalog import DAYS, Catalog, other_language
-from l2b2_dialogue.nlu import Understander, Understanding, name_from_text
+from l2b2_common.catalog import Catalog, other_language
+from l2b2_common.codes import EscortOutcome
+from l2b2_dialogue.checkin import QueueConversation
+from l2b2_dialogue.effects import CancelEscort, CheckIn, DrawTicket, LookupAppointment, Say, Snapshot, StartEscort
+from l2b2_dialogue.nlu import Understander, Understanding
+from l2b2_dialogue.normalize import Utterance
+from l2b2_dialogue.opening_hours import opening_hours_answer
 from l2b2_dialogue.responses import Responses
+from l2b2_dialogue.settings import Settings
+from l2b2_dialogue.states import CONVERSING, SPECS, STATES, TRANSITIONS, StateSpec
 
-STATES = ('idle', 'greeting', 'listening', 'clarifying', 'confirming', 'checkin', 'ticket', 'escorting',
-          'arrived', 'farewell', 'returning', 'staff_handoff', 'takeover')
-#: States in which the robot is talking with a visitor and waits for an answer.
-CONVERSING = ['greeting', 'listening', 'clarifying', 'confirming', 'checkin', 'ticket']
-#: What the robot says when it could not use an answer; bounded by Settings.max_reprompts.
-REPROMPT_KEYS = frozenset({'not_understood', 'reprompt_clarify', 'reprompt_confirm', 'reprompt_checkin',
-                           'reprompt_checkin_name', 'reprompt_ticket', 'reprompt_listening'})
-TRANSITIONS = [
-    {'trigger': 'greet', 'source': ['idle', 'arrived', 'farewell', 'returning'], 'dest': 'greeting'},
-    {'trigger': 'listen', 'source': [*CONVERSING, 'idle', 'arrived', 'farewell', 'returning', 'staff_handoff',
-                                     'takeover', 'escorting'], 'dest': 'listening'},
-    {'trigger': 'clarify', 'source': CONVERSING, 'dest': 'clarifying'},
-    {'trigger': 'offer', 'source': [*CONVERSING, 'staff_handoff', 'escorting'], 'dest': 'confirming'},
-    {'trigger': 'ask_booking', 'source': CONVERSING, 'dest': 'checkin'},
-    {'trigger': 'ask_department', 'source': CONVERSING, 'dest': 'ticket'},
-    {'trigger': 'go', 'source': ['confirming', 'staff_handoff'], 'dest': 'escorting'},
-    {'trigger': 'arrive', 'source': 'escorting', 'dest': 'arrived'},
-    {'trigger': 'hand_off', 'source': CONVERSING, 'dest': 'staff_handoff'},
-    {'trigger': 'bid_farewell', 'source': [*CONVERSING, 'arrived', 'escorting', 'staff_handoff'], 'dest': 'farewell'},
-    {'trigger': 'head_home', 'source': 'farewell', 'dest': 'returning'},
-    {'trigger': 'take_over', 'source': '*', 'dest': 'takeover'},
-    {'trigger': 'reset', 'source': '*', 'dest': 'idle'},
-]
-
-# Result codes of the queue services and the Escort action (same numbers as l2b2_interfaces).
-OK, NOT_FOUND, FORBIDDEN, UNAVAILABLE, INVALID, ERROR, TOO_EARLY, TOO_LATE, ALREADY_CHECKED_IN, CLOSED = (
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
-ARRIVED, UNKNOWN_TARGET, VISITOR_LOST, NAVIGATION_FAILED, CANCELED, ESTOPPED, BUSY = range(7)
-
-
-# -- effects: what the node must do -------------------------------------------------------------------
-@dataclass(frozen=True)
-class Say:
-    text: str
-    language: str
-    key: str
-
-
-@dataclass(frozen=True)
-class StartEscort:
-    target_id: str
-    language: str
-
-
-@dataclass(frozen=True)
-class CancelEscort:
-    pass
-
-
-@dataclass(frozen=True)
-class LookupAppointment:
-    booking_number: str
-    #: The visitor's (sur)name, which confirms the booking is theirs (the queue bridge checks it).
-    name: str = field(default='', repr=False)
-
-
-@dataclass(frozen=True)
-class CheckIn:
-    booking_number: str
-
-
-@dataclass(frozen=True)
-class DrawTicket:
-    target_id: str
-    idempotency_key: str
-
-
-@dataclass
-class Settings:
-    """Timeouts (seconds) and limits; the node fills them from its parameters."""
-
-    confidence_threshold: float = 0.6
-    candidate_min_confidence: float = 0.15
-    max_candidates: int = 3
-    max_reprompts: int = 2
-    greeting_timeout_s: float = 6.0
-    answer_timeout_s: float = 12.0
-    arrived_timeout_s: float = 4.0
-    farewell_timeout_s: float = 4.0
-    returning_timeout_s: float = 8.0
-    staff_handoff_timeout_s: float = 90.0
-    default_language: str = 'de'
-    waiting_area: str = 'wartebereich'
-    info_desk: str = 'info'
-    #: Ask for the surname after the booking number (the queue bridge confirms a booking by name).
-    checkin_ask_name: bool = True
-    listening_choices: tuple[str, ...] = ('checkin', 'ticket', 'pass_ausweis', 'meldestelle', 'auslaenderbehoerde',
-                                          'standesamt', 'info', 'wc')
-
-
-@dataclass
-class Snapshot:
-    """What DialogueState shows."""
-
-    state: str
-    session_id: str
-    language: str
-    intent: str
-    target_id: str
-    confidence: float
-    candidates: list[str]
-    last_user_text: str
-    last_robot_text: str
-    choices: list[str]
-    staff_takeover: bool
-    display_number: str
-    estimated_wait_minutes: int
+__all__ = ['CONVERSING', 'STATES', 'TRANSITIONS', 'CancelEscort', 'CheckIn', 'DialogueEngine', 'DrawTicket',
+           'LookupAppointment', 'Say', 'Settings', 'Snapshot', 'StartEscort']
 
 
 @dataclass
@@ -151,7 +56,7 @@ class _Session:
     misunderstood: int = 0  # answers in a row the robot could only meet with "please say it again"
 
 
-class DialogueEngine:
+class DialogueEngine(QueueConversation):
     """The conversation: events in, effects out, one `transitions` state machine in between."""
 
     def __init__(self, catalog: Catalog, nlu: Understander, responses: Responses, settings: Settings | None = None,
@@ -169,18 +74,21 @@ class DialogueEngine:
         self.visitor_present = False
         self.now = 0.0
         self.session = _Session(language=self.settings.default_language)
-        self._tickets = itertools.count(1)
+        #: True while an utterance is handled: only then do answers count towards the misunderstanding limit.
+        self._hearing = False
+        self._init_queue()
         self.machine = Machine(model=self, states=list(STATES), transitions=TRANSITIONS, initial='idle',
                                auto_transitions=False, after_state_change='_state_changed')
+
+    @property
+    def spec(self) -> StateSpec:
+        return SPECS[self.state]
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
     def _state_changed(self) -> None:
         self.reprompts = 0
-        timeouts = {'greeting': self.settings.greeting_timeout_s, 'arrived': self.settings.arrived_timeout_s,
-                    'farewell': self.settings.farewell_timeout_s, 'returning': self.settings.returning_timeout_s,
-                    'staff_handoff': self.settings.staff_handoff_timeout_s}
-        timeout = timeouts.get(self.state, self.settings.answer_timeout_s if self.state in CONVERSING else None)
-        self.deadline = None if timeout is None else self.now + timeout
+        timeout = self.spec.timeout
+        self.deadline = None if timeout is None else self.now + getattr(self.settings, timeout)
         if self.state == 'idle':
             self.session = _Session(language=self.session.language if self.visitor_present
                                     else self.settings.default_language)
@@ -195,11 +103,34 @@ class DialogueEngine:
         return out
 
     def _say(self, key: str, **values: object) -> None:
+        if self._hearing:
+            self.session.misunderstood = 0  # the robot could use the answer
         lang = self.session.language
         text = self.responses.text(key, lang, **values)
         self.session.robot_text = text
         self.effects.append(Say(text, lang, key))
         self._touch_version()
+
+    def _reprompt(self, key: str, **values: object) -> None:
+        """Answer an utterance the robot cannot use with "please say it again" -- boundedly.
+
+        Silence is bounded by tick(); this bounds answers the robot cannot use, which would otherwise
+        be met with the same re-prompt for as long as the visitor keeps trying: after max_reprompts in a
+        row the info desk is offered instead (and when even that offer meets no usable answer, goodbye).
+        """
+        if not self._hearing:
+            self._say(key, **values)
+            return
+        s = self.session
+        misunderstood = s.misunderstood + 1
+        if misunderstood > self.settings.max_reprompts and self.spec.question is not None:
+            if self.state == 'confirming' and s.offer_target == self.settings.info_desk:
+                self._farewell()  # even the info desk was offered in vain: let the visitor go
+            else:
+                self._offer(self.settings.info_desk, key='not_understood_info')
+            return  # (saying either starts the count again)
+        self._say(key, **values)
+        s.misunderstood = misunderstood
 
     def _name(self, target_id: str) -> str:
         return self.catalog[target_id].display_name(self.session.language)
@@ -220,24 +151,21 @@ class DialogueEngine:
 
     def choices(self) -> list[str]:
         """Buttons for the visitor screen: values a VisitorInput 'choice' may carry in this state."""
-        if self.state in ('greeting', 'listening'):
-            return [c for c in self.settings.listening_choices if c in ('checkin', 'ticket') or c in self.catalog]
-        if self.state == 'clarifying':
-            return [*self.session.candidates, 'none']
-        if self.state in ('confirming', 'staff_handoff'):
-            return ['yes', 'no']
-        if self.state == 'ticket' and not self.session.pending:
-            return [t.id for t in self.catalog.targets.values() if t.scope_id is not None]
-        if self.state == 'escorting':
-            return ['stop']
-        return []
+        choices = self.spec.choices
+        return getattr(self, choices)() if isinstance(choices, str) else list(choices)
+
+    def _listening_choices(self) -> list[str]:
+        return [c for c in self.settings.listening_choices if c in ('checkin', 'ticket') or c in self.catalog]
+
+    def _clarify_choices(self) -> list[str]:
+        return [*self.session.candidates, 'none']
 
     # -- events --------------------------------------------------------------------------------------------
     def approach(self, now: float) -> None:
         """A person came within greeting distance."""
         self.now = now
         self.visitor_present = True
-        if self.estop_active or self.state not in ('idle', 'returning'):
+        if self.estop_active or not self.spec.greets_arrivals:
             return
         self._greet()
 
@@ -266,41 +194,21 @@ class DialogueEngine:
         self.now = now
         if self.estop_active:
             return
-        text = text if isinstance(text, str) else str(text)
-        if not any(ch.isalnum() for ch in text):
+        utterance = Utterance(text)
+        if not utterance.says_something:
             return  # nothing was said (ASR noise, an empty line): no answer, no state change
-        self.session.user_text = text[:200]
+        self.session.user_text = utterance.text[:200]
         self._touch_version()
         if self.state == 'takeover':
             return
-        lang = language if language in self.nlu.target_index else self.nlu.detect_language(text,
-                                                                                             self.session.language)
-        u = self.nlu.understand(text, lang)
-        first_effect = len(self.effects)
-        self._handle(u)
-        self._count_misunderstanding(first_effect)
-
-    def _count_misunderstanding(self, first_effect: int) -> None:
-        """Bound "please say it again": after max_reprompts in a row, offer the info desk instead.
-
-        Silence is bounded by tick(); this bounds answers the robot cannot use, which would otherwise
-        be met with the same re-prompt for as long as the visitor keeps trying.
-        """
-        said = [e.key for e in self.effects[first_effect:] if isinstance(e, Say)]
-        if not said:
-            return
-        if not all(key in REPROMPT_KEYS for key in said):
-            self.session.misunderstood = 0
-            return
-        self.session.misunderstood += 1
-        if self.session.misunderstood > self.settings.max_reprompts and self.state in (*CONVERSING,
-                                                                                       'staff_handoff'):
-            del self.effects[first_effect:]
-            self.session.misunderstood = 0
-            if self.state == 'confirming' and self.session.offer_target == self.settings.info_desk:
-                self._farewell()  # even the info desk was offered in vain: let the visitor go
-            else:
-                self._offer(self.settings.info_desk, key='not_understood_info')
+        lang = language if language in self.nlu.target_index else self.nlu.detect_language(utterance,
+                                                                                              self.session.language)
+        u = self.nlu.understand(utterance, lang)
+        was_hearing, self._hearing = self._hearing, True
+        try:
+            self._handle(u)
+        finally:
+            self._hearing = was_hearing
 
     def touch(self, action: str, value: str, language: str, now: float) -> None:
         """A touch on the visitor screen; everything works without speech."""
@@ -309,8 +217,15 @@ class DialogueEngine:
             return
         if language in self.responses.languages and action != 'language':
             self.session.language = language
+        was_hearing, self._hearing = self._hearing, False  # a touch is never a misunderstanding
+        try:
+            self._touch(action, value, language, now)
+        finally:
+            self._hearing = was_hearing
+
+    def _touch(self, action: str, value: str, language: str, now: float) -> None:
         if action == 'start':
-            if self.state in ('idle', 'arrived', 'farewell', 'returning'):
+            if self.spec.between_visitors:
                 self._greet()
         elif action == 'language':
             self.set_language(value, now)
@@ -332,7 +247,7 @@ class DialogueEngine:
                 return
             slots = {'booking_number': number} if number.isdigit() else {}
             self._handle(Understanding('appointment_checkin', None, 1.0, self.session.language, slots),
-                         name=name_from_text(name))
+                         name=self.nlu.name_from_text(name))
         elif action == 'ticket':
             target = value if value in self.catalog else None
             self._handle(Understanding('ticket', target, 1.0, self.session.language))
@@ -363,8 +278,8 @@ class DialogueEngine:
         changed = language != self.session.language
         self.session.language = language
         self._touch_version()
-        if changed and self.state in (*CONVERSING, 'staff_handoff'):
-            self._repeat_question(switched=True)
+        if changed:
+            self._ask(switched=True)
         return True
 
     def set_takeover(self, on: bool, now: float) -> None:
@@ -394,49 +309,42 @@ class DialogueEngine:
                 self.reset()
 
     def tick(self, now: float) -> None:
-        """Clock tick: time-outs and bounded re-prompts."""
+        """Clock tick: the state's time-out (a re-prompt, bounded, or moving on)."""
         self.now = now
         if self.deadline is None or now < self.deadline or self.session.pending:
             return
-        state = self.state
-        if state == 'greeting':
-            self.listen()
-        elif state in CONVERSING:
-            if self.reprompts < self.settings.max_reprompts:
-                self.reprompts += 1
-                self.deadline = now + self.settings.answer_timeout_s
-                self._repeat_question()
-            else:
-                self._farewell()
-        elif state == 'arrived':
+        getattr(self, self.spec.on_timeout)()
+
+    def _ask_again_or_leave(self) -> None:
+        if self.reprompts < self.settings.max_reprompts:
+            self.reprompts += 1
+            self.deadline = self.now + getattr(self.settings, self.spec.timeout)
+            self._ask()
+        else:
             self._farewell()
-        elif state == 'farewell':
-            if self.session.escorted:
-                self.head_home()
-                self._say('returning')
-            else:
-                self.reset()
-        elif state in ('returning', 'staff_handoff'):
+
+    def _after_farewell(self) -> None:
+        if self.session.escorted:
+            self.head_home()
+            self._say('returning')
+        else:
             self.reset()
 
-    def _repeat_question(self, switched: bool = False) -> None:
-        state, s = self.state, self.session
-        if state == 'greeting':
-            self._say('greeting' if switched else 'how_can_i_help')
-        elif state == 'listening':
-            self._say('language_switched' if switched else 'reprompt_listening')
-        elif state == 'clarifying':
-            self._ask_clarify() if switched else self._say('reprompt_clarify')
-        elif state == 'confirming':
-            self._say('confirm_escort' if switched else 'reprompt_confirm', to_target=self._to(s.offer_target))
-        elif state == 'checkin' and s.awaiting_name:
-            self._say('checkin_ask_name' if switched else 'reprompt_checkin_name')
-        elif state == 'checkin':
-            self._say('checkin_ask_number' if switched else 'reprompt_checkin')
-        elif state == 'ticket':
-            self._say('ticket_ask_target' if switched else 'reprompt_ticket')
-        elif state == 'staff_handoff':
-            self._say('staff_handoff')
+    def _ask(self, switched: bool = False) -> None:
+        """Ask the state's question again: as first asked after a language switch, as a re-prompt after silence."""
+        spec = self.spec
+        question = spec.name_question if spec.name_question and self.session.awaiting_name else spec.question
+        if question is None:
+            return
+        values = getattr(self, question.values)() if question.values else {}
+        self._say(question.first if switched else question.again, **values)
+
+    def _clarify_values(self) -> dict[str, str]:
+        names = [self._name(t) for t in self.session.candidates]
+        return {'options': self.responses.join(names, self.session.language)}
+
+    def _offer_values(self) -> dict[str, str]:
+        return {'to_target': self._to(self.session.offer_target)}
 
     def _farewell(self) -> None:
         self.bid_farewell()
@@ -454,49 +362,39 @@ class DialogueEngine:
         self._remember(u)
         if u.intent == 'language_switch':
             target = u.slots.get('language') or other_language(self.session.language)
-            if self.state in ('idle', 'arrived', 'farewell', 'returning'):
+            if self.spec.between_visitors:
                 self.session.language = target
                 self._greet()
                 return
             if target == self.session.language:
-                self._repeat_question(switched=True)
+                self._ask(switched=True)
             else:
                 self.set_language(target, self.now)
             return
         if u.language in self.responses.languages and u.confidence >= self.settings.confidence_threshold \
                 and u.intent not in ('affirm', 'deny'):
             self.session.language = u.language
-        state = self.state
-        if state == 'escorting':
+        if self.state == 'escorting':
             self._while_escorting(u)
             return
-        if state in ('idle', 'arrived', 'farewell', 'returning'):
+        if self.spec.between_visitors:
             self._start_session()
             if u.intent in ('greeting', 'smalltalk', 'affirm', 'deny') or u.intent == 'out_of_scope' \
                     and u.confidence < self.settings.confidence_threshold:
                 self._greet()
                 return
             if u.intent == 'goodbye':
-                if state != 'idle':
+                if self.state != 'idle':
                     self.reset()
                 return
             self.listen()
-            state = 'listening'
         if u.intent == 'goodbye':
             self._farewell()
-        elif u.intent == 'staff_help' and state != 'staff_handoff':
+        elif u.intent == 'staff_help' and self.state != 'staff_handoff':
             self.hand_off()
             self._say('staff_handoff')
-        elif state == 'clarifying':
-            self._in_clarifying(u)
-        elif state in ('confirming', 'staff_handoff'):
-            self._in_confirming(u)
-        elif state == 'checkin':
-            self._in_checkin(u, name)
-        elif state == 'ticket':
-            self._in_ticket(u)
         else:
-            self._request(u, name)
+            getattr(self, self.spec.hear)(u, name)
 
     def _request(self, u: Understanding, name: str = '') -> None:
         """A request heard while listening (or a new request in any conversing state)."""
@@ -508,15 +406,13 @@ class DialogueEngine:
         elif u.intent == 'appointment_checkin':
             self._start_checkin(u, name)
         elif u.intent == 'ticket':
-            if u.target:
-                self._draw_ticket(u.target)
-            else:
-                self.ask_department()
-                self._say('ticket_ask_target')
+            self._ask_for_ticket(u)
         elif u.intent == 'opening_hours':
-            self._say_opening_hours(u.target)
+            key, values = opening_hours_answer(self.catalog, self.responses, u.target, self.settings.info_desk,
+                                               self.session.language, self.wall_clock())
+            self._say(key, **values)
             self.listen()
-        elif u.intent == 'greeting':
+        elif u.intent in ('greeting', 'affirm'):
             self.listen()
             self._say('how_can_i_help')
         elif u.intent == 'smalltalk':
@@ -524,14 +420,11 @@ class DialogueEngine:
             self._say('smalltalk')
         elif u.intent == 'deny':
             self._farewell()
-        elif u.intent == 'affirm':
-            self.listen()
-            self._say('how_can_i_help')
         elif u.intent == 'out_of_scope' and u.confidence >= self.settings.confidence_threshold:
             self._offer(self.settings.info_desk, key='out_of_scope')
         else:
             self.listen()
-            self._say('not_understood')
+            self._reprompt('not_understood')
 
     def _offer(self, target_id: str, key: str = 'confirm_escort', **values: object) -> None:
         self.session.offer_target = target_id
@@ -544,17 +437,13 @@ class DialogueEngine:
         candidates = candidates[:self.settings.max_candidates]
         if not candidates:
             self.listen()
-            self._say('not_understood')
+            self._reprompt('not_understood')
             return
         self.session.candidates = candidates
         self.clarify()
-        self._ask_clarify()
+        self._say('clarify', **self._clarify_values())
 
-    def _ask_clarify(self) -> None:
-        names = [self._name(t) for t in self.session.candidates]
-        self._say('clarify', options=self.responses.join(names, self.session.language))
-
-    def _in_clarifying(self, u: Understanding) -> None:
+    def _in_clarifying(self, u: Understanding, name: str = '') -> None:
         s = self.session
         chosen = None
         if u.target in s.candidates and u.intent in ('escort', 'affirm', 'out_of_scope'):
@@ -571,11 +460,11 @@ class DialogueEngine:
         elif u.intent == 'escort' and u.target and u.confidence >= self.settings.confidence_threshold:
             self._offer(u.target)
         elif u.intent in ('escort', 'affirm', 'out_of_scope'):
-            self._say('reprompt_clarify')
+            self._reprompt('reprompt_clarify')
         else:
             self._request(u)
 
-    def _in_confirming(self, u: Understanding) -> None:
+    def _in_confirming(self, u: Understanding, name: str = '') -> None:
         s = self.session
         if u.intent == 'affirm':
             target = s.offer_target or self.settings.info_desk
@@ -586,7 +475,6 @@ class DialogueEngine:
             s.target, s.pending, s.escorted = target, 'escort', True
             self.go()
             self._say('escort_start', to_target=self._to(target))  # the escort node adds "Bitte folgen Sie mir"
-
             self.effects.append(StartEscort(target, s.language))
         elif u.intent == 'deny':
             # "Nein danke" declines politely (the visitor knows the way); a bare "nein" corrects the target.
@@ -599,162 +487,10 @@ class DialogueEngine:
                 and (u.target or u.intent != 'escort'):
             self._request(u)
         else:
-            self._say('reprompt_confirm', to_target=self._to(s.offer_target or self.settings.info_desk))
-
-    # -- check-in ------------------------------------------------------------------------------------------------
-    def _start_checkin(self, u: Understanding, name: str = '') -> None:
-        number = u.slots.get('booking_number')
-        if self.state != 'checkin':
-            self.ask_booking()
-        if number:
-            self._got_number(number, name)
-        else:
-            self._say('checkin_ask_number')
-
-    def _got_number(self, number: str, name: str = '') -> None:
-        s = self.session
-        s.booking_number = number
-        if self.settings.checkin_ask_name and not name:
-            s.awaiting_name = True
-            self._say('checkin_ask_name')
-        else:
-            self._lookup(name)
-
-    def _in_checkin(self, u: Understanding, name: str = '') -> None:
-        s = self.session
-        if s.pending:
-            return  # a lookup is under way; its answer drives the conversation
-        if s.awaiting_name:
-            if u.intent in ('deny', 'goodbye') and u.confidence >= 0.9:
-                s.awaiting_name = False
-                self.listen()
-                self._say('where_instead')
-                return
-            name = name or name_from_text(s.user_text)
-            s.user_text = '***' if name else s.user_text  # the name is not shown on the panels
-            if name:
-                s.awaiting_name = False
-                self._lookup(name)
-            else:
-                self._say('reprompt_checkin_name')
-            return
-        number = u.slots.get('booking_number')
-        if number:
-            self._got_number(number, name)
-        elif u.intent == 'deny':
-            self.listen()
-            self._say('where_instead')
-        elif u.intent in ('escort', 'ticket', 'opening_hours') and (u.target or u.intent == 'ticket'):
-            self._request(u)
-        else:
-            self._say('reprompt_checkin')
-
-    def _lookup(self, name: str = '') -> None:
-        s = self.session
-        s.pending = 'lookup'
-        self._say('checkin_looking_up')
-        self.effects.append(LookupAppointment(s.booking_number, name))
-
-    def lookup_done(self, result: int, now: float, appointment_target: str = '') -> None:
-        """Answer of /queue/lookup_appointment (UNAVAILABLE when the server is missing or slow)."""
-        self.now = now
-        s = self.session
-        if self.state != 'checkin' or s.pending != 'lookup':
-            return
-        s.pending = ''
-        if appointment_target in self.catalog:
-            s.target = appointment_target
-        if result == OK:
-            s.pending = 'checkin'
-            self.effects.append(CheckIn(s.booking_number))
-            self._touch_version()
-        elif result in (NOT_FOUND, INVALID, FORBIDDEN):
-            self.deadline = now + self.settings.answer_timeout_s
-            if self.reprompts < self.settings.max_reprompts:
-                self.reprompts += 1
-                if result == FORBIDDEN and self.settings.checkin_ask_name:
-                    s.awaiting_name = True
-                    self._say('checkin_name_mismatch')
-                else:
-                    self._say('checkin_not_found')
-            else:
-                self._offer(self.settings.info_desk, key='checkin_failed')
-        elif result == UNAVAILABLE:
-            self._offer(self.settings.info_desk, key='queue_unavailable')
-        else:
-            self._offer(self.settings.info_desk, key='checkin_failed')
-
-    def checkin_done(self, result: int, now: float, display_number: str = '', wait_minutes: int = 0,
-                     appointment_time: str = '') -> None:
-        """Answer of /queue/check_in."""
-        self.now = now
-        s = self.session
-        if self.state != 'checkin' or s.pending != 'checkin':
-            return
-        s.pending = ''
-        s.booking_number = ''
-        if result in (OK, ALREADY_CHECKED_IN):
-            s.display_number, s.wait_minutes = display_number, max(0, int(wait_minutes))
-            key = 'checkin_ok' if result == OK else 'checkin_already'
-            self._offer(self.settings.waiting_area, key=key, number=display_number, minutes=s.wait_minutes)
-        elif result == TOO_EARLY:
-            self._offer(self.settings.waiting_area, key='checkin_too_early', time=_clock_text(appointment_time))
-        elif result == TOO_LATE:
-            self._offer(self.settings.info_desk, key='checkin_too_late')
-        elif result == UNAVAILABLE:
-            self._offer(self.settings.info_desk, key='queue_unavailable')
-        else:
-            self._offer(self.settings.info_desk, key='checkin_failed')
-
-    # -- tickets -------------------------------------------------------------------------------------------------
-    def _in_ticket(self, u: Understanding) -> None:
-        if self.session.pending:
-            return
-        target = u.target if u.intent in ('escort', 'ticket', 'affirm', 'out_of_scope') else None
-        if target:
-            self._draw_ticket(target)
-        elif u.intent == 'deny':
-            self.listen()
-            self._say('where_instead')
-        elif u.intent in ('appointment_checkin', 'opening_hours', 'goodbye'):
-            self._request(u)
-        else:
-            self._say('reprompt_ticket')
-
-    def _draw_ticket(self, target_id: str) -> None:
-        s = self.session
-        if self.catalog[target_id].scope_id is None:
-            self._offer(target_id, key='ticket_no_queue', target=self._name(target_id))
-            return
-        if self.state != 'ticket':
-            self.ask_department()
-        s.target, s.pending = target_id, 'ticket'
-        self._start_session()
-        self.effects.append(DrawTicket(target_id, f'{s.id}-{next(self._tickets)}'))
-        self._touch_version()
-
-    def ticket_done(self, result: int, now: float, display_number: str = '', waiting_count: int = 0,
-                    wait_minutes: int = 0) -> None:
-        """Answer of /queue/draw_ticket."""
-        self.now = now
-        s = self.session
-        if self.state != 'ticket' or s.pending != 'ticket':
-            return
-        s.pending = ''
-        if result == OK:
-            s.display_number, s.wait_minutes = display_number, max(0, int(wait_minutes))
-            self._offer(self.settings.waiting_area, key='ticket_ok', number=display_number,
-                        waiting=max(0, int(waiting_count)), minutes=s.wait_minutes)
-        elif result == CLOSED:
-            self.listen()
-            self._say('ticket_closed', target=self._name(s.target))
-        elif result == UNAVAILABLE:
-            self._offer(self.settings.info_desk, key='queue_unavailable')
-        else:
-            self._offer(self.settings.info_desk, key='checkin_failed')
+            self._reprompt('reprompt_confirm', to_target=self._to(s.offer_target or self.settings.info_desk))
 
     # -- escort --------------------------------------------------------------------------------------------------
-    def _while_escorting(self, u: Understanding) -> None:
+    def _while_escorting(self, u: Understanding, name: str = '') -> None:
         if u.intent in ('deny', 'goodbye'):
             self.effects.append(CancelEscort())
             self.session.pending = ''
@@ -770,14 +506,14 @@ class DialogueEngine:
         if self.state != 'escorting':
             return
         s.pending = ''
-        if outcome == ARRIVED:
+        if outcome == EscortOutcome.ARRIVED:
             self.arrive()  # the escort node itself announces the arrival ("Wir sind da ...")
-        elif outcome == VISITOR_LOST:
+        elif outcome == EscortOutcome.VISITOR_LOST:
             self._say('visitor_lost')
             self.reset()
-        elif outcome == CANCELED:
+        elif outcome == EscortOutcome.CANCELED:
             self._farewell()
-        elif outcome == ESTOPPED:
+        elif outcome == EscortOutcome.ESTOPPED:
             self._say('escort_stopped')
             self.reset()
         else:  # NAVIGATION_FAILED, UNKNOWN_TARGET, BUSY
@@ -793,53 +529,3 @@ class DialogueEngine:
         s.pending, s.escorted = '', False
         self.listen()
         self._say('escort_unavailable', to_target=self._to(s.target))
-
-    # -- opening hours -------------------------------------------------------------------------------------------
-    def _say_opening_hours(self, target_id: str | None) -> None:
-        today = self.wall_clock()
-        lang = self.session.language
-        target = self.catalog[target_id] if target_id in self.catalog else None
-        office = target or (self.catalog[self.settings.info_desk] if self.settings.info_desk in self.catalog
-                            else next(iter(self.catalog.targets.values())))
-        if office.always_open:
-            self._say('opening_hours_always', target=office.display_name(lang), to_target=self._to(office.id))
-            return
-        spans = office.opening_hours.get(DAYS[today.weekday()], ())
-        if not spans:
-            key = 'opening_hours_closed_today' if target else 'office_closed_today'
-            self._say(key, target=office.display_name(lang))
-            return
-        parts = [self.responses.text('hours_span', lang, start=f'{a:%H:%M}', end=f'{b:%H:%M}') for a, b in spans]
-        text = self.responses.join(parts, lang, 'list_and')
-        self._say('opening_hours_today' if target else 'office_hours_today', target=office.display_name(lang),
-                  spans=text)
-
-
-def _clock_text(iso_time: str) -> str:
-    """ "2026-11-22T10:30:00" → "10:30" (empty stays empty)."""
-    if 'T' in iso_time:
-        return iso_time.split('T', 1)[1][:5]
-    return iso_time[:5]
-
-
-DIAGRAM_TITLE = 'l2b2 dialogue — from every state: take_over → takeover, reset → idle'
-
-
-def export_diagram(path: str, title: str = DIAGRAM_TITLE) -> str:
-    """Render the state machine with Graphviz (transitions' GraphMachine); returns the file written.
-
-    The two from-anywhere triggers (take_over, reset) are named in the title instead of drawn
-    thirteen times each, which keeps the picture readable.
-    """
-    from transitions.extensions import GraphMachine
-
-    class _Model:
-        pass
-
-    drawn = [t for t in TRANSITIONS if t['source'] != '*']
-    machine = GraphMachine(model=_Model(), states=list(STATES), transitions=drawn, initial='idle',
-                           auto_transitions=False, title=title, show_conditions=False, graph_engine='graphviz')
-    graph = machine.get_graph()
-    graph.graph_attr.update(dpi='72', rankdir='LR', nodesep='0.4', ranksep='0.6')
-    graph.draw(path, prog='dot', format=path.rsplit('.', 1)[-1])
-    return path

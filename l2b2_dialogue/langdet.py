@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import re
 
 from l2b2_common.catalog import LANGUAGES, other_language
-from l2b2_dialogue.normalize import clean, fold, tokens
+from l2b2_dialogue.normalize import Utterance, clean, fold, tokens
 
 _WORD = re.compile(r'[^\W\d_]+')
 _GERMAN_SPELLING = ('ch', 'ck', 'tz', 'pf', 'w', 'q', 'x', 'ph', 'th')
@@ -129,15 +129,16 @@ class LanguageDetector:
             score['tr' if harmonic else 'de'] += 0.25
         return score
 
-    def scores(self, text: str, unseen: str = '') -> dict[str, float]:
+    def scores(self, text: str | Utterance, unseen: str = '') -> dict[str, float]:
         """Evidence per language for a whole text (``unseen``: leave the text out of that language's words)."""
         total = {'de': 0.0, 'tr': 0.0}
-        for raw in _WORD.findall(clean(text)):
+        cleaned = text.cleaned if isinstance(text, Utterance) else clean(text)
+        for raw in _WORD.findall(cleaned):
             for lang, value in self.word_scores(raw, unseen).items():
                 total[lang] += value
         return total
 
-    def detect(self, text: str, default: str = 'de', unseen: str = '') -> str:
+    def detect(self, text: str | Utterance, default: str = 'de', unseen: str = '') -> str:
         """``de`` or ``tr``; ``default`` (the conversation's language) when the evidence is even."""
         score = self.scores(text, unseen)
         if score['tr'] > score['de']:

@@ -39,7 +39,11 @@ def clean(text: str, language: str = '') -> str:
 
 def tokens(text: str, language: str = '') -> list[str]:
     """Words of the cleaned text: punctuation dropped, digits split from letters (``4711er`` → ``4711 er``)."""
-    text = _NON_WORD.sub(' ', clean(text, language))
+    return _split(clean(text, language))
+
+
+def _split(cleaned: str) -> list[str]:
+    text = _NON_WORD.sub(' ', cleaned)
     text = _DIGITS_LETTERS.sub(' ', text)
     return text.split()[:MAX_TOKENS]
 
@@ -88,3 +92,48 @@ def word_keys(word: str, language: str) -> tuple[str, ...]:
 def keys(text: str, language: str) -> list[tuple[str, ...]]:
     """Matching keys of every word of ``text``."""
     return [word_keys(w, language) for w in tokens(text, language)]
+
+
+class Utterance:
+    """One thing a visitor said or typed, normalised once and shared by every reader.
+
+    Language detection, understanding, clock times and booking numbers all read the same cleaned text,
+    tokens and folded words from here instead of cleaning and folding the text again. The Turkish
+    lower-casing (``I`` → ``ı``) is the one difference between languages: the Turkish tokens are made
+    separately only when the text has an ``I``.
+    """
+
+    def __init__(self, text: object):
+        self.text = text if isinstance(text, str) else str(text)
+        #: Lower case, printable, length-bounded, single spaces (language-neutral lower-casing).
+        self.cleaned = clean(self.text)
+        self._tokens: dict[str, list[str]] = {}
+        self._folded: dict[str, list[str]] = {}
+
+    @property
+    def says_something(self) -> bool:
+        """Any letter or digit at all (blanks, punctuation, ASR noise say nothing)."""
+        return any(ch.isalnum() for ch in self.text)
+
+    def _key(self, language: str) -> str:
+        return 'tr' if language == 'tr' and 'I' in self.text[:MAX_CHARS] else ''
+
+    def tokens(self, language: str = '') -> list[str]:
+        """Words (see :func:`tokens`), lower-cased for ``language``."""
+        key = self._key(language)
+        found = self._tokens.get(key)
+        if found is None:
+            found = self._tokens[key] = _split(self.cleaned if not key else clean(self.text, key))
+        return found
+
+    def folded(self, language: str = '') -> list[str]:
+        """The words folded to their plain keys (:func:`fold`)."""
+        key = self._key(language)
+        found = self._folded.get(key)
+        if found is None:
+            found = self._folded[key] = [fold(w) for w in self.tokens(language)]
+        return found
+
+
+def as_utterance(text: object) -> Utterance:
+    return text if isinstance(text, Utterance) else Utterance(text)

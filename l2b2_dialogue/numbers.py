@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from l2b2_dialogue.normalize import fold, tokens
+from l2b2_dialogue.normalize import Utterance, as_utterance, fold
 
 _UNITS_DE = {'null': 0, 'eins': 1, 'ein': 1, 'eine': 1, 'zwei': 2, 'zwo': 2, 'drei': 3, 'vier': 4, 'funf': 5,
              'sechs': 6, 'sieben': 7, 'acht': 8, 'neun': 9}
@@ -27,8 +27,12 @@ _WEAK = {'ein', 'eine', 'bir', 'on'}
 
 
 def word_value(word: str) -> int | None:
-    """The value of one number word (folded spelling) or digit group, else None."""
-    w = fold(word)
+    """The value of one number word (any spelling) or digit group, else None."""
+    return _value(fold(word))
+
+
+def _value(w: str) -> int | None:
+    """The value of one folded number word or digit group, else None."""
     if w.isdigit():
         return int(w)
     for table in (_UNITS_DE, _TEENS_DE, _TENS_DE, _UNITS_TR, _TENS_TR, _HUNDRED):
@@ -40,16 +44,16 @@ def word_value(word: str) -> int | None:
     return None
 
 
-def _groups(words: list[str]) -> list[list[tuple[str, int]]]:
+def _groups(folded: list[str]) -> list[list[tuple[str, int]]]:
     groups, current = [], []
-    for w in words:
-        v = word_value(w)
+    for w in folded:
+        v = _value(w)
         if v is None:
             if current:
                 groups.append(current)
             current = []
         else:
-            current.append((fold(w), v))
+            current.append((w, v))
     if current:
         groups.append(current)
     return groups
@@ -71,10 +75,10 @@ def _merge_turkish_tens(group: list[tuple[str, int]]) -> list[int]:
     return out
 
 
-def booking_number(text: str, min_digits: int = 4, max_digits: int = 12) -> str | None:
+def booking_number(text: str | Utterance, min_digits: int = 4, max_digits: int = 12) -> str | None:
     """The longest run of spoken/written digits with at least ``min_digits`` digits, as a digit string."""
     best = None
-    for group in _groups(tokens(text)):
+    for group in _groups(as_utterance(text).folded()):
         if len(group) == 1 and group[0][0] in _WEAK:
             continue
         # A lone article at either end ("ein 4711") is not part of the number.

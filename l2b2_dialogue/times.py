@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import re
 
-from l2b2_dialogue.normalize import clean, fold
+from l2b2_dialogue.normalize import Utterance, clean, fold
 from l2b2_dialogue.numbers import word_value
 
 #: A written time as one token: "14:30", "14.30", "14h30" (not a date "14.05.2026", not "3.50 €").
@@ -206,9 +206,9 @@ def _hour_and_minutes(toks: list[_Tok], n: _Num, *, trigger: bool) -> tuple[int,
     return n.value, minute, n.padded, j
 
 
-def find_time(text: str) -> ClockTime | None:
+def find_time(text: str | Utterance) -> ClockTime | None:
     """The first clock time in ``text`` (see the module doc for the forms and the afternoon rule), else None."""
-    cleaned = clean(text if isinstance(text, str) else str(text))
+    cleaned = text.cleaned if isinstance(text, Utterance) else clean(text if isinstance(text, str) else str(text))
     toks = [_Tok(fold(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
     words = {t.word for t in toks}
     morning = bool(words & _MORNING) or {'ogleden', 'once'} <= words

@@ -5,6 +5,8 @@ from datetime import datetime
 
 import pytest
 
+from l2b2_common.codes import EscortOutcome, QueueResult
+from l2b2_dialogue import diagram
 from l2b2_dialogue import engine as eng
 from l2b2_dialogue.nlu import Understander
 from l2b2_dialogue.responses import load_responses
@@ -90,7 +92,7 @@ def test_escort_happy_path_german(conv):
     assert conv.state == 'escorting'
     assert of(out, eng.StartEscort) == [eng.StartEscort('pass_ausweis', 'de')]
     assert conv.engine.snapshot().choices == ['stop']
-    conv.engine.escort_done(eng.ARRIVED, conv._step())
+    conv.engine.escort_done(EscortOutcome.ARRIVED, conv._step())
     assert conv.state == 'arrived' and conv.drain() == []  # the escort node announces the arrival
     out = conv.wait(5)
     assert 'farewell' in conv.keys(out)
@@ -109,7 +111,7 @@ def test_escort_happy_path_turkish(conv):
     out = conv.hear('evet', 'tr')
     assert of(out, eng.StartEscort) == [eng.StartEscort('pass_ausweis', 'tr')]
     assert of(out, eng.Say)[0].text == "Memnuniyetle, sizi Pasaport ve Kimlik Bürosu'na götürüyorum."
-    conv.engine.escort_done(eng.ARRIVED, conv._step())
+    conv.engine.escort_done(EscortOutcome.ARRIVED, conv._step())
     assert conv.state == 'arrived'
     assert conv.keys(conv.wait(5)) == ['farewell'] and 'Hoşça kalın' in conv.engine.snapshot().last_robot_text
 
@@ -122,7 +124,7 @@ def test_polite_decline_says_goodbye(conv):
 
 def test_choice_synonyms_from_the_screen(conv):
     conv.touch('ticket', 'meldestelle')
-    conv.engine.ticket_done(eng.OK, conv._step(), 'M1', 2, 5)
+    conv.engine.ticket_done(QueueResult.OK, conv._step(), 'M1', 2, 5)
     conv.drain()
     conv.touch('choice', 'deny')
     assert conv.state == 'farewell'
@@ -208,9 +210,9 @@ def test_checkin_flow_with_spoken_digits(conv):
     assert of(out, eng.LookupAppointment) == [eng.LookupAppointment('4711', 'Erika Mustermann')]
     snap = conv.engine.snapshot()
     assert snap.choices == [] and 'Mustermann' not in snap.last_user_text
-    conv.engine.lookup_done(eng.OK, conv._step(), 'pass_ausweis')
+    conv.engine.lookup_done(QueueResult.OK, conv._step(), 'pass_ausweis')
     assert of(conv.drain(), eng.CheckIn) == [eng.CheckIn('4711')]
-    conv.engine.checkin_done(eng.OK, conv._step(), 'A17', 12)
+    conv.engine.checkin_done(QueueResult.OK, conv._step(), 'A17', 12)
     out = conv.drain()
     snap = conv.engine.snapshot()
     assert conv.state == 'confirming' and snap.display_number == 'A17' and snap.estimated_wait_minutes == 12
@@ -223,17 +225,17 @@ def test_checkin_unknown_number_reprompts_then_offers_info(nlu, responses):
     conv = Conversation(nlu, responses, checkin_ask_name=False)
     conv.hear('randevum var 9999', 'tr')
     for _ in range(2):
-        conv.engine.lookup_done(eng.NOT_FOUND, conv._step())
+        conv.engine.lookup_done(QueueResult.NOT_FOUND, conv._step())
         assert conv.keys(conv.drain()) == ['checkin_not_found']
         conv.hear('dokuz dokuz dokuz dokuz', 'tr')
-    conv.engine.lookup_done(eng.NOT_FOUND, conv._step())
+    conv.engine.lookup_done(QueueResult.NOT_FOUND, conv._step())
     assert conv.keys(conv.drain()) == ['checkin_failed']
     assert conv.state == 'confirming' and conv.engine.snapshot().target_id == 'info'
 
 
 def test_checkin_name_mismatch_asks_again(conv):
     conv.touch('checkin', '4712 Müller', 'tr')
-    conv.engine.lookup_done(eng.FORBIDDEN, conv._step())
+    conv.engine.lookup_done(QueueResult.FORBIDDEN, conv._step())
     assert conv.keys(conv.drain()) == ['checkin_name_mismatch']
     out = conv.hear('soyadım Öztürk', 'tr')
     assert of(out, eng.LookupAppointment) == [eng.LookupAppointment('4712', 'Öztürk')]
@@ -247,9 +249,9 @@ def test_checkin_name_by_touch_after_number(conv):
 
 def test_checkin_too_early_names_the_time(conv):
     conv.touch('checkin', '4713 Öztürk')
-    conv.engine.lookup_done(eng.OK, conv._step(), 'auslaenderbehoerde')
+    conv.engine.lookup_done(QueueResult.OK, conv._step(), 'auslaenderbehoerde')
     conv.drain()
-    conv.engine.checkin_done(eng.TOO_EARLY, conv._step(), appointment_time='2026-11-23T11:30:00')
+    conv.engine.checkin_done(QueueResult.TOO_EARLY, conv._step(), appointment_time='2026-11-23T11:30:00')
     out = conv.drain()
     assert '11:30' in of(out, eng.Say)[0].text
 
@@ -259,7 +261,7 @@ def test_missing_queue_bridge_offers_info_desk(conv, language):
     conv.hear('randevu numaram 4711' if language == 'tr' else 'meine buchungsnummer ist 4711', language)
     out = conv.hear('Yılmaz' if language == 'tr' else 'Mustermann', language)
     assert of(out, eng.LookupAppointment)[0].name in ('Yılmaz', 'Mustermann')
-    conv.engine.lookup_done(eng.UNAVAILABLE, conv._step())
+    conv.engine.lookup_done(QueueResult.UNAVAILABLE, conv._step())
     out = conv.drain()
     assert conv.keys(out) == ['queue_unavailable'] and of(out, eng.Say)[0].language == language
     assert conv.state == 'confirming' and conv.engine.snapshot().target_id == 'info'
@@ -274,7 +276,7 @@ def test_ticket_flow_asks_for_department(conv):
     out = conv.hear('meldestelle')
     tickets = of(out, eng.DrawTicket)
     assert len(tickets) == 1 and tickets[0].target_id == 'meldestelle'
-    conv.engine.ticket_done(eng.OK, conv._step(), 'M042', 4, 15)
+    conv.engine.ticket_done(QueueResult.OK, conv._step(), 'M042', 4, 15)
     out = conv.drain()
     assert 'M042' in of(out, eng.Say)[0].text and conv.engine.snapshot().display_number == 'M042'
     assert conv.state == 'confirming'
@@ -284,10 +286,10 @@ def test_ticket_flow_asks_for_department(conv):
 
 def test_ticket_closed_and_unavailable(conv):
     conv.touch('ticket', 'gewerbeamt')
-    conv.engine.ticket_done(eng.CLOSED, conv._step())
+    conv.engine.ticket_done(QueueResult.CLOSED, conv._step())
     assert conv.keys(conv.drain()) == ['ticket_closed'] and conv.state == 'listening'
     conv.touch('ticket', 'gewerbeamt')
-    conv.engine.ticket_done(eng.UNAVAILABLE, conv._step())
+    conv.engine.ticket_done(QueueResult.UNAVAILABLE, conv._step())
     assert conv.keys(conv.drain()) == ['queue_unavailable']
 
 
@@ -331,10 +333,10 @@ def test_visitor_leaving_during_escort_is_left_to_the_escort(conv):
 
 
 @pytest.mark.parametrize('outcome,key,state', [
-    (eng.VISITOR_LOST, 'visitor_lost', 'idle'),
-    (eng.NAVIGATION_FAILED, 'escort_failed', 'confirming'),
-    (eng.ESTOPPED, 'escort_stopped', 'idle'),
-    (eng.BUSY, 'escort_failed', 'confirming'),
+    (EscortOutcome.VISITOR_LOST, 'visitor_lost', 'idle'),
+    (EscortOutcome.NAVIGATION_FAILED, 'escort_failed', 'confirming'),
+    (EscortOutcome.ESTOPPED, 'escort_stopped', 'idle'),
+    (EscortOutcome.BUSY, 'escort_failed', 'confirming'),
 ])
 def test_escort_outcomes(conv, outcome, key, state):
     conv.hear('wo ist die stadtkasse')
@@ -415,7 +417,7 @@ def test_every_state_is_reachable_and_named_as_documented():
 
 
 def test_state_diagram_renders(tmp_path):
-    out = eng.export_diagram(str(tmp_path / 'states.png'))
+    out = diagram.export_diagram(str(tmp_path / 'states.png'))
     data = (tmp_path / 'states.png').read_bytes()
     assert out.endswith('.png') and data[:8] == b'\x89PNG\r\n\x1a\n'
 
