@@ -20,10 +20,13 @@ def main(argv: list[str] | None = None) -> int:
                         help='stack description: a path, or a file name under config/ (default: stack_sim.yaml)')
     parser.add_argument('--exclude', action='append', default=[], metavar='NODE',
                         help='leave this node out (repeatable), e.g. to run it in a debugger')
+    parser.add_argument('--building', default='', metavar='NAME',
+                        help="the building (maps/NAME.yaml, its waypoints and worlds) for every node that reads one "
+                             "(default: the stack file's `building`, else buergerbuero)")
     parser.add_argument('--print', action='store_true', help='print the command lines and exit')
     args = parser.parse_args(argv)
     try:
-        stack = load_stack(args.stack).without(set(args.exclude))
+        stack = load_stack(args.stack, building=args.building).without(set(args.exclude))
     except ConfigError as exc:
         print(f'l2b2-launch: {exc}', file=sys.stderr)
         return 2
@@ -42,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             print(stack.banner.rstrip(), flush=True)
         return False
 
-    print(f'[l2b2-launch] stack "{stack.name}": {len(stack.nodes)} processes; Ctrl-C stops them all', flush=True)
+    print(f'[l2b2-launch] stack "{stack.name}" in building "{stack.building}": {len(stack.nodes)} processes; '
+          'Ctrl-C stops them all', flush=True)
     supervisor.run(until=show_banner)
     return 0
 

@@ -5,7 +5,7 @@ with a full ROS 2 install. Pure Python: no ROS import.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import os
 from pathlib import Path
 import re
@@ -13,11 +13,24 @@ import shutil
 import sys
 from typing import Any
 
+from pydantic import field_validator
 import yaml
 
-from l2b2_common.config import Section, config_path, load_yaml
+from l2b2_common.building import DEFAULT_BUILDING, building_files
+from l2b2_common.config import ConfigError, StrictModel, config_path, load_model
 
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
+_Scalar = str | int | float | bool
+
+#: The building setting's consumers: which parameter of which l2b2 executable names which of the
+#: building's files (l2b2_common.building.BuildingFiles). Nav2 and Gazebo get theirs from the launch
+#: files (l2b2_bringup.launch_plan), from the same resolver.
+BUILDING_PARAMETERS: dict[str, dict[str, str]] = {
+    'l2b2-escort': {'waypoints_file': 'waypoints'},
+    'l2b2-panel': {'map_yaml': 'map_yaml', 'waypoints_yaml': 'waypoints'},
+    'l2b2-simulator': {'world': 'world_json'},
+    'l2b2-sim-navigator': {'map': 'map_yaml'},
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     banner: str = ''
     path: Path | None = None
+    building: str = DEFAULT_BUILDING
 
     def node(self, name: str) -> NodeSpec:
         for n in self.nodes:
@@ -82,7 +96,27 @@ class Stack:
         raise KeyError(name)
 
     def without(self, names: set[str]) -> Stack:
-        return Stack(self.name, tuple(n for n in self.nodes if n.name not in names), self.env, self.banner, self.path)
+        return replace(self, nodes=tuple(n for n in self.nodes if n.name not in names))
+
+    def with_parameters(self, executable: str, parameters: dict[str, Any]) -> Stack:
+        """Every node running ``executable`` gets ``parameters`` on top of its own (they win)."""
+        return replace(self, nodes=tuple(
+            replace(n, parameters=_merged(n.parameters, parameters)) if n.executable == executable and n.ros else n
+            for n in self.nodes))
+
+    def for_building(self, name: str = '') -> Stack:
+        """The same stack in building ``name`` ('' = the default): each consumer gets that building's files."""
+        files = building_files(name)
+        stack = replace(self, building=files.name)
+        for executable, wanted in BUILDING_PARAMETERS.items():
+            if any(n.executable == executable for n in self.nodes):
+                files.require(*wanted.values())
+                stack = stack.with_parameters(executable, {p: str(getattr(files, kind)) for p, kind in wanted.items()})
+        return stack
+
+
+def _merged(own: tuple[tuple[str, Any], ...], extra: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple((k, v) for k, v in own if k not in extra) + tuple(extra.items())
 
 
 def resolve_executable(executable: str, bin_dir: Path | None = None) -> str:
@@ -95,63 +129,97 @@ def resolve_executable(executable: str, bin_dir: Path | None = None) -> str:
     return found or str(candidate)
 
 
-def load_stack(path: str | os.PathLike) -> Stack:
-    """Load and validate a stack description; errors name the file and the key."""
+class _NodeEntry(StrictModel):
+    name: str
+    executable: str = ''  # checked after validation, so a misspelt key is reported as unknown, not as missing
+    params: list[str] = []
+    namespace: str = ''
+    remappings: dict[str, str] = {}
+    parameters: dict[str, Any] = {}
+    args: list[str | int | float] = []
+    env: dict[str, _Scalar] = {}
+    ros: bool = True
+    restart: bool = True
+
+    @field_validator('name')
+    @classmethod
+    def _ros_name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f'"{v}" is not a valid ROS node name')
+        return v
+
+
+class _StackFile(StrictModel):
+    stack: str
+    #: The building the stack runs in (l2b2_common.building); ``l2b2-launch --building`` overrides it.
+    building: str = ''
+    env: dict[str, _Scalar] = {}
+    banner: str = ''
+    #: Parameters every ROS node of the stack gets.
+    parameters: dict[str, Any] = {}
+    nodes: list[_NodeEntry]
+
+    @field_validator('nodes')
+    @classmethod
+    def _some(cls, v: list) -> list:
+        if not v:
+            raise ValueError('a stack needs at least one node')
+        return v
+
+
+def load_stack(path: str | os.PathLike, building: str = '') -> Stack:
+    """Load and validate a stack description for ``building`` ('' = the file's ``building``, else the default).
+
+    Errors name the file and the key. Every node that reads a building file gets that building's path
+    (:data:`BUILDING_PARAMETERS`), so one setting selects map, waypoints and world everywhere.
+    """
     path = config_path(str(path)) if not Path(path).exists() else Path(path)
-    root = Section(path, '', load_yaml(path))
-    root.unknown_keys({'stack', 'env', 'nodes', 'banner', 'parameters'})
-    env = _str_map(root, 'env')
-    common_parameters = tuple(root.section('parameters', {}).data.items())
+    root = load_model(path, _StackFile)
     nodes = []
     seen = set()
-    for i, item in enumerate(root.list('nodes')):
-        s = Section(path, f'nodes[{i}]', item)
-        s.unknown_keys({'name', 'executable', 'params', 'namespace', 'remappings', 'parameters', 'args', 'env',
-                        'ros', 'restart'})
-        name = s.str('name')
-        if not _NAME.match(name):
-            raise s.error('name', f'"{name}" is not a valid ROS node name')
-        if name in seen:
-            raise s.error('name', f'duplicate node name "{name}"')
-        seen.add(name)
-        is_ros = s.bool('ros', True)
+    for i, entry in enumerate(root.nodes):
+        key = f'nodes[{i}]'
+        if not entry.executable.strip():
+            raise ConfigError(path, f'{key}.executable', 'required key is missing')
+        if entry.name in seen:
+            raise ConfigError(path, f'{key}.name', f'duplicate node name "{entry.name}"')
+        seen.add(entry.name)
+        owned = set(entry.parameters) & set(BUILDING_PARAMETERS.get(entry.executable, {}))
+        if owned:
+            raise ConfigError(path, f'{key}.parameters.{sorted(owned)[0]}',
+                              'set by the building setting: use the top-level "building" key instead')
         params = []
-        for j, p in enumerate(s.list('params', [])):
-            if not isinstance(p, str):
-                raise s.error(f'params[{j}]', 'expected a file name')
+        for j, p in enumerate(entry.params):
             resolved = config_path(p)
             if not resolved.is_file():
-                raise s.error(f'params[{j}]', f'parameter file {resolved} does not exist')
+                raise ConfigError(path, f'{key}.params[{j}]', f'parameter file {resolved} does not exist')
             params.append(resolved)
-        node_params = common_parameters + tuple(s.section('parameters', {}).data.items()) if is_ros else ()
-        args = s.list('args', [])
-        if not all(isinstance(a, (str, int, float)) for a in args):
-            raise s.error('args', 'expected a list of strings')
         nodes.append(NodeSpec(
-            name=name,
-            executable=s.str('executable'),
+            name=entry.name,
+            executable=entry.executable,
             params=tuple(params),
-            namespace=s.str('namespace', ''),
-            remappings=tuple(_str_map(s, 'remappings').items()),
-            parameters=node_params,
-            args=tuple(str(a) for a in args),
-            env=tuple(_str_map(s, 'env').items()),
-            ros=is_ros,
-            restart=s.bool('restart', True),
+            namespace=entry.namespace,
+            remappings=tuple(entry.remappings.items()),
+            parameters=(tuple(root.parameters.items()) + tuple(entry.parameters.items())) if entry.ros else (),
+            args=tuple(str(a) for a in entry.args),
+            env=tuple((k, _text(v)) for k, v in entry.env.items()),
+            ros=entry.ros,
+            restart=entry.restart,
         ))
-    if not nodes:
-        raise root.error('nodes', 'a stack needs at least one node')
-    return Stack(name=root.str('stack'), nodes=tuple(nodes), env=env, banner=root.str('banner', ''), path=path)
+    stack = Stack(name=root.stack, nodes=tuple(nodes), env={k: _text(v) for k, v in root.env.items()},
+                  banner=root.banner, path=path)
+    try:
+        return stack.for_building(building or root.building)
+    except ConfigError as exc:
+        if building:  # the command line's choice: the error is the launcher's, not the file's
+            raise
+        raise ConfigError(path, 'building', exc.reason) from None
 
 
-def _str_map(s: Section, key: str) -> dict[str, str]:
-    sub = s.section(key, {})
-    out = {}
-    for k, v in sub.data.items():
-        if not isinstance(v, (str, int, float, bool)):
-            raise sub.error(str(k), 'expected a plain value')
-        out[str(k)] = str(v)
-    return out
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)
 
 
 def _ros_value(value: Any) -> str:

@@ -1,23 +1,29 @@
 """The rule that decides what reaches the robot base: emergency stop beats teleop beats navigation.
 
 Pure logic (no ROS): the node feeds it commands and the time, and publishes what it returns.
+:class:`GateLimits` is the single source of the gate's limits: each field is also the node's ROS
+parameter of the same name (l2b2_common.tunables), with its description and range.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from l2b2_common.tunables import tunable
 
 ZERO = (0.0, 0.0)
 
 
 @dataclass(frozen=True)
 class GateLimits:
-    max_linear: float = 0.8
-    max_angular: float = 1.5
-    teleop_max_linear: float = 0.5
-    #: A teleop stream that stops for this long means the staff member let go: stop.
-    deadman_timeout: float = 0.3
-    #: A navigation command older than this is stale (controller died): stop.
-    nav_timeout: float = 0.5
+    max_linear_mps: float = tunable(0.8, 'Speed limit for navigation commands (m/s).', min=0.0, max=2.0)
+    max_angular_rps: float = tunable(1.5, 'Turn-rate limit for every command (rad/s).', min=0.0, max=6.0)
+    teleop_max_linear_mps: float = tunable(0.5, 'Speed limit for the staff joystick (m/s).', min=0.0, max=2.0)
+    deadman_timeout_s: float = tunable(
+        0.3, 'Teleop stops when no joystick command arrived for this long: the staff member let go (s).',
+        min=0.05, max=2.0)
+    nav_timeout_s: float = tunable(
+        0.5, 'A navigation command older than this is stale (the controller died) and ignored (s).',
+        min=0.05, max=5.0)
 
 
 class SafetyGate:
@@ -54,22 +60,22 @@ class SafetyGate:
 
     def teleop_active(self, now: float) -> bool:
         return (not self.estop_active and self._teleop_at is not None
-                and now - self._teleop_at <= self.limits.deadman_timeout)
+                and now - self._teleop_at <= self.limits.deadman_timeout_s)
 
     def command(self, now: float) -> tuple[float, float]:
         """The command to send to the base at time ``now`` (seconds, any monotonic clock)."""
         if self.estop_active:
             return ZERO
         if self.teleop_active(now):
-            return self._clamp(self._teleop, self.limits.teleop_max_linear)
+            return self._clamp(self._teleop, self.limits.teleop_max_linear_mps)
         if self._teleop_at is not None and (self._nav_at is None or self._nav_at <= self._teleop_at):
             # The joystick was let go and navigation has not spoken since: hold still.
             return ZERO
-        if self._nav_at is not None and now - self._nav_at <= self.limits.nav_timeout:
-            return self._clamp(self._nav, self.limits.max_linear)
+        if self._nav_at is not None and now - self._nav_at <= self.limits.nav_timeout_s:
+            return self._clamp(self._nav, self.limits.max_linear_mps)
         return ZERO
 
     def _clamp(self, cmd: tuple[float, float], max_linear: float) -> tuple[float, float]:
         linear = max(-max_linear, min(max_linear, cmd[0]))
-        angular = max(-self.limits.max_angular, min(self.limits.max_angular, cmd[1]))
+        angular = max(-self.limits.max_angular_rps, min(self.limits.max_angular_rps, cmd[1]))
         return (linear, angular)

@@ -3,10 +3,18 @@
 Every velocity source (the navigator on /cmd_vel_nav, the staff joystick on /cmd_vel_teleop) goes
 through here, so an emergency stop always wins: it zeroes the base at once, tells everyone on the
 latched /safety/state (the escort and navigator cancel, the dialogue goes quiet) and silences speech.
+
+Velocities are geometry_msgs/TwistStamped on a real robot (ros2_control's diff_drive_controller and
+Nav2 Kilted both use it; /cmd_vel_nav comes from Nav2's collision monitor) or plain Twist (the pybullet
+simulator and its stand-in navigator): ``stamped_cmd_vel`` picks the type of /cmd_vel and
+/cmd_vel_nav, ``stamped_teleop`` that of /cmd_vel_teleop (the l2b2 panel's joystick sends Twist; a
+teleop_twist_joy with publish_stamped_twist sends TwistStamped).
 """
 from __future__ import annotations
 
-from geometry_msgs.msg import Twist
+from dataclasses import dataclass
+
+from geometry_msgs.msg import Twist, TwistStamped
 from l2b2_interfaces.msg import SafetyState
 from rclpy.node import Node
 from std_msgs.msg import Empty
@@ -14,36 +22,40 @@ from std_srvs.srv import SetBool
 
 from l2b2_common.health import OK, HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, declare_params
 from l2b2_common.qos import LATCHED
+from l2b2_common.tunables import declare_tunables, tunable
 from l2b2_navigation.safety_gate import GateLimits, SafetyGate
 
-PARAMS = (
-    Param('rate_hz', 20.0, 'How often the current command is sent to the base (also a heartbeat).',
-          min=5.0, max=200.0),
-    Param('deadman_timeout_s', 0.3, 'Teleop stops when no joystick command arrived for this long.',
-          min=0.05, max=2.0),
-    Param('nav_timeout_s', 0.5, 'A navigation command older than this is stale and ignored.', min=0.05, max=5.0),
-    Param('max_linear_mps', 0.8, 'Speed limit for navigation commands.', min=0.0, max=2.0),
-    Param('teleop_max_linear_mps', 0.5, 'Speed limit for the staff joystick.', min=0.0, max=2.0),
-    Param('max_angular_rps', 1.5, 'Turn-rate limit for every command.', min=0.0, max=6.0),
-    Param('start_engaged', False, 'Start with the emergency stop latched (resume needed before moving).'),
-)
+#: The frame of the stamped command: the base's own (what diff_drive_controller expects).
+BASE_FRAME = 'base_link'
+
+
+@dataclass(frozen=True)
+class SafetyGateNodeParams:
+    """The node's own settings; the limits are :class:`GateLimits`' (declared from that dataclass)."""
+
+    rate_hz: float = tunable(20.0, 'How often the current command is sent to the base (also a heartbeat).',
+                             min=5.0, max=200.0)
+    start_engaged: bool = tunable(False, 'Start with the emergency stop latched (resume needed before moving).')
+    #: The robot's config (config/safety_gate.yaml, read by stack_robot) sets true; the built-in default
+    #: stays Twist for bare set-ups (tests, the panel's stand-in base, the pybullet simulation).
+    stamped_cmd_vel: bool = tunable(
+        False, '/cmd_vel and /cmd_vel_nav carry geometry_msgs/TwistStamped (a real robot: ros2_control, Nav2 '
+        'Kilted with enable_stamped_cmd_vel); false: geometry_msgs/Twist (the pybullet simulation).')
+    stamped_teleop: bool = tunable(False, '/cmd_vel_teleop carries TwistStamped (false: Twist, as the l2b2 panel sends).')
 
 
 class SafetyGateNode(Node):
     def __init__(self, **kwargs):
         super().__init__('safety_gate', **kwargs)
-        self.params = p = declare_params(self, PARAMS)
-        self.gate = SafetyGate(GateLimits(
-            max_linear=p.max_linear_mps, max_angular=p.max_angular_rps,
-            teleop_max_linear=p.teleop_max_linear_mps, deadman_timeout=p.deadman_timeout_s,
-            nav_timeout=p.nav_timeout_s), engaged=p.start_engaged)
-        self._cmd_pub = self.create_publisher(Twist, '/cmd_vel', 10)
+        self.params = p = declare_tunables(self, SafetyGateNodeParams)
+        self.limits = declare_tunables(self, GateLimits)
+        self.gate = SafetyGate(self.limits, engaged=p.start_engaged)
+        self._cmd_pub = self.create_publisher(TwistStamped if p.stamped_cmd_vel else Twist, '/cmd_vel', 10)
         self._state_pub = self.create_publisher(SafetyState, '/safety/state', LATCHED)
         self._speech_stop_pub = self.create_publisher(Empty, '/speech/stop', 10)
-        self.create_subscription(Twist, '/cmd_vel_nav', self._on_nav, 10)
-        self.create_subscription(Twist, '/cmd_vel_teleop', self._on_teleop, 10)
+        self.create_subscription(TwistStamped if p.stamped_cmd_vel else Twist, '/cmd_vel_nav', self._on_nav, 10)
+        self.create_subscription(TwistStamped if p.stamped_teleop else Twist, '/cmd_vel_teleop', self._on_teleop, 10)
         self.create_service(SetBool, '/safety/estop', self._on_estop)
         self.create_timer(1.0 / p.rate_hz, self._tick)
         self._teleop_was_active = False
@@ -54,12 +66,14 @@ class SafetyGateNode(Node):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
-    def _on_nav(self, msg: Twist) -> None:
-        self.gate.nav(msg.linear.x, msg.angular.z, self._now())
+    def _on_nav(self, msg: Twist | TwistStamped) -> None:
+        twist = _twist(msg)
+        self.gate.nav(twist.linear.x, twist.angular.z, self._now())
 
-    def _on_teleop(self, msg: Twist) -> None:
+    def _on_teleop(self, msg: Twist | TwistStamped) -> None:
         now = self._now()
-        self.gate.teleop(msg.linear.x, msg.angular.z, now)
+        twist = _twist(msg)
+        self.gate.teleop(twist.linear.x, twist.angular.z, now)
         self._send(now)  # joystick input reaches the base without waiting for the next tick
 
     def _on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
@@ -90,8 +104,14 @@ class SafetyGateNode(Node):
 
     def _send(self, now: float) -> None:
         linear, angular = self.gate.command(now)
-        msg = Twist()
-        msg.linear.x, msg.angular.z = linear, angular
+        if self.params.stamped_cmd_vel:
+            msg = TwistStamped()
+            msg.header.stamp = self.get_clock().now().to_msg()
+            msg.header.frame_id = BASE_FRAME
+            twist = msg.twist
+        else:
+            msg = twist = Twist()
+        twist.linear.x, twist.angular.z = linear, angular
         self._cmd_pub.publish(msg)
 
     def _publish_state(self) -> None:
@@ -99,6 +119,10 @@ class SafetyGateNode(Node):
                           teleop_active=self._teleop_was_active)
         msg.header.stamp = self.get_clock().now().to_msg()
         self._state_pub.publish(msg)
+
+
+def _twist(msg: Twist | TwistStamped) -> Twist:
+    return msg.twist if isinstance(msg, TwistStamped) else msg
 
 
 def main(args=None):

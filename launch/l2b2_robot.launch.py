@@ -1,33 +1,46 @@
-"""The real robot: Nav2 (launch/nav2.launch.py, wall clock) and the l2b2 nodes of config/stack_robot.yaml.
+"""The real robot: robot_state_publisher, Nav2 (launch/nav2.launch.py, wall clock) and the l2b2 nodes
+of config/stack_robot.yaml, all in one building.
 
 Nav2 comes from this package's own nav2.launch.py, not nav2_bringup's bringup_launch.py: the latter
-publishes the velocity smoother's output on /cmd_vel, which would drive the wheels past the l2b2
-safety gate (emergency stop, dead-man). Here every Nav2 velocity goes to /cmd_vel_nav and the gate is
-the only publisher of /cmd_vel. The base and lidar drivers are the robot vendor's and run beside this.
+publishes the last Nav2 velocity on /cmd_vel, which would drive the wheels past the l2b2 safety gate
+(emergency stop, dead-man). Here every Nav2 velocity goes to /cmd_vel_nav and the gate is the only
+publisher of /cmd_vel (geometry_msgs/TwistStamped, as ros2_control's diff_drive_controller takes it).
+robot_state_publisher publishes the URDF's fixed frames, base_link -> laser among them. The base
+driver (odom -> base_link, /odom, /joint_states) and the lidar driver (/scan in frame laser) are the
+robot vendor's and run beside this: docs/real_robot.md.
 
-    ros2 launch l2b2 l2b2_robot.launch.py map:=buergerbuero
+    ros2 launch l2b2 l2b2_robot.launch.py building:=buergerbuero
 """
-from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
+from l2b2_bringup.launch_plan import robot_state_publisher
 from launch import LaunchDescription
+
+
+def _state_publisher(context, *args, **kwargs):
+    return [Node(**robot_state_publisher(use_sim_time=False).node_kwargs())]
 
 
 def generate_launch_description():
     launch_dir = PathJoinSubstitution([FindPackageShare('l2b2'), 'launch'])
+    building = LaunchConfiguration('building')
     return LaunchDescription([
-        DeclareLaunchArgument('map', default_value='buergerbuero', description='Generated map: maps/<map>.yaml'),
+        DeclareLaunchArgument('building', default_value='buergerbuero',
+                              description='building: map, waypoints and panel map of maps/<building>*'),
         DeclareLaunchArgument('params_file', default_value='',
                               description='Nav2 parameters (default: config/nav2_params.yaml)'),
+        OpaqueFunction(function=_state_publisher),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, 'nav2.launch.py'])),
-            launch_arguments={'map': LaunchConfiguration('map'), 'params_file': LaunchConfiguration('params_file'),
+            launch_arguments={'building': building, 'params_file': LaunchConfiguration('params_file'),
                               'use_sim_time': 'false'}.items(),
         ),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, 'l2b2_stack.launch.py'])),
-            launch_arguments={'stack': 'stack_robot.yaml'}.items(),
+            launch_arguments={'stack': 'stack_robot.yaml', 'building': building}.items(),
         ),
     ])

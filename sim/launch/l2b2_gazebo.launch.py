@@ -1,55 +1,37 @@
 """The whole l2b2 stack in Gazebo Harmonic with Nav2: what `scripts/run-sim` is with pybullet.
 
-Gazebo (sim/launch/gazebo.launch.py) replaces the pybullet simulator, Nav2 (launch/nav2.launch.py)
-replaces the sim navigator; every other node of config/stack_sim.yaml starts as listed there, on
-sim time.
+Gazebo (gazebo.launch.py) replaces the pybullet simulator, Nav2 (launch/nav2.launch.py, with the
+collision monitor and our behaviour tree) replaces the sim navigator; every other node of
+config/stack_sim.yaml starts through launch/l2b2_stack.launch.py, the same loader as on the robot
+and in `l2b2-launch`, on sim time. Nav2 publishes TwistStamped, so the safety gate does too here.
+One building argument selects the world, the map, the waypoints and the panel's map.
 
-    ros2 launch sim/launch/l2b2_gazebo.launch.py world:=buergerbuero gui:=true
+    ros2 launch l2b2 l2b2_gazebo.launch.py building:=buergerbuero gui:=true
 """
-from pathlib import Path
-
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
-import yaml
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.substitutions import FindPackageShare
 
-from l2b2_common.config import share_dir
 from launch import LaunchDescription
 
 #: Nodes of config/stack_sim.yaml that Gazebo and Nav2 replace here.
-REPLACED = {'simulator', 'sim_navigator'}
-
-
-
-def _setup(context):
-    share = share_dir()
-    world = LaunchConfiguration('world').perform(context)
-    here = Path(__file__).resolve().parent
-    actions = [
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(str(here / 'gazebo.launch.py')),
-                                 launch_arguments={'world': world,
-                                                   'gui': LaunchConfiguration('gui').perform(context)}.items()),
-        IncludeLaunchDescription(PythonLaunchDescriptionSource(str(share / 'launch' / 'nav2.launch.py')),
-                                 launch_arguments={'map': world, 'use_sim_time': 'true'}.items()),
-    ]
-    stack = yaml.safe_load((share / 'config' / 'stack_sim.yaml').read_text())
-    for entry in stack['nodes']:
-        if entry['name'] in REPLACED:
-            continue
-        if entry.get('ros', True) is False:
-            actions.append(ExecuteProcess(cmd=[entry['executable'], *entry.get('args', [])], output='screen'))
-            continue
-        params = [str(share / 'config' / p) for p in entry.get('params', [])]
-        actions.append(Node(package='l2b2', executable=entry['executable'], name=entry['name'], output='screen',
-                            namespace=entry.get('namespace', ''), parameters=[*params, {'use_sim_time': True}],
-                            remappings=[tuple(r.split(':=')) for r in entry.get('remappings', [])]))
-    return actions
+REPLACED = 'simulator,sim_navigator'
 
 
 def generate_launch_description():
+    share = FindPackageShare('l2b2')
+    building = LaunchConfiguration('building')
+
+    def include(folder, name, arguments):
+        return IncludeLaunchDescription(PythonLaunchDescriptionSource(PathJoinSubstitution([share, folder, name])),
+                                        launch_arguments=arguments.items())
+
     return LaunchDescription([
-        DeclareLaunchArgument('world', default_value='buergerbuero', description='Generated building'),
+        DeclareLaunchArgument('building', default_value='buergerbuero', description='Generated building'),
         DeclareLaunchArgument('gui', default_value='false', description='Show the Gazebo GUI'),
-        OpaqueFunction(function=_setup),
+        include('sim/launch', 'gazebo.launch.py', {'building': building, 'gui': LaunchConfiguration('gui')}),
+        include('launch', 'nav2.launch.py', {'building': building, 'use_sim_time': 'true'}),
+        include('launch', 'l2b2_stack.launch.py', {'stack': 'stack_sim.yaml', 'building': building,
+                                                  'exclude': REPLACED, 'stamped_cmd_vel': 'true'}),
     ])

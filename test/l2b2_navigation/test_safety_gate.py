@@ -1,5 +1,7 @@
 """The safety gate's rule (pure) and the node on a real ROS graph."""
-from geometry_msgs.msg import Twist
+import dataclasses
+
+from geometry_msgs.msg import Twist, TwistStamped
 from l2b2_interfaces.msg import SafetyState
 from rclpy.parameter import Parameter
 from std_msgs.msg import Empty
@@ -11,13 +13,13 @@ from l2b2_navigation.safety_gate_node import SafetyGateNode
 
 
 def test_navigation_passes_through_within_limits():
-    gate = SafetyGate(GateLimits(max_linear=0.8, max_angular=1.5))
+    gate = SafetyGate(GateLimits(max_linear_mps=0.8, max_angular_rps=1.5))
     gate.nav(2.0, -3.0, now=10.0)
     assert gate.command(10.1) == (0.8, -1.5)
 
 
 def test_stale_navigation_command_stops_the_base():
-    gate = SafetyGate(GateLimits(nav_timeout=0.5))
+    gate = SafetyGate(GateLimits(nav_timeout_s=0.5))
     gate.nav(0.5, 0.0, now=10.0)
     assert gate.command(10.4) == (0.5, 0.0)
     assert gate.command(10.6) == ZERO
@@ -46,7 +48,7 @@ def test_resume_forgets_old_commands():
 
 
 def test_teleop_overrides_navigation_and_dead_man_stops_it():
-    gate = SafetyGate(GateLimits(deadman_timeout=0.3, teleop_max_linear=0.5))
+    gate = SafetyGate(GateLimits(deadman_timeout_s=0.3, teleop_max_linear_mps=0.5))
     gate.nav(0.8, 0.0, now=0.0)
     gate.teleop(1.0, 0.2, now=0.1)
     assert gate.command(0.2) == (0.5, 0.2)
@@ -62,7 +64,7 @@ def _gate_node(ros, **overrides):
 
 
 def test_node_estop_zeroes_cmd_vel_silences_speech_and_latches_state(ros):
-    _gate_node(ros)
+    _gate_node(ros, stamped_cmd_vel=False)
     probe = ros.node()
     cmds, states, stops = [], [], []
     probe.create_subscription(Twist, '/cmd_vel', cmds.append, 10)
@@ -108,3 +110,53 @@ def test_node_rejects_out_of_range_parameter_with_its_name(ros):
     from l2b2_common.params import ParameterError
     with pytest.raises(ParameterError, match='deadman_timeout_s'):
         SafetyGateNode(context=ros.context, parameter_overrides=[Parameter('deadman_timeout_s', value=9.0)])
+
+
+def test_gate_limits_are_the_node_parameters_with_their_ranges():
+    """One source: every GateLimits field is a parameter of the node with the same name and default."""
+    from l2b2_common.tunables import describe, validated
+    from l2b2_navigation.safety_gate_node import SafetyGateNodeParams
+    specs = {p.name: p for p in describe(GateLimits)}
+    assert set(specs) == {f.name for f in dataclasses.fields(GateLimits)}
+    assert not set(specs) & {p.name for p in describe(SafetyGateNodeParams)}
+    import yaml
+
+    from l2b2_common.config import config_path
+    configured = yaml.safe_load(config_path('safety_gate.yaml').read_text())['safety_gate']['ros__parameters']
+    assert set(configured) == set(specs) | {p.name for p in describe(SafetyGateNodeParams)}
+    assert validated(GateLimits, **{k: v for k, v in configured.items() if k in specs}) == GateLimits()
+    import pytest
+
+    from l2b2_common.tunables import ParameterError
+    with pytest.raises(ParameterError, match='nav_timeout_s'):
+        validated(GateLimits, nav_timeout_s=10.0)
+
+
+def test_node_speaks_twist_stamped_on_a_real_robot(ros):
+    """stamped_cmd_vel: TwistStamped in from Nav2 (/cmd_vel_nav) and out to the base, stamped in base_link;
+    the joystick stays plain Twist unless stamped_teleop says otherwise."""
+    gate = _gate_node(ros, stamped_cmd_vel=True)
+    probe = ros.node()
+    cmds = []
+    probe.create_subscription(TwistStamped, '/cmd_vel', cmds.append, 10)
+    nav = probe.create_publisher(TwistStamped, '/cmd_vel_nav', 10)
+    teleop = probe.create_publisher(Twist, '/cmd_vel_teleop', 10)
+    ros.wait_for(lambda: nav.get_subscription_count() > 0 and teleop.get_subscription_count() > 0, what='gate')
+    moving = TwistStamped()
+    moving.twist.linear.x, moving.twist.angular.z = 0.4, 0.2
+
+    def driven():
+        nav.publish(moving)
+        return any(abs(c.twist.linear.x - 0.4) < 1e-6 and abs(c.twist.angular.z - 0.2) < 1e-6 for c in cmds)
+    ros.wait_for(driven, what='stamped navigation command passed through')
+    last = next(c for c in reversed(cmds) if c.twist.linear.x > 0)
+    assert last.header.frame_id == 'base_link'
+    assert last.header.stamp.sec > 0 or last.header.stamp.nanosec > 0
+    joystick = Twist()
+    joystick.linear.x = 0.3
+
+    def steered():
+        teleop.publish(joystick)
+        return any(abs(c.twist.linear.x - 0.3) < 1e-6 for c in cmds)
+    ros.wait_for(steered, what='plain joystick Twist reaches the base as TwistStamped')
+    assert gate.params.stamped_cmd_vel and not gate.params.stamped_teleop
