@@ -1,10 +1,13 @@
 """The dialogue node: a thin ROS shell around :class:`l2b2_dialogue.engine.DialogueEngine`.
 
 It turns topics and services into engine events, and the engine's effects into SayRequests,
-Escort goals and queue-service calls. Every outside request is asynchronous with a bounded wait
-(on the node clock): a missing or slow queue bridge or escort server becomes an "unavailable"
-answer for the engine, which tells the visitor and offers the info desk. Nothing ever blocks
-the executor.
+Escort goals and queue-service calls. Every outside request goes through
+:class:`l2b2_common.calls.BoundedCaller` (a bounded wait on the node clock): a missing or slow queue
+bridge or escort server becomes an "unavailable" answer for the engine, which tells the visitor and
+offers the info desk. Nothing ever blocks the executor.
+
+Idle costs nothing: the state is published when it changes, and the clock tick runs only while the
+conversation has a deadline (a state's time-out); the bounded calls poll only while one is pending.
 """
 from __future__ import annotations
 
@@ -17,68 +20,42 @@ from zoneinfo import ZoneInfo
 
 from action_msgs.msg import GoalStatus
 from l2b2_interfaces.action import Escort
-from l2b2_interfaces.msg import (
-    DialogueState,
-    RecognizedSpeech,
-    SafetyState,
-    SayRequest,
-    SpeechStatus,
-    VisitorEvent,
-    VisitorInput,
-)
-from l2b2_interfaces.srv import CheckIn, DrawTicket, GetQueueStatus, LookupAppointment, SetLanguage
+from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SafetyState, SayRequest, VisitorEvent, VisitorInput
+from l2b2_interfaces.srv import CheckIn, DrawTicket, LookupAppointment, SetLanguage
 from rclpy.action import ActionClient
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
+from l2b2_common.calls import BoundedCaller, CallOutcome, PendingCall
 from l2b2_common.catalog import load_catalog
+from l2b2_common.codes import EscortOutcome, QueueResult
 from l2b2_common.config import config_path
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, ParameterError, declare_params
 from l2b2_common.privacy import redact
-from l2b2_common.qos import LATCHED, RELIABLE, STATUS
-from l2b2_dialogue import engine as eng
+from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_common.tunables import ParameterError, declare_tunables, tunable
+from l2b2_dialogue import effects as fx
+from l2b2_dialogue.engine import DialogueEngine
 from l2b2_dialogue.nlu import Understander
 from l2b2_dialogue.responses import load_responses
-
-PARAMS = [
-    Param('catalog_file', 'departments.yaml', 'Department catalog under config/ (or an absolute path).'),
-    Param('default_language', 'de', 'Language of a new conversation until the visitor speaks.', choices=('de', 'tr')),
-    Param('confidence_threshold', 0.6, 'Below this NLU confidence the robot asks a clarifying question.',
-          min=0.0, max=1.0),
-    Param('max_reprompts', 2, 'Re-prompts after silence before the robot says goodbye.', min=0, max=10),
-    Param('greeting_timeout_s', 6.0, 'Greeting state lasts this long without an answer.', min=0.5, max=120.0),
-    Param('answer_timeout_s', 12.0, 'Silence before a re-prompt while waiting for an answer.', min=1.0, max=300.0),
-    Param('arrived_timeout_s', 4.0, 'Time in "arrived" before saying goodbye.', min=0.1, max=60.0),
-    Param('farewell_timeout_s', 4.0, 'Time in "farewell" before returning/idle.', min=0.1, max=60.0),
-    Param('returning_timeout_s', 8.0, 'Time in "returning" before idle (the escort drives home).', min=0.1,
-          max=600.0),
-    Param('staff_handoff_timeout_s', 90.0, 'Time in "staff_handoff" before idle.', min=1.0, max=3600.0),
-    Param('server_wait_s', 2.0, 'How long to wait for a queue/escort server to appear before giving up.',
-          min=0.0, max=60.0),
-    Param('service_timeout_s', 5.0, 'How long a queue service or escort goal may take to answer.', min=0.1,
-          max=120.0),
-    Param('tick_period_s', 0.1, 'Period of the time-out and request-watchdog timer.', min=0.01, max=2.0),
-    Param('checkin_auth_key', '',
-          'authKey sent with look-ups/check-ins; empty: the surname the visitor gives confirms the booking.'),
-    Param('checkin_ask_name', True, 'Ask for the surname after the booking number (the queue bridge checks it).'),
-    Param('timezone', 'Europe/Berlin', 'Time zone of the office, for opening hours.'),
-    Param('waiting_area', 'wartebereich', 'Target offered after a check-in or ticket.'),
-    Param('info_desk', 'info', 'Target offered when the robot cannot help.'),
-]
+from l2b2_dialogue.settings import Settings
 
 
-@dataclass
-class _Request:
-    """One outside request under way: sent when its server is ready, failed when it takes too long."""
+@dataclass(frozen=True)
+class DialogueNodeParams:
+    """The node's own parameters (the conversation's are :class:`~l2b2_dialogue.settings.Settings`)."""
 
-    kind: str  # lookup | checkin | ticket | escort
-    client: Any
-    request: Any
-    started: float
-    future: Any = None
-    sent_at: float = 0.0
+    catalog_file: str = tunable('departments.yaml', 'Department catalog under config/ (or an absolute path).')
+    server_wait_s: float = tunable(
+        2.0, 'How long to wait for a queue/escort server to appear before giving up.', min=0.0, max=60.0)
+    service_timeout_s: float = tunable(
+        5.0, 'How long a queue service or escort goal may take to answer.', min=0.1, max=120.0)
+    tick_period_s: float = tunable(
+        0.1, 'Period of the time-out tick (it runs only while the conversation has a deadline).', min=0.01, max=2.0)
+    checkin_auth_key: str = tunable(
+        '', 'authKey sent with look-ups/check-ins; empty: the surname the visitor gives confirms the booking.')
+    timezone: str = tunable('Europe/Berlin', 'Time zone of the office, for opening hours.')
 
 
 #: Health message while a visitor waits for staff (shown on the staff panel; no visitor data).
@@ -90,26 +67,22 @@ class DialogueNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('dialogue', **kwargs)
-        self.p = declare_params(self, PARAMS)
+        self.p = declare_tunables(self, DialogueNodeParams)
+        settings = declare_tunables(self, Settings)
         catalog = load_catalog(config_path(self.p.catalog_file))
         for key in ('waiting_area', 'info_desk'):
-            if getattr(self.p, key) not in catalog:
-                raise ParameterError(self.get_name(), key, f'"{getattr(self.p, key)}" is not a target of the catalog')
+            if getattr(settings, key) not in catalog:
+                raise ParameterError(self.get_name(), key, f'"{getattr(settings, key)}" is not a target of the catalog')
         self._tz = ZoneInfo(self.p.timezone)
-        settings = eng.Settings(
-            confidence_threshold=self.p.confidence_threshold, max_reprompts=self.p.max_reprompts,
-            greeting_timeout_s=self.p.greeting_timeout_s, answer_timeout_s=self.p.answer_timeout_s,
-            arrived_timeout_s=self.p.arrived_timeout_s, farewell_timeout_s=self.p.farewell_timeout_s,
-            returning_timeout_s=self.p.returning_timeout_s, staff_handoff_timeout_s=self.p.staff_handoff_timeout_s,
-            default_language=self.p.default_language, waiting_area=self.p.waiting_area, info_desk=self.p.info_desk,
-            checkin_ask_name=self.p.checkin_ask_name)
-        nlu = Understander(catalog, threshold=self.p.confidence_threshold, default_language=self.p.default_language)
-        self.engine = eng.DialogueEngine(catalog, nlu, load_responses(), settings, wall_clock=self._wall_clock)
+        nlu = Understander(catalog, threshold=settings.confidence_threshold,
+                           default_language=settings.default_language)
+        self.engine = DialogueEngine(catalog, nlu, load_responses(), settings, wall_clock=self._wall_clock)
         self._lock = threading.RLock()
         self._published_version = -1
-        self._requests: list[_Request] = []
+        #: Requests under way, by kind (lookup, checkin, ticket, escort); the engine has at most one of each.
+        self._calls: dict[str, PendingCall] = {}
         self._goal_handle = None
-        self._escort_gone_since: float | None = None
+        self._result_watch: PendingCall | None = None
         #: Track id of the person the robot is talking to (from the tracker's APPROACHED event): the
         #: escort watches this person, not a closer bystander; 0 lets the escort pick.
         self._visitor_track_id = 0
@@ -119,7 +92,6 @@ class DialogueNode(Node):
         self.create_subscription(RecognizedSpeech, '/speech/recognized', self._on_speech, RELIABLE)
         self.create_subscription(VisitorInput, '/visitor/input', self._on_input, RELIABLE)
         self.create_subscription(VisitorEvent, '/people/events', self._on_people, RELIABLE)
-        self.create_subscription(SpeechStatus, '/speech/status', self._on_speech_status, STATUS)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
         self.create_service(Trigger, '/dialogue/reset', self._srv_reset)
         self.create_service(SetBool, '/dialogue/takeover', self._srv_takeover)
@@ -127,11 +99,12 @@ class DialogueNode(Node):
         self._lookup = self.create_client(LookupAppointment, '/queue/lookup_appointment')
         self._checkin = self.create_client(CheckIn, '/queue/check_in')
         self._ticket = self.create_client(DrawTicket, '/queue/draw_ticket')
-        self._status = self.create_client(GetQueueStatus, '/queue/get_status')
         self._escort = ActionClient(self, Escort, '/escort')
+        self._caller = BoundedCaller(self)
         self.health = HealthReporter(self, 'dialogue')
         self.health.set(OK, 'ready')
-        self.create_timer(self.p.tick_period_s, self._on_tick)
+        self._tick_timer = self.create_timer(self.p.tick_period_s, self._on_tick)
+        self._tick_timer.cancel()  # runs only while the conversation has a deadline (see _flush)
         self._flush()
         self.get_logger().info(f'dialogue ready: {len(catalog.targets)} targets, languages de/tr')
 
@@ -152,13 +125,17 @@ class DialogueNode(Node):
             self._flush()
 
     def _flush(self) -> None:
-        """Carry out the engine's effects and publish the state if it changed."""
+        """Carry out the engine's effects, publish the state if it changed, run the tick only if needed."""
         for effect in self.engine.drain():
             self._execute(effect)
         if self.engine.version != self._published_version:
             self._published_version = self.engine.version
             self._publish_state()
             self._call_staff_if_asked()
+        if self.engine.deadline is None:
+            self._tick_timer.cancel()
+        elif self._tick_timer.is_canceled():
+            self._tick_timer.reset()
 
     def _call_staff_if_asked(self) -> None:
         """The robot told the visitor "I'll let a member of staff know": the panel lists it to staff."""
@@ -169,34 +146,32 @@ class DialogueNode(Node):
             self.health.set(OK, 'ready')
 
     def _execute(self, effect: Any) -> None:
-        now = self._now()
-        if isinstance(effect, eng.Say):
+        if isinstance(effect, fx.Say):
             msg = SayRequest(utterance_id=f'dialogue-{uuid.uuid4().hex[:10]}', text=effect.text,
                              language=effect.language, priority=SayRequest.PRIORITY_NORMAL, interruptible=True)
             msg.header.stamp = self.get_clock().now().to_msg()
             self._say_pub.publish(msg)
-        elif isinstance(effect, eng.StartEscort):
+        elif isinstance(effect, fx.StartEscort):
             goal = Escort.Goal(target_id=effect.target_id, language=effect.language, with_visitor=True,
                                visitor_track_id=self._visitor_track_id)
-            self._requests.append(_Request('escort', self._escort, goal, now))
+            self._call('escort', self._escort, goal)
             self.get_logger().info(f'escort to {effect.target_id} requested')
-        elif isinstance(effect, eng.CancelEscort):
-            self._requests = [r for r in self._requests if r.kind != 'escort']
-            if self._goal_handle is not None:
-                self._goal_handle.cancel_goal_async()
-                self._goal_handle = None
-        elif isinstance(effect, eng.LookupAppointment):
+        elif isinstance(effect, fx.CancelEscort):
+            call = self._calls.pop('escort', None)
+            if call is not None:
+                call.cancel()
+            self._drop_goal(cancel=True)
+        elif isinstance(effect, fx.LookupAppointment):
             req = LookupAppointment.Request(booking_number=effect.booking_number, auth_key=self.p.checkin_auth_key,
                                             name=effect.name)
-            self._requests.append(_Request('lookup', self._lookup, req, now))
+            self._call('lookup', self._lookup, req)
             self.get_logger().info(f'looking up {redact(effect.booking_number, "booking")}')
-        elif isinstance(effect, eng.CheckIn):
+        elif isinstance(effect, fx.CheckIn):
             req = CheckIn.Request(booking_number=effect.booking_number, auth_key=self.p.checkin_auth_key)
-            self._requests.append(_Request('checkin', self._checkin, req, now))
-        elif isinstance(effect, eng.DrawTicket):
+            self._call('checkin', self._checkin, req)
+        elif isinstance(effect, fx.DrawTicket):
             req = DrawTicket.Request(target_id=effect.target_id, idempotency_key=effect.idempotency_key)
-            self._requests.append(_Request('ticket', self._ticket, req, now))
-        self._pump_requests(now)
+            self._call('ticket', self._ticket, req)
 
     def _publish_state(self) -> None:
         s = self.engine.snapshot()
@@ -208,63 +183,46 @@ class DialogueNode(Node):
         msg.header.stamp = self.get_clock().now().to_msg()
         self._state_pub.publish(msg)
 
-    # -- outside requests: bounded, asynchronous -------------------------------------------------------------------
-    def _pump_requests(self, now: float) -> None:
-        for r in list(self._requests):
-            if r.future is None:
-                ready = r.client.server_is_ready() if r.kind == 'escort' else r.client.service_is_ready()
-                if ready:
-                    r.sent_at = now
-                    r.future = (r.client.send_goal_async(r.request) if r.kind == 'escort'
-                                else r.client.call_async(r.request))
-                    r.future.add_done_callback(lambda fut, r=r: self._on_answer(r, fut))
-                elif now - r.started >= self.p.server_wait_s:
-                    self._fail(r, 'no server')
-            elif not r.future.done() and now - r.sent_at >= self.p.service_timeout_s:
-                self._fail(r, 'no answer in time')
-
-    def _fail(self, r: _Request, why: str) -> None:
-        if r in self._requests:
-            self._requests.remove(r)
-        name = 'escort' if r.kind == 'escort' else 'queue bridge'
-        self.health.set(DEGRADED, f'{name} unavailable ({why})')
-        self.get_logger().warning(f'{r.kind} request failed: {name} {why}')
-        now = self._now()
-        if r.kind == 'escort':
-            self.engine.escort_unavailable(now)
-        elif r.kind == 'lookup':
-            self.engine.lookup_done(eng.UNAVAILABLE, now)
-        elif r.kind == 'checkin':
-            self.engine.checkin_done(eng.UNAVAILABLE, now)
-        elif r.kind == 'ticket':
-            self.engine.ticket_done(eng.UNAVAILABLE, now)
-
-    def _on_answer(self, r: _Request, future) -> None:
-        with self._lock:
-            if r not in self._requests:
-                return  # timed out or cancelled meanwhile: the engine has moved on
-            self._requests.remove(r)
-            now = self._now()
-            try:
-                answer = future.result()
-            except Exception as exc:  # noqa: BLE001 - any transport failure means: unavailable
-                self._requests.append(r)
-                self._fail(r, f'error {type(exc).__name__}')
+    # -- outside requests: bounded, asynchronous (l2b2_common.calls) ------------------------------------------------
+    def _call(self, kind: str, client, request) -> None:
+        def done(outcome: CallOutcome, kind=kind) -> None:
+            with self._lock:
+                if self._calls.get(kind) is not call:
+                    return  # replaced or cancelled meanwhile: the engine has moved on
+                del self._calls[kind]
+                self._answer(kind, outcome)
                 self._flush()
-                return
-            if self.health.level != OK:
-                self.health.set(OK, 'ready')
-            if r.kind == 'lookup':
-                self.engine.lookup_done(answer.result, now, answer.appointment.target_id)
-            elif r.kind == 'checkin':
-                self.engine.checkin_done(answer.result, now, answer.appointment.display_number,
-                                         answer.estimated_wait_minutes, answer.appointment.appointment_time)
-            elif r.kind == 'ticket':
-                self.engine.ticket_done(answer.result, now, answer.display_number, answer.waiting_count,
-                                        answer.estimated_wait_minutes)
-            elif r.kind == 'escort':
-                self._on_goal_response(answer)
-            self._flush()
+
+        # Called under self._lock (from _flush), which done() takes too: it cannot run before this is stored.
+        call = self._caller.call(client, request, done, server_wait_s=self.p.server_wait_s,
+                                 answer_timeout_s=self.p.service_timeout_s)
+        self._calls[kind] = call
+
+    def _answer(self, kind: str, outcome: CallOutcome) -> None:
+        now = self._now()
+        if not outcome.ok:
+            name = 'escort' if kind == 'escort' else 'queue bridge'
+            self.health.set(DEGRADED, f'{name} unavailable ({outcome.reason})')
+            self.get_logger().warning(f'{kind} request failed: {name} {outcome.reason}')
+            if kind == 'escort':
+                self.engine.escort_unavailable(now)
+            else:
+                {'lookup': self.engine.lookup_done, 'checkin': self.engine.checkin_done,
+                 'ticket': self.engine.ticket_done}[kind](QueueResult.UNAVAILABLE, now)
+            return
+        if self.health.level != OK:
+            self.health.set(OK, 'ready')
+        answer = outcome.value
+        if kind == 'lookup':
+            self.engine.lookup_done(answer.result, now, answer.appointment.target_id)
+        elif kind == 'checkin':
+            self.engine.checkin_done(answer.result, now, answer.appointment.display_number,
+                                     answer.estimated_wait_minutes, answer.appointment.appointment_time)
+        elif kind == 'ticket':
+            self.engine.ticket_done(answer.result, now, answer.display_number, answer.waiting_count,
+                                    answer.estimated_wait_minutes)
+        else:
+            self._on_goal_response(answer)
 
     def _on_goal_response(self, goal_handle) -> None:
         if goal_handle is None or not goal_handle.accepted:
@@ -275,43 +233,46 @@ class DialogueNode(Node):
             goal_handle.cancel_goal_async()  # the visitor changed their mind while the goal was on its way
             return
         self._goal_handle = goal_handle
-        goal_handle.get_result_async().add_done_callback(lambda fut, gh=goal_handle: self._on_escort_result(gh, fut))
+        # An escort server that dies mid-goal never sends its result: the watch ends when it is gone.
+        self._result_watch = self._caller.watch_result(
+            goal_handle, lambda outcome, gh=goal_handle: self._on_escort_result(gh, outcome),
+            server_gone_s=self.p.server_wait_s, client=self._escort)
 
-    def _on_escort_result(self, goal_handle, future) -> None:
+    def _drop_goal(self, cancel: bool) -> None:
+        if self._result_watch is not None:
+            self._result_watch.cancel()
+            self._result_watch = None
+        if self._goal_handle is not None:
+            if cancel:
+                self._goal_handle.cancel_goal_async()
+            self._goal_handle = None
+
+    def _on_escort_result(self, goal_handle, outcome: CallOutcome) -> None:
         with self._lock:
             if goal_handle is not self._goal_handle:
                 return
-            self._goal_handle = None
-            wrapped = future.result()
-            if wrapped.status == GoalStatus.STATUS_CANCELED and wrapped.result.outcome == Escort.Result.ARRIVED:
-                outcome = Escort.Result.CANCELED
+            self._result_watch = None
+            self._drop_goal(cancel=False)
+            now = self._now()
+            if not outcome.ok:
+                self.health.set(DEGRADED, 'escort unavailable (its server went away during an escort)')
+                self.get_logger().warning(f'escort server went away during an escort ({outcome.reason}); '
+                                          'telling the visitor')
+                self.engine.escort_done(EscortOutcome.NAVIGATION_FAILED, now)
             else:
-                outcome = wrapped.result.outcome
-            self.get_logger().info(f'escort finished: outcome {outcome} ({wrapped.result.message})')
-            self.engine.escort_done(outcome, self._now())
+                wrapped = outcome.value
+                result = wrapped.result.outcome
+                if wrapped.status == GoalStatus.STATUS_CANCELED and result == EscortOutcome.ARRIVED:
+                    result = EscortOutcome.CANCELED
+                self.get_logger().info(f'escort finished: outcome {int(result)} ({wrapped.result.message})')
+                self.engine.escort_done(result, now)
             self._flush()
 
     # -- subscriptions and services ----------------------------------------------------------------------------------
     def _on_tick(self) -> None:
         with self._lock:
-            now = self._now()
-            self._pump_requests(now)
-            self._watch_escort_server(now)
-            self.engine.tick(now)
+            self.engine.tick(self._now())
             self._flush()
-
-    def _watch_escort_server(self, now: float) -> None:
-        """An escort server that dies mid-goal never sends its result: do not wait for it forever."""
-        if self._goal_handle is None or self._escort.server_is_ready():
-            self._escort_gone_since = None
-            return
-        if self._escort_gone_since is None:
-            self._escort_gone_since = now
-        elif now - self._escort_gone_since >= self.p.server_wait_s:
-            self._goal_handle, self._escort_gone_since = None, None
-            self.health.set(DEGRADED, 'escort unavailable (its server went away during an escort)')
-            self.get_logger().warning('escort server went away during an escort; telling the visitor')
-            self.engine.escort_done(Escort.Result.NAVIGATION_FAILED, now)
 
     def _on_speech(self, msg: RecognizedSpeech) -> None:
         self._event(self.engine.hear, msg.text, msg.language, self._now(), msg.source)
@@ -329,9 +290,6 @@ class DialogueNode(Node):
                 return  # a bystander walked away, not our visitor
             self._visitor_track_id = 0
             self._event(self.engine.leave, self._now())
-
-    def _on_speech_status(self, msg: SpeechStatus) -> None:
-        """Kept for the panel/diagnostics; the engine's timeouts already allow for speaking time."""
 
     def _on_safety(self, msg: SafetyState) -> None:
         self._event(self.engine.set_estop, bool(msg.estop_active), self._now())

@@ -8,8 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 import string
+from typing import Annotated
 
-from l2b2_common.config import ConfigError, Section, config_path, load_yaml
+from pydantic import AfterValidator
+
+from l2b2_common.config import ConfigError, StrictModel, config_path, load_model
 
 LANGUAGES = ('de', 'tr')
 REFERENCE = 'de'
@@ -58,24 +61,30 @@ class Responses:
         return f'{", ".join(items[:-1])} {self.text(word, language)} {items[-1]}'
 
 
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError('must be a non-empty text')
+    try:
+        _placeholders(value)
+    except ValueError as exc:
+        raise ValueError(f'bad placeholder: {exc}') from None
+    return value
+
+
+class ResponsesFile(StrictModel):
+    """``config/responses_<lang>.yaml``."""
+
+    language: str
+    texts: dict[str, Annotated[str, AfterValidator(_text)]]
+    to_target: dict[str, str] = {}
+    to_target_default: str = '{target}'
+
+
 def _load_language(path: Path, language: str) -> LanguageTexts:
-    root = Section(path, '', load_yaml(path))
-    root.unknown_keys({'language', 'texts', 'to_target', 'to_target_default'})
-    if root.str('language') != language:
-        raise root.error('language', f'expected "{language}" (file name), got "{root.str("language")}"')
-    texts = root.section('texts')
-    out = {}
-    for key, value in texts.data.items():
-        if not isinstance(value, str) or not value.strip():
-            raise texts.error(str(key), 'must be a non-empty text')
-        try:
-            _placeholders(value)
-        except ValueError as exc:
-            raise texts.error(str(key), f'bad placeholder: {exc}') from None
-        out[str(key)] = value
-    to_target = root.section('to_target', {})
-    return LanguageTexts(language, out, {str(k): str(v) for k, v in to_target.data.items()},
-                         root.str('to_target_default', '{target}'), path)
+    f = load_model(path, ResponsesFile)
+    if f.language != language:
+        raise ConfigError(path, 'language', f'expected "{language}" (file name), got "{f.language}"')
+    return LanguageTexts(language, dict(f.texts), dict(f.to_target), f.to_target_default, path)
 
 
 def load_responses(languages: tuple[str, ...] = LANGUAGES, directory: str | Path | None = None) -> Responses:

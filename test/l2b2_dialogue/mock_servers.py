@@ -9,7 +9,7 @@ import threading
 
 from l2b2_interfaces.action import Escort
 from l2b2_interfaces.msg import Appointment
-from l2b2_interfaces.srv import CheckIn, DrawTicket, GetQueueStatus, LookupAppointment
+from l2b2_interfaces.srv import CheckIn, DrawTicket, LookupAppointment
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
@@ -28,7 +28,6 @@ class MockQueueBridge(Node):
         self.create_service(LookupAppointment, '/queue/lookup_appointment', self._lookup)
         self.create_service(CheckIn, '/queue/check_in', self._check_in)
         self.create_service(DrawTicket, '/queue/draw_ticket', self._draw)
-        self.create_service(GetQueueStatus, '/queue/get_status', self._status)
 
     def _appointment(self, number: str) -> Appointment:
         return Appointment(booking_number=number, status='confirmed', appointment_time='2026-11-22T10:30:00',
@@ -55,11 +54,6 @@ class MockQueueBridge(Node):
         self.tickets += 1
         response.display_number = f'W{100 + self.tickets}'
         response.waiting_count, response.estimated_wait_minutes = 4, 15
-        return response
-
-    def _status(self, request, response):
-        self.calls.append(('get_status', request.target_id))
-        response.result = response.OK
         return response
 
 
