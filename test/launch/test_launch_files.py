@@ -200,3 +200,13 @@ def effective_plan(plans, name):
     class _N:
         node_name, parameters = plan.name, plan.parameters
     return effective(_N)
+
+
+def test_package_xml_declares_what_the_launch_files_start_and_import():
+    """rosdep installs exec_depends: every package a launch file starts nodes from or imports is one."""
+    import xml.etree.ElementTree as ET
+    depends = {e.text for e in ET.parse(REPO_ROOT / 'package.xml').getroot().iter('exec_depend')}
+    started = {n.package for f in LAUNCH_FILES for n in expand(f).nodes} - {'l2b2'}
+    assert started <= depends and OTHER_PACKAGES <= depends
+    assert {'launch', 'launch_ros', 'xacro', 'ament_index_python', 'nav2_regulated_pure_pursuit_controller',
+            'nav2_navfn_planner', 'nav2_costmap_2d'} <= depends

@@ -29,6 +29,7 @@ LITERAL = re.compile(r'"\.?([A-Za-z_][A-Za-z0-9_.]*)"')
 EXPORT = re.compile(r'PLUGINLIB_EXPORT_CLASS\(\s*([\w:]+)\s*,')
 REGISTER = re.compile(r'register(?:NodeType|Builder)\s*<\s*([\w:]+)\s*>\s*\(\s*"(\w+)"')
 PORT = re.compile(r'(?:InputPort|OutputPort|BidirectionalPort)\s*<.*?>\s*\(\s*"(\w+)"', re.S)
+CLASS = re.compile(r'class\s+(\w+)\s*:\s*public\s+(?:[\w:]*::)?(\w+)(?:<[^>{]*>)?\s*\{(.*?)\n\};', re.S)
 BASE_PORTS = {'BtActionNode': ['server_name', 'server_timeout'], 'BtServiceNode': ['service_name', 'server_timeout'],
               'BtCancelActionNode': ['server_name', 'server_timeout']}
 
@@ -55,16 +56,27 @@ def main(root: Path) -> dict:
         if plugins:
             out['plugins'][package] = sorted(plugins)
     bt = root / 'nav2_behavior_tree'
+    # Ports per class, with its base class (a plugin may derive from another, e.g. WouldAPlannerRecoveryHelp
+    # from AreErrorCodesPresent, or from BtActionNode / BtServiceNode with their basic ports).
+    own: dict[str, set[str]] = {}
+    base_of: dict[str, str] = {}
+    for header in sorted((bt / 'include').rglob('*.hpp')):
+        text = header.read_text()
+        for cls, base, body in CLASS.findall(text):
+            own[cls] = set(PORT.findall(body))
+            base_of[cls] = base
+
+    def ports(cls: str) -> set[str]:
+        found = set(own.get(cls, ()))
+        base = base_of.get(cls, '')
+        found.update(BASE_PORTS.get(base, ()))
+        if base in own and base != cls:
+            found |= ports(base)
+        return found
     for cpp in sorted((bt / 'plugins').rglob('*.cpp')):
         text = cpp.read_text()
-        header = bt / 'include' / 'nav2_behavior_tree' / cpp.relative_to(bt).with_suffix('.hpp')
-        htext = header.read_text() if header.exists() else ''
-        ports = set(PORT.findall(text + htext))
-        for base, extra in BASE_PORTS.items():
-            if re.search(rf'public\s+(?:nav2_behavior_tree::)?{base}\b', htext + text):
-                ports.update(extra)
-        for _cls, name in REGISTER.findall(text):
-            out['bt_nodes'][name] = sorted(ports)
+        for cls, name in REGISTER.findall(text):
+            out['bt_nodes'][name] = sorted(ports(cls.split('::')[-1]) | set(PORT.findall(text)))
     return out
 
 

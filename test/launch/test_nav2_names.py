@@ -1,0 +1,119 @@
+"""Every Nav2 name we write (parameters, plugin classes, behaviour-tree nodes and ports) exists in Nav2
+Kilted: compared with data/nav2_kilted.yaml, which extract_nav2_kilted.py read from Kilted's sources."""
+from __future__ import annotations
+
+from pathlib import Path
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+from l2b2_bringup.launch_plan import BEHAVIOR_TREE, LOCALISATION, NAVIGATION, nav2_plan
+from l2b2_common.config import REPO_ROOT
+
+KILTED = yaml.safe_load((Path(__file__).parent / 'data' / 'nav2_kilted.yaml').read_text())
+PARAMS = yaml.safe_load((REPO_ROOT / 'config' / 'nav2_params.yaml').read_text())
+#: Which packages declare each node's parameters (nav2_util: stamped velocities, lifecycle, plugins).
+PACKAGES = {
+    'amcl': ['nav2_amcl'],
+    'bt_navigator': ['nav2_bt_navigator', 'nav2_behavior_tree'],
+    'controller_server': ['nav2_controller', 'nav2_regulated_pure_pursuit_controller'],
+    'local_costmap': ['nav2_costmap_2d'],
+    'global_costmap': ['nav2_costmap_2d'],
+    'map_server': ['nav2_map_server'],
+    'planner_server': ['nav2_planner', 'nav2_navfn_planner'],
+    'smoother_server': ['nav2_smoother'],
+    'behavior_server': ['nav2_behaviors'],
+    'velocity_smoother': ['nav2_velocity_smoother'],
+    'collision_monitor': ['nav2_collision_monitor'],
+}
+#: BehaviorTree.CPP v4's own nodes we use (registered in its bt_factory.cpp; they have no ports).
+BTCPP_BUILTINS = {'Sequence', 'Fallback', 'ReactiveFallback', 'ReactiveSequence'}
+#: Values Kilted's collision monitor accepts (collision_monitor_node.cpp, polygon.cpp).
+POLYGON_TYPES = {'polygon', 'circle', 'velocity_polygon'}
+ACTION_TYPES = {'stop', 'slowdown', 'limit', 'approach'}
+SOURCE_TYPES = {'scan', 'pointcloud', 'range', 'polygon'}
+
+
+def _leaves(tree: dict, path: str = ''):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, f'{path}.{key}' if path else key)
+        else:
+            yield f'{path}.{key}' if path else key, key, value
+
+
+def _node_params(node: str) -> dict:
+    section = PARAMS[node]
+    return section[node]['ros__parameters'] if node in ('local_costmap', 'global_costmap') else section['ros__parameters']
+
+
+def test_the_params_file_configures_exactly_the_servers_we_start():
+    started = {p.name for p in nav2_plan() if p.executable != 'lifecycle_manager'}
+    assert started == set(LOCALISATION) | set(NAVIGATION)
+    configured = set(PARAMS) - {'local_costmap', 'global_costmap'}
+    assert configured == started
+    assert set(PACKAGES) == set(PARAMS)
+
+
+@pytest.mark.parametrize('node', sorted(PACKAGES))
+def test_every_parameter_we_set_exists_in_kilted(node):
+    known = {'use_sim_time'}
+    for package in [*PACKAGES[node], 'nav2_util']:
+        known.update(KILTED['parameters'][package])
+    unknown = [path for path, key, _value in _leaves(_node_params(node)) if key not in known]
+    assert unknown == [], f'{node}: not a Nav2 Kilted parameter: {unknown}'
+
+
+def test_removed_and_renamed_parameters_are_gone():
+    """action_server_result_timeout went in Kilted; max_points became min_points."""
+    everything = {key for node in PACKAGES for _p, key, _v in _leaves(_node_params(node))}
+    all_kilted = {name for names in KILTED['parameters'].values() for name in names}
+    assert 'action_server_result_timeout' not in all_kilted and 'action_server_result_timeout' not in everything
+    assert 'max_points' not in everything
+
+
+def test_every_plugin_class_we_name_exists_in_kilted():
+    exported = {cls for classes in KILTED['plugins'].values() for cls in classes}
+    # Navigators and behaviours are exported through templates the extractor reads as their class names.
+    named = [value for node in PACKAGES for _p, key, value in _leaves(_node_params(node)) if key == 'plugin']
+    assert named and [n for n in named if n not in exported] == []
+
+
+def test_velocity_topics_and_zones_of_the_collision_monitor():
+    cm = PARAMS['collision_monitor']['ros__parameters']
+    assert cm['cmd_vel_out_topic'] == '/cmd_vel_nav' and cm['cmd_vel_in_topic'] == 'cmd_vel_smoothed'
+    actions = set()
+    for name in cm['polygons']:
+        zone = cm[name]
+        assert zone['type'] in POLYGON_TYPES and zone['action_type'] in ACTION_TYPES
+        points = yaml.safe_load(zone['points'])
+        assert len(points) >= 3 and all(len(p) == 2 for p in points)
+        actions.add(zone['action_type'])
+    assert actions == {'stop', 'slowdown'}
+    assert all(cm[source]['type'] in SOURCE_TYPES for source in cm['observation_sources'])
+
+
+def test_our_behaviour_tree_uses_kilted_nodes_and_ports_and_never_spins_or_backs_up():
+    root = ET.parse(REPO_ROOT / BEHAVIOR_TREE).getroot()
+    assert root.get('BTCPP_format') == '4'
+    used = set()
+    for element in root.iter():
+        if element.tag in ('root', 'BehaviorTree'):
+            continue
+        used.add(element.tag)
+        if element.tag in BTCPP_BUILTINS:
+            assert set(element.attrib) <= {'name'}, element.tag
+            continue
+        assert element.tag in KILTED['bt_nodes'], f'{element.tag} is not a Nav2 Kilted behaviour-tree node'
+        ports = set(KILTED['bt_nodes'][element.tag]) | {'name'}
+        assert set(element.attrib) <= ports, f'{element.tag}: unknown ports {set(element.attrib) - ports}'
+    assert not used & {'Spin', 'BackUp', 'DriveOnHeading', 'AssistedTeleop'}
+    assert {'Wait', 'ComputePathToPose', 'FollowPath', 'RecoveryNode'} <= used
+    # Only waiting is even loaded in the behaviour server.
+    assert PARAMS['behavior_server']['ros__parameters']['behavior_plugins'] == ['wait']
+    # The planner and controller ids the tree names are the servers' plugins.
+    ids = {e.get('planner_id') for e in root.iter('ComputePathToPose')} | {e.get('controller_id')
+                                                                         for e in root.iter('FollowPath')}
+    assert ids <= set(PARAMS['planner_server']['ros__parameters']['planner_plugins']) | set(
+        PARAMS['controller_server']['ros__parameters']['controller_plugins'])
