@@ -31,6 +31,8 @@ class Transcript:
     start_s: float
     end_s: float
     engine: str
+    #: Other hypotheses (n-best, or the other language's decode), best first: text, confidence, language.
+    alternatives: tuple[tuple[str, float, str], ...] = ()
 
 
 class AsrStream(ABC):

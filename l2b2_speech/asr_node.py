@@ -22,11 +22,9 @@ from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
 from l2b2_common.params import Param, declare_params
 from l2b2_common.qos import AUDIO, RELIABLE, STATUS
-from l2b2_speech.asr_engine import SAMPLE_RATE, AsrEngine, AsrRouter, AsrStream, ModelError
-from l2b2_speech.grammar import grammar_phrases, whisper_prompt
+from l2b2_speech.asr_engine import SAMPLE_RATE, AsrRouter, AsrStream
+from l2b2_speech.asr_setup import EngineChoice, build_engines
 from l2b2_speech.models import load_models
-
-WHISPER_LANGUAGES = ('de', 'tr', 'en')
 
 PARAMS = [
     Param('models_file', 'speech_models.yaml', 'Model paths per language (file under config/ or absolute).'),
@@ -72,44 +70,18 @@ class AsrNode(Node):
         self.create_subscription(SpeechStatus, '/speech/status', self._on_status, STATUS)
         self._load_engines()
         self.create_subscription(AudioChunk, '/audio/chunks', self._on_chunk, AUDIO)
-        self.create_timer(0.1, self._expire_held)
         self._worker = threading.Thread(target=self._work, daemon=True, name='asr-decode')
         self._worker.start()
 
     # --- engines --------------------------------------------------------------------------------------
     def _load_engines(self) -> None:
-        problems: list[str] = []
         try:
             models = load_models(config_path(self.p.models_file))
         except ConfigError as exc:
             self.health.set(DEGRADED, f'speech models config unusable: {exc}; touch screen only')
             return
-        chosen: dict[str, AsrEngine] = {}
-        vosk_langs = {lang: models.vosk[lang] for lang in self.p.languages
-                      if models.vosk.get(lang) is not None and self.p.engine in ('auto', 'vosk')}
-        for lang, path in vosk_langs.items():  # one engine per language: a broken model only loses its language
-            try:
-                extra = tuple(p.strip() for p in self.p.grammar_extra.split('|') if p.strip())
-                grammars = ({lang: grammar_phrases(lang, extra=extra)}
-                            if self.p.use_grammar else None)
-                chosen[lang] = self._vosk(lang, path, grammars)
-            except (ModelError, ConfigError) as exc:
-                problems.append(str(exc))
-        need_whisper = [lang for lang in self.p.languages if lang not in chosen and lang in WHISPER_LANGUAGES
-                        and self.p.engine in ('auto', 'whisper')]
-        if need_whisper:
-            try:
-                from l2b2_speech.whisper_engine import WhisperEngine
-                prompts = ({lang: whisper_prompt(lang) for lang in need_whisper}
-                           if self.p.whisper_prompt else None)
-                whisper = WhisperEngine(models.whisper, need_whisper, beam_size=self.p.whisper_beam_size,
-                                        cpu_threads=self.p.whisper_cpu_threads, prompts=prompts)
-                chosen.update({lang: whisper for lang in need_whisper})
-            except ModelError as exc:
-                problems.append(str(exc))
-        missing = [lang for lang in self.p.languages if lang not in chosen]
-        if missing:
-            problems.append(f'no speech recognition for {", ".join(missing)}')
+        choice = EngineChoice(**{f: getattr(self.p, f) for f in EngineChoice.__dataclass_fields__})
+        chosen, problems = self._build_engines(models, choice)
         self.router = AsrRouter(chosen) if chosen else None
         summary = ', '.join(f'{lang}={engine.name}' for lang, engine in chosen.items()) or 'none'
         if problems:
@@ -118,9 +90,8 @@ class AsrNode(Node):
         else:
             self.health.set(OK, f'listening ({summary})', engines=summary)
 
-    def _vosk(self, lang, path, grammars):
-        from l2b2_speech.vosk_engine import VoskEngine
-        return VoskEngine({lang: path}, grammars, min_confidence=self.p.vosk_min_confidence)
+    def _build_engines(self, models, choice: EngineChoice):
+        return build_engines(models, choice)  # a method: tests put their own engine here
 
     # --- audio ----------------------------------------------------------------------------------------
     def _on_status(self, msg: SpeechStatus) -> None:
@@ -129,13 +100,16 @@ class AsrNode(Node):
             if msg.state == SpeechStatus.IDLE and msg.interrupted:
                 for seg in self._segments.values():  # the visitor's barge-in: their words count
                     seg.barge_in = True
+                self._expire_held()
                 for seg, _ in self._held:  # ended before the TTS reported the barge-in (bursty input)
                     self._jobs.put(seg)
                 self._held.clear()
 
     def _expire_held(self) -> None:
-        now = self.get_clock().now()
-        with self._lock:
+        """Forget held segments whose grace has passed (caller holds the lock). Checked when the list is
+        read or grows, not on a timer: an idle ASR does not wake up."""
+        if self._held:
+            now = self.get_clock().now()
             self._held = [(seg, deadline) for seg, deadline in self._held if deadline > now]
 
     def _on_chunk(self, msg: AudioChunk) -> None:
@@ -164,6 +138,7 @@ class AsrNode(Node):
                 return
             if self._speaking or (seg.overlapped and not seg.barge_in):
                 deadline = self.get_clock().now() + Duration(nanoseconds=int(self.p.barge_in_grace_s * 1e9))
+                self._expire_held()
                 self._held.append((seg, deadline))
                 return
         self._jobs.put(seg)

@@ -23,16 +23,71 @@ def resample(samples: np.ndarray, rate: int, target: int = ASR_RATE) -> np.ndarr
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
 
+class WavError(ValueError):
+    """A file that is not a WAV this project can read; the message names the file and the reason."""
+
+
+_PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
+
+
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """Mono int16 samples and the sample rate; stereo is mixed down. Raises ValueError if not PCM16."""
-    with wave.open(str(path), 'rb') as w:
-        if w.getsampwidth() != 2:
-            raise ValueError(f'{path}: only 16-bit PCM WAV is supported, got {8 * w.getsampwidth()}-bit')
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-        channels, rate = w.getnchannels(), w.getframerate()
+    """Mono int16 samples and the sample rate of any PCM (8/16/24/32-bit) or float (32/64-bit) WAV.
+
+    Channels are mixed down. The RIFF chunks are read directly (Python's ``wave`` knows neither float
+    nor WAVE_FORMAT_EXTENSIBLE files, which many recorders write). Raises :class:`WavError`.
+    """
+    try:
+        blob = Path(path).read_bytes()
+    except OSError as exc:
+        raise WavError(f'{path}: cannot read: {exc.strerror or exc}') from None
+    return parse_wav(blob, str(path))
+
+
+def parse_wav(blob: bytes, name: str = 'WAV') -> tuple[np.ndarray, int]:
+    if len(blob) < 12 or blob[:4] != b'RIFF' or blob[8:12] != b'WAVE':
+        raise WavError(f'{name}: not a WAV file (no RIFF/WAVE header)')
+    fmt, data, pos = None, None, 12
+    while pos + 8 <= len(blob):
+        cid, size = blob[pos:pos + 4], int.from_bytes(blob[pos + 4:pos + 8], 'little')
+        body = blob[pos + 8:pos + 8 + size]
+        if cid == b'fmt ':
+            fmt = body
+        elif cid == b'data':
+            data = body  # a streamed WAV (size unset or too large) runs to the end of the file
+        pos += 8 + size + (size & 1)
+    if fmt is None or len(fmt) < 16:
+        raise WavError(f'{name}: no format chunk')
+    if data is None:
+        raise WavError(f'{name}: no audio data chunk')
+    tag, channels, rate = (int.from_bytes(fmt[0:2], 'little'), int.from_bytes(fmt[2:4], 'little'),
+                           int.from_bytes(fmt[4:8], 'little'))
+    bits = int.from_bytes(fmt[14:16], 'little')
+    if tag == _EXTENSIBLE and len(fmt) >= 26:
+        tag = int.from_bytes(fmt[24:26], 'little')  # first two bytes of the sub-format GUID
+    if channels < 1 or not 1000 <= rate <= 384000:
+        raise WavError(f'{name}: implausible format ({channels} channels, {rate} Hz)')
+    width = bits // 8
+    if width < 1 or bits % 8:
+        raise WavError(f'{name}: unsupported sample size {bits} bits')
+    data = data[:len(data) - len(data) % (width * channels)]
+    if tag == _PCM and width == 1:
+        x = (np.frombuffer(data, np.uint8).astype(np.float64) - 128.0) / 128.0
+    elif tag == _PCM and width in (2, 4):
+        x = np.frombuffer(data, f'<i{width}').astype(np.float64) / float(2 ** (bits - 1))
+    elif tag == _PCM and width == 3:
+        b = np.frombuffer(data, np.uint8).reshape(-1, 3).astype(np.int32)
+        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        x = np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.float64) / float(1 << 23)
+    elif tag == _FLOAT and width in (4, 8):
+        x = np.nan_to_num(np.frombuffer(data, f'<f{width}').astype(np.float64))
+    else:
+        raise WavError(f'{name}: unsupported encoding (format tag {tag}, {bits} bits); '
+                       'PCM 8/16/24/32-bit or float 32/64-bit expected')
+    if x.size == 0:
+        raise WavError(f'{name}: no samples')
     if channels > 1:
-        data = data.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return data, rate
+        x = x.reshape(-1, channels).mean(axis=1)
+    return np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16), rate
 
 
 def wav_bytes_to_samples(blob: bytes) -> tuple[np.ndarray, int]:

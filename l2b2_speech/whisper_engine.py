@@ -1,7 +1,12 @@
 """faster-whisper (CTranslate2, CPU int8): the only German/Turkish-capable model that ships in packages.
 
-One model instance, small beam, language constrained to the configured set. Silero VAD (bundled
-with faster-whisper) first checks there is speech at all, because Whisper invents text for noise.
+One encoder pass per segment serves both language identification (restricted to the configured
+languages) and decoding: the encoder is most of Whisper's time on this CPU, and the old way (detect,
+then transcribe, which encodes again) paid it twice or three times. Whisper invents fluent text for
+noise, so a segment is decoded only when it is loud enough and Silero VAD (bundled with faster-whisper)
+finds speech, with a token budget that fits the speech's length, and each hypothesis must pass the
+guards of :mod:`l2b2_speech.guards` (no-speech probability, log-probability, length against audio,
+compression ratio, repetition).
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import threading
 import numpy as np
 
 from l2b2_speech.asr_engine import SAMPLE_RATE, AsrEngine, AsrStream, BufferedStream, ModelError, Transcript
+from l2b2_speech.guards import GuardLimits, max_new_tokens, reject_reason, rms_dbfs
 
 REQUIRED_FILES = ('model.bin', 'config.json', 'tokenizer.json', 'vocabulary.txt')
 
@@ -22,13 +28,16 @@ class WhisperEngine(AsrEngine):
 
     def __init__(self, model_dir: str | Path, languages: Sequence[str] = ('de', 'tr'), *, beam_size: int = 1,
                  cpu_threads: int = 2, min_avg_logprob: float = -1.5, max_no_speech_prob: float = 0.6,
-                 clear_language_ratio: float = 4.0, prompts: dict[str, str] | None = None):
+                 clear_language_ratio: float = 4.0, prompts: dict[str, str] | None = None, n_best: int = 3,
+                 limits: GuardLimits | None = None):
         model_dir = Path(model_dir)
         missing = [f for f in REQUIRED_FILES if not (model_dir / f).is_file()]
         if missing:
             raise ModelError(f'whisper model in {model_dir} is missing {", ".join(missing)} (run scripts/setup.sh)')
         try:
             from faster_whisper import WhisperModel
+            from faster_whisper.audio import pad_or_trim
+            from faster_whisper.tokenizer import Tokenizer
             from faster_whisper.vad import VadOptions, get_speech_timestamps
         except ImportError as exc:
             raise ModelError(f'faster-whisper is not installed: {exc}') from None
@@ -37,15 +46,19 @@ class WhisperEngine(AsrEngine):
                                        num_workers=1)
         except Exception as exc:  # noqa: BLE001 - ctranslate2 raises RuntimeError/ValueError for broken files
             raise ModelError(f'whisper model in {model_dir} cannot be loaded: {exc}') from None
+        self._pad, self._tokenizer_cls = pad_or_trim, Tokenizer
         self._speech_timestamps, self._vad_options = get_speech_timestamps, VadOptions(min_speech_duration_ms=150)
         self._languages = tuple(languages)
         self._lock = threading.Lock()
         self.beam_size = beam_size
-        self.min_avg_logprob = min_avg_logprob
-        self.max_no_speech_prob = max_no_speech_prob
+        self.n_best = n_best
         self.clear_language_ratio = clear_language_ratio
+        self.limits = limits or GuardLimits(min_avg_logprob=min_avg_logprob, max_no_speech_prob=max_no_speech_prob)
         #: Per-language initial prompts (the office's vocabulary, see grammar.whisper_prompt).
         self.prompts = dict(prompts or {})
+        #: Why the last segment gave no transcript ('' when it gave one): for benchmarks and debugging.
+        self.last_rejection = ''
+        self._prompt_tokens: dict[str, list[int]] = {}
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -55,51 +68,99 @@ class WhisperEngine(AsrEngine):
         """One throw-away decode: the first real one would otherwise pay CTranslate2's start-up (~1-2 s)."""
         tone = (0.1 * np.sin(np.linspace(0, 2 * np.pi * 220, SAMPLE_RATE))).astype(np.float32)
         with self._lock:
-            list(self._model.transcribe(tone, language=self._languages[0], beam_size=1, without_timestamps=True)[0])
+            encoded = self._encode(tone)
+            self._generate(encoded, self._languages[0], 1.0)
 
     def open_stream(self, languages: Sequence[str]) -> AsrStream:
         return BufferedStream(self._decode, [lang for lang in languages if lang in self._languages] or self._languages)
 
+    # --- decoding ---------------------------------------------------------------------------------------
     def _decode(self, samples: np.ndarray, languages: list[str]) -> Transcript | None:
+        self.last_rejection = ''
         if samples.size < SAMPLE_RATE // 5:
-            return None
+            return self._reject('too short')
+        if rms_dbfs(samples) < self.limits.min_rms_dbfs:
+            return self._reject('silence')
         audio = samples.astype(np.float32) / 32768.0
         with self._lock:
             speech = self._speech_timestamps(audio, self._vad_options)
-            if not speech:
-                return None
+            speech_s = sum(s['end'] - s['start'] for s in speech) / SAMPLE_RATE
+            if speech_s < self.limits.min_speech_s:
+                return self._reject('no speech (VAD)')
             start_s, end_s = speech[0]['start'] / SAMPLE_RATE, speech[-1]['end'] / SAMPLE_RATE
-            candidates = self._likely_languages(audio, languages)
-            results = [r for r in (self._transcribe(audio, lang) for lang in candidates) if r is not None]
-        best = max(results, key=lambda r: r[1], default=None)
-        if best is None:
-            return None
-        text, logprob, lang = best
+            encoded = self._encode(audio)
+            candidates = self.language_probabilities(encoded, languages)
+            hypotheses = []
+            for lang in self._languages_to_decode(candidates):
+                hypotheses += self._generate(encoded, lang, speech_s)
+        believable = []
+        for text, logprob, no_speech, lang in hypotheses:
+            reason = reject_reason(text, speech_s=speech_s, avg_logprob=logprob, no_speech_prob=no_speech,
+                                   limits=self.limits)
+            if reason is None:
+                believable.append((text, logprob, lang))
+            else:
+                self.last_rejection = self.last_rejection or reason
+        if not believable:
+            return self._reject(self.last_rejection or 'no hypothesis')
+        believable.sort(key=lambda h: h[1], reverse=True)
+        text, logprob, lang = believable[0]
+        self.last_rejection = ''
+        seen, alternatives = {text}, []
+        for t, lp, lg in believable[1:]:
+            if t not in seen:
+                seen.add(t)
+                alternatives.append((t, float(math.exp(lp)), lg))
         return Transcript(text=text, language=lang, confidence=float(math.exp(logprob)), start_s=start_s,
-                          end_s=end_s, engine=self.name)
+                          end_s=end_s, engine=self.name, alternatives=tuple(alternatives))
 
-    def _likely_languages(self, audio: np.ndarray, languages: list[str]) -> list[str]:
-        """Detect among the allowed languages; decode all of them only when detection is not clear."""
+    def _reject(self, reason: str) -> None:
+        self.last_rejection = reason
+        return None
+
+    def _encode(self, audio: np.ndarray):
+        features = self._model.feature_extractor(audio)
+        frames = self._model.feature_extractor.nb_max_frames
+        return self._model.encode(self._pad(features[:, :frames]))
+
+    def language_probabilities(self, encoded, languages: Sequence[str]) -> list[tuple[str, float]]:
+        """The configured languages' probabilities from the encoder output, renormalised, best first."""
         if len(languages) == 1:
-            return languages
-        _, _, probs = self._model.detect_language(audio)
-        scores = sorted(((dict(probs).get(lang, 0.0), lang) for lang in languages), reverse=True)
-        (p1, l1), (p2, _) = scores[0], scores[1]
-        if p1 >= 0.05 and p1 >= self.clear_language_ratio * max(p2, 1e-9):
-            return [l1]
-        return [lang for _, lang in scores]
+            return [(languages[0], 1.0)]
+        probs = {token[2:-2]: p for token, p in self._model.model.detect_language(encoded)[0]}
+        allowed = [(lang, probs.get(lang, 0.0)) for lang in languages]
+        total = sum(p for _, p in allowed) or 1.0
+        return sorted(((lang, p / total) for lang, p in allowed), key=lambda x: x[1], reverse=True)
 
-    def _transcribe(self, audio: np.ndarray, language: str) -> tuple[str, float, str] | None:
-        segments, _ = self._model.transcribe(audio, language=language, beam_size=self.beam_size, vad_filter=False,
-                                             without_timestamps=True, condition_on_previous_text=False,
-                                             temperature=0.0, initial_prompt=self.prompts.get(language))
-        segments = list(segments)
-        text = ' '.join(s.text.strip() for s in segments).strip()
-        if not text:
-            return None
-        weights = [max(1, len(s.tokens)) for s in segments]
-        logprob = sum(s.avg_logprob * w for s, w in zip(segments, weights, strict=True)) / sum(weights)
-        no_speech = max(s.no_speech_prob for s in segments)
-        if logprob < self.min_avg_logprob or no_speech > self.max_no_speech_prob:
-            return None
-        return text, logprob, language
+    def _languages_to_decode(self, ranked: list[tuple[str, float]]) -> list[str]:
+        """The likeliest language; the runner-up too when detection is not clear (decoder passes only)."""
+        if len(ranked) == 1:
+            return [ranked[0][0]]
+        (l1, p1), (l2, p2) = ranked[0], ranked[1]
+        return [l1] if p1 >= self.clear_language_ratio * max(p2, 1e-9) else [l1, l2]
+
+    def _prompt(self, language: str) -> list[int]:
+        if language not in self._prompt_tokens:
+            tok = self._tokenizer_cls(self._model.hf_tokenizer, True, task='transcribe', language=language)
+            prompt = []
+            hint = self.prompts.get(language)
+            if hint:
+                prompt = [tok.sot_prev, *tok.encode(' ' + hint.strip())[:self._model.max_length // 2 - 1]]
+            self._prompt_tokens[language] = [*prompt, *tok.sot_sequence, tok.no_timestamps]
+        return self._prompt_tokens[language]
+
+    def _generate(self, encoded, language: str, speech_s: float) -> list[tuple[str, float, float, str]]:
+        """Hypotheses (text, mean token log-probability, no-speech probability, language), best first."""
+        prompt = self._prompt(language)
+        beam = max(1, self.beam_size)
+        result = self._model.model.generate(
+            encoded, [prompt], beam_size=beam, num_hypotheses=min(beam, max(1, self.n_best)),
+            max_length=min(self._model.max_length, len(prompt) + max_new_tokens(speech_s)),
+            return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1])[0]
+        tok = self._tokenizer_cls(self._model.hf_tokenizer, True, task='transcribe', language=language)
+        out = []
+        for ids, score in zip(result.sequences_ids, result.scores, strict=True):
+            n = len(ids)
+            avg_logprob = score * n / (n + 1)  # faster-whisper's recovery of the mean (length penalty 1)
+            out.append((tok.decode(ids).strip(), avg_logprob, result.no_speech_prob, language))
+        return out

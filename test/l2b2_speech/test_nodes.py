@@ -195,8 +195,8 @@ class WarmUpFailsEngine(AsrEngine):
 
 
 class AsrNodeWithWarmUpFailure(AsrNode):
-    def _vosk(self, lang, path, grammars):
-        return WarmUpFailsEngine()
+    def _build_engines(self, models, choice):
+        return {'de': WarmUpFailsEngine()}, []
 
 
 def test_asr_whose_engine_fails_to_warm_up_reports_degraded_and_still_recognizes(ros, tmp_path):

@@ -1,0 +1,62 @@
+"""Which recognizer decodes which language: one choice for the ASR node and ``l2b2-transcribe``.
+
+Vosk wherever config/speech_models.yaml has a model for the language (and the engine setting allows
+it), else faster-whisper (the only German/Turkish model that ships). A broken model loses only its
+own language; every problem is returned as a sentence for the health line.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from l2b2_common.config import ConfigError
+from l2b2_speech.asr_engine import AsrEngine, ModelError
+from l2b2_speech.grammar import grammar_phrases, whisper_prompt
+from l2b2_speech.models import SpeechModels
+
+WHISPER_LANGUAGES = ('de', 'tr', 'en')
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """What the ASR is asked to use (the ASR node's parameters of the same names)."""
+
+    languages: Sequence[str] = ('de', 'tr')
+    engine: str = 'auto'
+    use_grammar: bool = True
+    grammar_extra: str = ''
+    whisper_prompt: bool = True
+    whisper_beam_size: int = 1
+    whisper_cpu_threads: int = 2
+    vosk_min_confidence: float = 0.3
+
+
+def build_engines(models: SpeechModels, choice: EngineChoice) -> tuple[dict[str, AsrEngine], list[str]]:
+    """The engine per language and the problems met (empty when everything loaded)."""
+    problems: list[str] = []
+    chosen: dict[str, AsrEngine] = {}
+    vosk_langs = {lang: models.vosk[lang] for lang in choice.languages
+                  if models.vosk.get(lang) is not None and choice.engine in ('auto', 'vosk')}
+    for lang, path in vosk_langs.items():  # one engine per language: a broken model only loses its language
+        try:
+            from l2b2_speech.vosk_engine import VoskEngine
+            extra = tuple(p.strip() for p in choice.grammar_extra.split('|') if p.strip())
+            grammars = {lang: grammar_phrases(lang, extra=extra)} if choice.use_grammar else None
+            chosen[lang] = VoskEngine({lang: path}, grammars, min_confidence=choice.vosk_min_confidence)
+        except (ModelError, ConfigError) as exc:
+            problems.append(str(exc))
+    need_whisper = [lang for lang in choice.languages if lang not in chosen and lang in WHISPER_LANGUAGES
+                    and choice.engine in ('auto', 'whisper')]
+    if need_whisper:
+        try:
+            from l2b2_speech.whisper_engine import WhisperEngine
+            prompts = {lang: whisper_prompt(lang) for lang in need_whisper} if choice.whisper_prompt else None
+            whisper = WhisperEngine(models.whisper, need_whisper, beam_size=choice.whisper_beam_size,
+                                    cpu_threads=choice.whisper_cpu_threads, prompts=prompts)
+            chosen.update({lang: whisper for lang in need_whisper})
+        except ModelError as exc:
+            problems.append(str(exc))
+    missing = [lang for lang in choice.languages if lang not in chosen]
+    if missing:
+        problems.append(f'no speech recognition for {", ".join(missing)}')
+    return chosen, problems

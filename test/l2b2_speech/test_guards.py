@@ -1,0 +1,42 @@
+"""The guards against invented text, on the failure modes Whisper shows (no model needed)."""
+import numpy as np
+import pytest
+
+from l2b2_speech.audio import noise, silence
+from l2b2_speech.guards import GuardLimits, compression_ratio, longest_repeat, max_new_tokens, reject_reason, rms_dbfs
+
+OK = {'avg_logprob': -0.4, 'no_speech_prob': 0.05}
+
+
+def test_a_plain_request_passes():
+    assert reject_reason('Guten Tag, wo ist das Standesamt?', speech_s=2.0, **OK) is None
+    assert reject_reason('Ja.', speech_s=0.3, **OK) is None  # short answers are always allowed
+
+
+@pytest.mark.parametrize(('text', 'speech_s', 'kw', 'reason'), [
+    ('', 1.0, {}, 'empty'),
+    ('Vielen Dank fürs Zuschauen!', 2.0, {'no_speech_prob': 0.9}, 'no-speech'),
+    ('Standesamt', 2.0, {'avg_logprob': -2.3}, 'log-probability'),
+    ('Untertitel im Auftrag des ZDF für funk, 2017. Vielen Dank fürs Zuschauen und bis zum nächsten Mal.', 1.0, {},
+     'characters from 1.0 s'),
+    ('ich ich ich möchte', 2.0, {}, 'repetition'),
+    ('bitte zum Amt bitte zum Amt bitte zum Amt', 5.0, {}, 'repetition'),
+    ('zum Standesamt, ' * 12, 20.0, {}, 'compression ratio'),
+])
+def test_invented_text_is_rejected_with_a_reason(text, speech_s, kw, reason):
+    got = reject_reason(text, speech_s=speech_s, **{**OK, **kw})
+    assert got is not None and reason in got
+
+
+def test_helpers_measure_what_they_say():
+    assert longest_repeat('ja ja') == 2 and longest_repeat('a b a b a b') == 3 and longest_repeat('') == 0
+    assert compression_ratio('abc' * 50) > 2.4 > compression_ratio('Wo ist das Standesamt, bitte?')
+    assert rms_dbfs(silence(0.5)) == -120.0
+    assert -12.0 < rms_dbfs(noise(1.0, 0.3)) < -9.0  # 0.3 of full scale ~ -10.5 dBFS
+    assert rms_dbfs(np.zeros(0, dtype=np.int16)) == -120.0
+    assert max_new_tokens(10.0) > max_new_tokens(1.0) >= 12
+
+
+def test_limits_are_configurable():
+    strict = GuardLimits(max_chars_per_s=5.0, min_chars_allowed=3)
+    assert reject_reason('Guten Tag', speech_s=1.0, limits=strict, **OK) is not None
