@@ -17,18 +17,12 @@ until staff continue it with a fresh goal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 import math
 
-from l2b2_common.codes import EscortOutcome
+from l2b2_common.codes import EscortOutcome, VisitorStatus
 from l2b2_common.geometry import Pose2D
-
-
-class VisitorStatus(IntEnum):
-    NONE = 0
-    FOLLOWING = 1
-    FALLING_BEHIND = 2
-    LOST = 3
+from l2b2_common.tunables import tunable
 
 
 class Phase(StrEnum):
@@ -42,27 +36,36 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True)
 class EscortConfig:
-    #: The visitor counts as following within this distance of the robot (m).
-    follow_distance: float = 3.0
-    #: After a pause, the walk resumes once the visitor is this close again (m).
-    resume_distance: float = 2.0
-    #: Falling behind (or out of sight) for this long pauses the walk (s).
-    pause_after_s: float = 1.5
-    #: Ask again every this many seconds while waiting (s).
-    prompt_interval_s: float = 8.0
-    #: Waiting this long for the visitor ends the escort with VISITOR_LOST (s).
-    give_up_s: float = 30.0
-    #: Who may be picked as the visitor when no track id is given: nearest person within (m).
-    pick_radius: float = 3.0
-    #: A vanished visitor track may be continued by a new track this close to where they were (m).
-    reacquire_radius: float = 1.0
-    #: Failed navigation goals are retried this many times, after ``retry_delay_s``.
-    max_retries: int = 2
-    retry_delay_s: float = 2.0
-    #: A goal under which the robot has not moved ``stall_distance`` for this long is given up and
-    #: retried (a navigator that hangs or a robot that is stuck without the navigator noticing) (s).
-    stall_timeout_s: float = 90.0
-    stall_distance: float = 0.3
+    """The escort's tunables: one field each, also its ROS parameter (``declare_tunables``) and its doc."""
+
+    follow_distance: float = tunable(3.0, 'The visitor counts as following within this distance of the robot (m).',
+                                     min=0.5, max=10.0)
+    resume_distance: float = tunable(2.0, 'After a pause, walk on once the visitor is this close (m; at most '
+                                     'follow_distance).', min=0.3, max=10.0)
+    pause_after_s: float = tunable(1.5, 'Falling behind or out of sight this long pauses the walk (s).',
+                                   min=0.0, max=30.0)
+    prompt_interval_s: float = tunable(8.0, 'Repeat the request to follow this often while waiting (s).',
+                                       min=0.1, max=120.0)
+    give_up_s: float = tunable(30.0, 'Waiting this long for the visitor ends with VISITOR_LOST (s).',
+                               min=1.0, max=600.0)
+    pick_radius: float = tunable(3.0, 'With visitor_track_id 0, the nearest person within this is the visitor (m).',
+                                 min=0.5, max=10.0)
+    reacquire_radius: float = tunable(1.0, 'A new track this close to where the visitor vanished continues '
+                                      'them (m).', min=0.1, max=5.0)
+    max_retries: int = tunable(2, 'Failed NavigateToPose goals retried before NAVIGATION_FAILED.', min=0, max=10)
+    retry_delay_s: float = tunable(2.0, 'Pause before retrying a failed goal (s).', min=0.0, max=60.0)
+    stall_timeout_s: float = tunable(90.0, 'A goal under which the robot has not moved stall_distance for this '
+                                     'long is given up and retried (a hung navigator, a stuck robot) (s).',
+                                     min=5.0, max=3600.0)
+    stall_distance: float = tunable(0.3, 'Movement that counts as progress under a goal (m).', min=0.01, max=5.0)
+    return_home: bool = tunable(True, 'Go back to the home waypoint by itself after arrival.')
+    dwell_s: float = tunable(10.0, 'Time at the counter for the hand-over before returning home (s).',
+                             min=0.0, max=600.0)
+
+    @property
+    def resume_within(self) -> float:
+        """``resume_distance``, never beyond ``follow_distance`` (resuming must mean following)."""
+        return min(self.resume_distance, self.follow_distance)
 
 
 # Commands for the node ------------------------------------------------------------------------
@@ -114,7 +117,7 @@ class EscortPolicy:
         self.with_visitor = with_visitor
         self.visitor_id = visitor_id
         self.phase = Phase.NAVIGATING
-        self.visitor_status = VisitorStatus.NONE
+        self.visitor_status = VisitorStatus.VISITOR_NONE
         self.visitor_distance = math.nan
         self.distance_remaining = math.nan
         self.outcome: EscortOutcome | None = None
@@ -232,10 +235,10 @@ class EscortPolicy:
                 cmds += [CancelGoal(self._seq), Say('follow_me')] if self._goal_active else [Say('follow_me')]
                 self._goal_active = False
         elif self.phase is Phase.WAITING:
-            if self.visitor_status is VisitorStatus.FOLLOWING and self.visitor_distance <= self.config.resume_distance:
+            if self.visitor_status is VisitorStatus.VISITOR_FOLLOWING and self.visitor_distance <= self.config.resume_within:
                 cmds += self._send(now)
             elif now - self._waiting_since >= self.config.give_up_s:
-                self.visitor_status = VisitorStatus.LOST
+                self.visitor_status = VisitorStatus.VISITOR_LOST
                 cmds += [TellStaff(f'visitor lost on the way to {self.target_id}'),
                          *self._finish(EscortOutcome.VISITOR_LOST,
                                        f'visitor did not follow for {self.config.give_up_s:.0f} s')]
@@ -274,9 +277,9 @@ class EscortPolicy:
             self.visitor_id, self._visitor_pos, self._last_seen = visitor.id, (visitor.x, visitor.y), now
             self.visitor_distance = math.hypot(visitor.x - self.robot.x, visitor.y - self.robot.y)
             if self.visitor_distance <= self.config.follow_distance:
-                self.visitor_status, self._behind_since = VisitorStatus.FOLLOWING, None
+                self.visitor_status, self._behind_since = VisitorStatus.VISITOR_FOLLOWING, None
                 return
-            self.visitor_status = VisitorStatus.FALLING_BEHIND
+            self.visitor_status = VisitorStatus.VISITOR_FALLING_BEHIND
             if self._behind_since is None:
                 self._behind_since = now
             return
@@ -284,7 +287,7 @@ class EscortPolicy:
         if self._behind_since is None:
             self._behind_since = self._last_seen
         if now - self._last_seen >= self.config.pause_after_s:
-            self.visitor_status = VisitorStatus.NONE if self._visitor_pos is None else VisitorStatus.FALLING_BEHIND
+            self.visitor_status = VisitorStatus.VISITOR_NONE if self._visitor_pos is None else VisitorStatus.VISITOR_FALLING_BEHIND
 
     def _find_visitor(self) -> Person | None:
         by_id = {p.id: p for p in self._people}
@@ -306,6 +309,6 @@ class EscortPolicy:
         if not near and self.phase is Phase.WAITING:
             # While waiting, someone who walks up behind the robot is taken as the returning visitor.
             near = [p for p in self._people
-                    if math.hypot(p.x - self.robot.x, p.y - self.robot.y) <= self.config.resume_distance
+                    if math.hypot(p.x - self.robot.x, p.y - self.robot.y) <= self.config.resume_within
                     and self.robot.to_local(p.x, p.y)[0] <= 0.3]
         return min(near, key=lambda p: math.hypot(p.x - vx, p.y - vy)) if near else None

@@ -1,13 +1,20 @@
 """``l2b2-escort``: the Escort action server. Drives with Nav2's ``NavigateToPose`` and watches the visitor.
 
-The decisions live in :class:`~l2b2_navigation.escort.EscortPolicy`; this node feeds it (pose from
-/tf, people from /people/tracked, goal results, /safety/state) and carries out its commands. The
-exact Nav2 action is used, so the same node drives Nav2 on the robot and the sim navigator here.
+The decisions live in :class:`~l2b2_navigation.escort.EscortPolicy` (one escort) and
+:class:`~l2b2_navigation.escort_trips.Trips` (hand-over, going home, staff pause); this node feeds
+them (pose from /tf, people from /people/tracked, goal results, /safety/state) and carries out their
+orders. The exact Nav2 action is used, so the same node drives Nav2 on the robot and the sim
+navigator here; every goal goes through :class:`~l2b2_common.calls.BoundedCaller`, so a missing or
+silent navigator ends the goal as failed instead of hanging the escort.
 
 Outcomes are always delivered as a result: ARRIVED succeeds the action goal, CANCELED cancels it,
 everything else (UNKNOWN_TARGET, BUSY, ESTOPPED, VISITOR_LOST, NAVIGATION_FAILED) aborts it — the
 ``outcome`` field and ``message`` say why. Unknown targets are accepted and aborted at once rather
 than rejected, so that callers (dialogue, panel) get a readable outcome instead of a bare refusal.
+
+Idle (no trip, no return due) the node runs no periodic timer but the status heartbeat: /robot/status
+goes out when something in it changes and every ``status_heartbeat_s``; during a trip the policy ticks
+at 10 Hz and the status follows the pose at ``status_rate_hz``.
 """
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ import math
 from threading import Event, RLock
 
 from action_msgs.msg import GoalStatus
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import Pose, PoseStamped, Quaternion
 from l2b2_interfaces.action import Escort
 from l2b2_interfaces.msg import ComponentHealth, RobotStatus, SafetyState, SayRequest, TrackedPeople
 from nav2_msgs.action import NavigateToPose
@@ -27,206 +34,199 @@ from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import BatteryState
 from std_srvs.srv import SetBool
-from tf2_msgs.msg import TFMessage
 
+from l2b2_common.calls import NO_SERVER, BoundedCaller, CallOutcome, PendingCall
 from l2b2_common.catalog import load_catalog
-from l2b2_common.codes import EscortOutcome
-from l2b2_common.config import Section, config_path, load_yaml
-from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.codes import EscortOutcome, HealthLevel
+from l2b2_common.config import StrictModel, config_path, load_model
+from l2b2_common.geometry import Pose2D, quaternion_msg_fields, yaw_from_msg
+from l2b2_common.health import HealthReporter
+from l2b2_common.maps import load_waypoints, require_waypoints
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, declare_params
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
-from l2b2_navigation.escort import (
-    CancelGoal,
-    Command,
-    EscortConfig,
-    EscortPolicy,
-    Finish,
-    Person,
-    Phase,
-    Say,
-    SendGoal,
-    TellStaff,
-)
-from l2b2_navigation.person_tracker import FrameTree, Pose2D, yaw_from_quaternion
-from l2b2_navigation.waypoints import load_waypoints, require_waypoints
+from l2b2_common.tf_listener import TfListener
+from l2b2_common.tunables import declare_tunables, tunable
+from l2b2_navigation.escort import CancelGoal, Command, EscortConfig, Finish, Person, Phase, Say, SendGoal, TellStaff
+from l2b2_navigation.escort_trips import Note, Order, SetHealth, Trip, Trips
 
-PARAMS = [
-    Param('waypoints_file', 'maps/buergerbuero_waypoints.yaml', 'Waypoint file (relative to the share dir).'),
-    Param('texts_file', 'escort_texts.yaml', 'What the escort says, per language (under config/).'),
-    Param('catalog_file', '', 'Department catalog; empty: config/departments.yaml.'),
-    Param('global_frame', 'map', 'Frame of waypoints, goals and the reported pose.'),
-    Param('base_frame', 'base_link', 'The robot body frame.'),
-    Param('follow_distance', 3.0, 'The visitor counts as following within this distance (m).', min=0.5, max=10.0),
-    Param('resume_distance', 2.0, 'After a pause, walk on once the visitor is this close (m).', min=0.3, max=10.0),
-    Param('pause_after_s', 1.5, 'Falling behind or out of sight this long (s) pauses the walk.', min=0.0, max=30.0),
-    Param('prompt_interval_s', 8.0, 'Repeat the request to follow this often while waiting (s).', min=0.1,
-          max=120.0),
-    Param('give_up_s', 30.0, 'Waiting this long (s) for the visitor ends with VISITOR_LOST.', min=1.0, max=600.0),
-    Param('pick_radius', 3.0, 'With visitor_track_id 0, the nearest person within this (m) is the visitor.',
-          min=0.5, max=10.0),
-    Param('reacquire_radius', 1.0, 'A new track this close (m) to where the visitor vanished continues them.',
-          min=0.1, max=5.0),
-    Param('max_retries', 2, 'Failed NavigateToPose goals retried before NAVIGATION_FAILED.', min=0, max=10),
-    Param('retry_delay_s', 2.0, 'Pause before retrying a failed goal (s).', min=0.0, max=60.0),
-    Param('stall_timeout_s', 90.0, 'A goal under which the robot has not moved for this long (s) is retried.',
-          min=5.0, max=3600.0),
-    Param('return_home', True, 'Go back to the home waypoint by itself after arrival.'),
-    Param('dwell_s', 10.0, 'Time at the counter for the hand-over before returning home (s).', min=0.0, max=600.0),
-    Param('nav_server_wait_s', 5.0, 'Wait this long (s) for /navigate_to_pose before a goal counts as failed.',
-          min=0.1, max=120.0),
-    Param('status_rate_hz', 2.0, 'Rate of /robot/status.', min=0.1, max=50.0),
-]
-TEXT_KEYS = ('follow_me', 'arrived', 'visitor_lost')
+#: The policy's timers (visitor distance, retries, giving up) run this often during a trip (s).
+TICK_S = 0.1
+
+
+@dataclass(frozen=True)
+class EscortNodeParams:
+    """The node's own settings (files, frames, the navigator call, /robot/status); behaviour is EscortConfig."""
+
+    waypoints_file: str = tunable('maps/buergerbuero_waypoints.yaml', 'Waypoint file (relative to the share dir).')
+    texts_file: str = tunable('escort_texts.yaml', 'What the escort says, per language (under config/).')
+    catalog_file: str = tunable('', 'Department catalog; empty: config/departments.yaml.')
+    global_frame: str = tunable('map', 'Frame of waypoints, goals and the reported pose.')
+    base_frame: str = tunable('base_link', 'The robot body frame.')
+    nav_server_wait_s: float = tunable(5.0, 'Wait this long for /navigate_to_pose before a goal counts as failed; '
+                                       'also how long the navigator may vanish under a running goal (s).',
+                                       min=0.1, max=120.0)
+    nav_answer_timeout_s: float = tunable(10.0, 'The navigator must accept or reject a goal within this (s).',
+                                          min=0.1, max=120.0)
+    status_rate_hz: float = tunable(2.0, 'While a trip is under way, /robot/status follows the pose this often.',
+                                    min=0.1, max=50.0)
+    status_heartbeat_s: float = tunable(2.0, '/robot/status is repeated this often when nothing changes (s).',
+                                        min=0.1, max=60.0)
+
+
+class _ByLanguage(StrictModel):
+    """One sentence per language; German and Turkish are required, others (en) optional."""
+
+    model_config = {**StrictModel.model_config, 'extra': 'allow'}
+    de: str
+    tr: str
+
+    def texts(self) -> dict[str, str]:
+        extra = {str(k): v for k, v in (self.model_extra or {}).items()}
+        bad = [k for k, v in extra.items() if not isinstance(v, str)]
+        if bad:
+            raise ValueError(f'{bad[0]}: must be a string')
+        return {'de': self.de, 'tr': self.tr, **extra}
+
+
+class EscortTexts(StrictModel):
+    follow_me: _ByLanguage
+    arrived: _ByLanguage
+    visitor_lost: _ByLanguage
+
+
+TEXT_KEYS = tuple(EscortTexts.model_fields)
 
 
 def load_texts(path) -> dict[str, dict[str, str]]:
     """The escort's sentences per key and language; German and Turkish are required for every key."""
-    root = Section(path, '', load_yaml(path))
-    root.unknown_keys(set(TEXT_KEYS))
+    texts = load_model(path, EscortTexts)
     out = {}
     for key in TEXT_KEYS:
-        texts = root.section(key)
-        out[key] = {str(lang): texts.str(str(lang)) for lang in texts.data}
-        for lang in ('de', 'tr'):
-            texts.str(lang)
+        try:
+            out[key] = getattr(texts, key).texts()
+        except ValueError as exc:
+            from l2b2_common.config import ConfigError
+            lang, _, reason = str(exc).partition(': ')
+            raise ConfigError(path, f'{key}.{lang}', reason) from None
     return out
 
 
-@dataclass
-class Session:
-    """One escort (``goal_handle`` set) or a trip home by itself (``goal_handle`` None)."""
+@dataclass(eq=False)
+class Ride:
+    """The ROS side of one trip: its action goal (None: going home by itself) and its navigator goals."""
 
-    policy: EscortPolicy
-    language: str
-    mode: str
     goal_handle: object | None = None
-    started: float = 0.0
     nav_handles: dict[int, object] = field(default_factory=dict)
-    cancel_wanted: set[int] = field(default_factory=set)
-    #: seq -> (goal pose, node-clock deadline) for goals waiting on the navigation server.
-    pending: dict[int, tuple[Pose2D, float]] = field(default_factory=dict)
-    done: bool = False
-    #: Set when the session finishes; the action's execute thread waits on it.
+    calls: dict[int, PendingCall] = field(default_factory=dict)
+    #: Set when the trip finishes; the action's execute thread waits on it.
     ended: Event = field(default_factory=Event)
 
 
 class EscortNode(Node):
     def __init__(self, **kwargs):
         super().__init__('escort', **kwargs)
-        self.p = declare_params(self, PARAMS)
-        p = self.p
-        self.config = EscortConfig(
-            follow_distance=p.follow_distance, resume_distance=min(p.resume_distance, p.follow_distance),
-            pause_after_s=p.pause_after_s, prompt_interval_s=p.prompt_interval_s, give_up_s=p.give_up_s,
-            pick_radius=p.pick_radius, reacquire_radius=p.reacquire_radius, max_retries=p.max_retries,
-            retry_delay_s=p.retry_delay_s, stall_timeout_s=p.stall_timeout_s)
+        self.p = p = declare_tunables(self, EscortNodeParams)
+        self.config = declare_tunables(self, EscortConfig)
         self.catalog = load_catalog(p.catalog_file or None)
         self.waypoints = load_waypoints(p.waypoints_file)
         self.home = self.catalog.home_waypoint
         require_waypoints(self.waypoints, [self.home] + [t.waypoint for t in self.catalog.targets.values()],
                           p.waypoints_file)
         self.texts = load_texts(config_path(p.texts_file))
-        self.frames = FrameTree()
-        self.session: Session | None = None
-        self.return_at: float | None = None
-        #: Staff paused the hand-over dwell: the robot stays at the counter until they continue.
-        self.home_held = False
-        self.handover_target = ''
+        self.trips = Trips(self.config, self.home, self._waypoint_pose(self.home))
+        self.rides: dict[Trip, Ride] = {}
         self.safety = SafetyState()
         self.battery_percent = math.nan
         self.last_pose: Pose2D | None = None
         self._say_count = 0
-        self._group = ReentrantCallbackGroup()
+        self._group = g = ReentrantCallbackGroup()
         self._lock = RLock()
+        self._last_status: tuple | None = None
+        self._last_status_at = -math.inf
+        self._ticks = 0
 
         self.health = HealthReporter(self, 'escort')
         self.pub_status = self.create_publisher(RobotStatus, '/robot/status', RELIABLE)
         self.pub_say = self.create_publisher(SayRequest, '/speech/say', RELIABLE)
-        g = self._group
+        self.tf = TfListener(self, callback_group=g)
         self.create_subscription(TrackedPeople, '/people/tracked', self._on_people, RELIABLE, callback_group=g)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED, callback_group=g)
-        self.create_subscription(TFMessage, '/tf', self._on_tf, RELIABLE, callback_group=g)
-        self.create_subscription(TFMessage, '/tf_static', self._on_tf, LATCHED, callback_group=g)
         self.create_subscription(BatteryState, '/battery', self._on_battery, SENSOR, callback_group=g)
         self.nav = ActionClient(self, NavigateToPose, '/navigate_to_pose', callback_group=g)
+        self.caller = BoundedCaller(self, callback_group=g)
         self.server = ActionServer(self, Escort, '/escort', execute_callback=self._execute,
                                    goal_callback=lambda _goal: GoalResponse.ACCEPT,
                                    cancel_callback=lambda _handle: CancelResponse.ACCEPT, callback_group=g)
         self.create_service(SetBool, '/escort/pause', self._on_pause, callback_group=g)
         # Steady timers: cancel requests and estop are handled even while simulated time stands still;
-        # the policy itself always reads the node clock (use_sim_time works).
-        steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self.create_timer(0.1, self._tick, callback_group=g, clock=steady)
-        self.create_timer(1.0 / p.status_rate_hz, self._publish_status, callback_group=g, clock=steady)
-        self.health.set(OK, 'ready', targets=len(self.catalog.targets))
+        # the policy itself always reads the node clock (use_sim_time works). The tick runs only
+        # while a trip is under way; the heartbeat is all an idle escort does.
+        self._steady = steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self._tick_timer = self.create_timer(TICK_S, self._tick, callback_group=g, clock=steady, autostart=False)
+        self._status_every = max(1, round(1.0 / (p.status_rate_hz * TICK_S)))
+        self.create_timer(p.status_heartbeat_s, self._publish_status, callback_group=g, clock=steady)
+        self._wake = self.create_guard_condition(self._on_wake, callback_group=g)
+        self.health.set(HealthLevel.OK, 'ready', targets=len(self.catalog.targets))
 
     # ------------------------------------------------------------------------------------ helpers
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _robot_pose(self) -> Pose2D | None:
-        pose = self.frames.lookup(self.p.global_frame, self.p.base_frame)
+        try:
+            pose = self.tf.tree.lookup(self.p.global_frame, self.p.base_frame)
+        except (IndexError, RuntimeError):  # /tf being written on another thread this very moment
+            pose = None
         return pose if pose is not None else self.last_pose
 
-    # ------------------------------------------------------------------------------------ inputs
-    def _on_tf(self, msg: TFMessage) -> None:
-        with self._lock:
-            for t in msg.transforms:
-                r, tr = t.transform.rotation, t.transform.translation
-                self.frames.set(t.header.frame_id, t.child_frame_id,
-                                Pose2D(tr.x, tr.y, yaw_from_quaternion(r.x, r.y, r.z, r.w)))
+    def _waypoint_pose(self, name: str) -> Pose2D:
+        w = self.waypoints[name]
+        return Pose2D(w.x, w.y, w.yaw)
 
+    def _schedule(self) -> None:
+        """Tick while a trip or a return home is under way; sleep otherwise (an idle escort costs nothing)."""
+        if self.trips.under_way and self._tick_timer.is_canceled():
+            self._tick_timer.reset()
+            self._wake.trigger()  # a timer reset from another thread must wake a sleeping executor
+        elif not self.trips.under_way and not self._tick_timer.is_canceled():
+            self._tick_timer.cancel()
+
+    def _on_wake(self) -> None:
+        pass  # the wake-up itself makes the executor see the restarted tick timer
+
+    # ------------------------------------------------------------------------------------ inputs
     def _on_people(self, msg: TrackedPeople) -> None:
-        people = [Person(int(p.id), float(p.position.x), float(p.position.y)) for p in msg.people]
         with self._lock:
-            if self.session is not None:
-                self.session.policy.on_people(people)
+            trip = self.trips.trip
+            if trip is not None and trip.policy.with_visitor:
+                trip.policy.on_people([Person(int(p.id), float(p.position.x), float(p.position.y))
+                                       for p in msg.people])
 
     def _on_battery(self, msg: BatteryState) -> None:
         if math.isfinite(msg.percentage):
             self.battery_percent = float(msg.percentage) * 100.0
+            self._publish_status(changed_only=True)
 
     def _on_safety(self, msg: SafetyState) -> None:
         with self._lock:
             self.safety = msg
-            if msg.estop_active:
-                self.return_at, self.home_held = None, False
-                if self.session is not None:
-                    self._apply(self.session, self.session.policy.on_estop())
-        self._publish_status()
+            self._carry_out(self.trips.estop(bool(msg.estop_active), self._now()))
+        self._publish_status(changed_only=True)
 
     def _on_pause(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         """Staff pause (``data`` true) or continue the escort, the trip home or the wait before it."""
         with self._lock:
-            session, now = self.session, self._now()
-            if request.data:
-                if session is not None and not session.policy.paused:
-                    self._apply(session, session.policy.on_pause(now))
-                    response.success, response.message = True, f'paused on the way to {session.policy.target_id}'
-                elif session is not None:
-                    response.success, response.message = True, 'already paused'
-                elif self.return_at is not None:
-                    self.return_at, self.home_held = None, True
-                    response.success, response.message = True, f'staying at {self.handover_target}'
-                else:
-                    response.success, response.message = False, 'no escort under way'
-            elif session is not None and session.policy.paused:
-                self._apply(session, session.policy.on_resume(now))
-                response.success, response.message = True, f'continuing to {session.policy.target_id}'
-            elif self.home_held:
-                self.home_held, self.return_at = False, now
-                response.success, response.message = True, 'returning home'
-            else:
-                response.success, response.message = False, 'nothing is paused'
-            if response.success:
-                self.get_logger().info(f'staff: {response.message}')
-        self._publish_status()
+            ok, message, orders = self.trips.pause(bool(request.data), self._now())
+            self._carry_out(orders)
+            response.success, response.message = ok, message
+            if ok:
+                self.get_logger().info(f'staff: {message}')
+        self._publish_status(changed_only=True)
         return response
 
     # ------------------------------------------------------------------------------------ action
     def _execute(self, goal_handle):
-        """Runs the escort on its own executor thread, blocked until the session ends.
+        """Runs the escort on its own executor thread, blocked until the trip ends.
 
         Deliberately not a coroutine: rclpy re-polls a pending coroutine on every executor wake-up, so
         an awaiting escort kept a core busy for its whole length.
@@ -236,31 +236,24 @@ class EscortNode(Node):
         with self._lock:
             refusal = self._refusal(req.target_id)
             if refusal is not None:
-                result.outcome, result.message = refusal
+                result.outcome, result.message = int(refusal[0]), refusal[1]
                 self.get_logger().info(f'escort to "{req.target_id}" refused: {result.message}')
                 goal_handle.abort()
                 return result
-            if self.session is not None:  # going home, or an older escort: the new visitor comes first
-                self._apply(self.session, self.session.policy.on_cancel())
-            self.return_at, self.home_held = None, False
-            waypoint = self._waypoint_for(req.target_id)
-            policy = EscortPolicy(self.config, req.target_id, Pose2D(waypoint.x, waypoint.y, waypoint.yaw),
-                                  with_visitor=req.with_visitor, visitor_id=int(req.visitor_track_id))
-            pose = self._robot_pose()
-            if pose is not None:
-                policy.on_pose(pose)
-            session = Session(policy, req.language or 'de', 'escorting' if req.with_visitor else 'going_to',
-                              goal_handle, started=self._now())
-            self.session = session
-            self.get_logger().info(f'escort to {req.target_id} (with_visitor={req.with_visitor})')
-            self.health.set(OK, f'{"escorting" if req.with_visitor else "going"} to {req.target_id}')
-            self._apply(session, policy.start(session.started))
-        while not session.ended.wait(0.1):  # cancel requests show only on the handle: look 10 times a second
+            trip, orders = self.trips.begin(req.target_id, self._waypoint_pose(self._waypoint_name(req.target_id)),
+                                            self._now(), language=req.language or 'de',
+                                            with_visitor=req.with_visitor, visitor_id=int(req.visitor_track_id),
+                                            robot=self._robot_pose())
+            ride = self.rides[trip] = Ride(goal_handle)
+            self._carry_out(orders)
+        self._publish_status(changed_only=True)
+        while not ride.ended.wait(TICK_S):  # cancel requests show only on the handle: look 10 times a second
             if goal_handle.is_cancel_requested:
                 with self._lock:
-                    self._apply(session, policy.on_cancel())
+                    self._carry_out(self.trips.cancel(trip, self._now()))
+        policy = trip.policy
         result.outcome, result.message = int(policy.outcome), policy.message
-        result.elapsed_s = float(max(0.0, self._now() - session.started))
+        result.elapsed_s = float(max(0.0, self._now() - trip.started))
         result.path_length_m = float(policy.path_length)
         if policy.outcome is EscortOutcome.ARRIVED:
             goal_handle.succeed()
@@ -273,45 +266,30 @@ class EscortNode(Node):
         self.get_logger().info(f'escort to {req.target_id}: {policy.outcome.name} ({result.message})')
         return result
 
-    def _refusal(self, target_id: str) -> tuple[int, str] | None:
+    def _refusal(self, target_id: str) -> tuple[EscortOutcome, str] | None:
         if target_id != self.home and target_id not in self.catalog:
-            return EscortOutcome.UNKNOWN_TARGET, f'unknown target "{target_id}" (known: home, {", ".join(self.catalog.ids())})'
-        if self.safety.estop_active:
-            return EscortOutcome.ESTOPPED, 'emergency stop is active'
-        if self.session is not None and self.session.goal_handle is not None:
-            return EscortOutcome.BUSY, f'already escorting to {self.session.policy.target_id}'
-        return None
+            return (EscortOutcome.UNKNOWN_TARGET,
+                    f'unknown target "{target_id}" (known: home, {", ".join(self.catalog.ids())})')
+        return self.trips.refusal()
 
-    def _waypoint_for(self, target_id: str):
-        name = self.home if target_id == self.home else self.catalog[target_id].waypoint
-        return self.waypoints[name]
+    def _waypoint_name(self, target_id: str) -> str:
+        return self.home if target_id == self.home else self.catalog[target_id].waypoint
 
     # ------------------------------------------------------------------------------------ periodic
     def _tick(self) -> None:
         with self._lock:
-            now = self._now()
-            session = self.session
-            if session is None:
-                if self.return_at is not None and now >= self.return_at:
-                    self._go_home()
-                return
             pose = self._robot_pose()
-            if pose is not None:
-                session.policy.on_pose(pose)
-            for seq, (goal, deadline) in list(session.pending.items()):
-                if self.nav.server_is_ready():
-                    del session.pending[seq]
-                    self._send_nav(session, SendGoal(seq, goal))
-                elif now >= deadline:
-                    del session.pending[seq]
-                    self._apply(session, session.policy.on_nav_result(now, seq, False,
-                                                                      'navigation server not available'))
-            self._apply(session, session.policy.tick(now))
-            if session.goal_handle is not None and not session.done:
-                session.goal_handle.publish_feedback(self._feedback(session, pose))
+            self._carry_out(self.trips.tick(self._now(), pose))
+            trip = self.trips.trip
+            ride = self.rides.get(trip) if trip is not None else None
+            if ride is not None and ride.goal_handle is not None and not trip.done:
+                ride.goal_handle.publish_feedback(self._feedback(trip, pose))
+        self._ticks += 1
+        if self._ticks % self._status_every == 0:
+            self._publish_status(changed_only=True)
 
-    def _feedback(self, session: Session, pose: Pose2D | None) -> Escort.Feedback:
-        policy = session.policy
+    def _feedback(self, trip: Trip, pose: Pose2D | None) -> Escort.Feedback:
+        policy = trip.policy
         fb = Escort.Feedback()
         fb.phase = str(policy.phase.value if policy.phase is not Phase.FINISHED else Phase.ARRIVED.value)
         fb.distance_remaining = float(policy.distance_remaining) if math.isfinite(policy.distance_remaining) else -1.0
@@ -325,107 +303,132 @@ class EscortNode(Node):
         msg.header.frame_id = self.p.global_frame
         msg.header.stamp = self.get_clock().now().to_msg()
         if pose is not None:
+            msg.pose = Pose()
             msg.pose.position.x, msg.pose.position.y = pose.x, pose.y
-            msg.pose.orientation.z, msg.pose.orientation.w = math.sin(pose.yaw / 2), math.cos(pose.yaw / 2)
+            msg.pose.orientation = Quaternion(**quaternion_msg_fields(pose.yaw))
         return msg
 
-    def _publish_status(self) -> None:
+    def _publish_status(self, changed_only: bool = False) -> None:
+        """/robot/status when something in it changed (the pose by more than 5 cm or 3°), else as heartbeat."""
         with self._lock:
+            pose = self._robot_pose()
+            mode, target = self.trips.status(bool(self.safety.estop_active), bool(self.safety.teleop_active))
+            battery = self.battery_percent
+            key = (mode, target, bool(self.safety.estop_active), self.health.level,
+                   round(battery) if math.isfinite(battery) else None,
+                   None if pose is None else (round(pose.x / 0.05), round(pose.y / 0.05), round(pose.yaw / 0.05)))
+            now = self._steady.now().nanoseconds * 1e-9
+            if changed_only and key == self._last_status:
+                return
+            if not changed_only and key == self._last_status and now - self._last_status_at < \
+                    0.5 * self.p.status_heartbeat_s:
+                return  # a change went out moments ago: that was the heartbeat
+            self._last_status, self._last_status_at = key, now
             status = RobotStatus()
             status.header.stamp = self.get_clock().now().to_msg()
             status.header.frame_id = self.p.global_frame
-            status.pose = self._pose_msg(self._robot_pose())
+            status.pose = self._pose_msg(pose)
             status.estop_active = bool(self.safety.estop_active)
-            session = self.session
-            if self.safety.estop_active:
-                status.mode = 'estop'
-            elif self.safety.teleop_active:
-                status.mode = 'teleop'
-            elif session is not None:
-                status.mode = 'paused' if session.policy.paused else session.mode
-                status.escort_target_id = session.policy.target_id
-            elif self.home_held:
-                status.mode, status.escort_target_id = 'paused', self.handover_target
-            elif self.return_at is not None:  # hand-over at the counter before going home
-                status.mode, status.escort_target_id = 'escorting', self.handover_target
-            else:
-                status.mode = 'idle'
-            status.battery_percent = self.battery_percent
+            status.mode, status.escort_target_id = mode, target
+            status.battery_percent = battery
             health = ComponentHealth(component='escort', level=self.health.level)
             health.header.stamp = status.header.stamp
             status.components = [health]
         self.pub_status.publish(status)
 
-    # ------------------------------------------------------------------------------------ commands
-    def _apply(self, session: Session, commands: list[Command]) -> None:
-        for cmd in commands:
-            if isinstance(cmd, SendGoal):
-                self._send_nav(session, cmd)
-            elif isinstance(cmd, CancelGoal):
-                self._cancel_nav(session, cmd.seq)
-            elif isinstance(cmd, Say):
-                self._say(session, cmd.key)
-            elif isinstance(cmd, TellStaff):
-                # Staff see this on the panel (health + robot status); no visitor data in it.
-                self.get_logger().warning(f'staff attention: {cmd.message}')
-                self.health.set(DEGRADED, cmd.message)
-            elif isinstance(cmd, Finish):
-                self._finished(session, cmd)
+    # ------------------------------------------------------------------------------------ orders
+    def _carry_out(self, orders: list[Order]) -> None:
+        for trip, order in orders:
+            if isinstance(order, SetHealth):
+                if not order.unless_warning or self.health.level == HealthLevel.OK:
+                    self.health.set(order.level, order.message)
+            elif isinstance(order, Note):
+                self.get_logger().info(order.message)
+            else:
+                self._apply(trip, order)
+        self._schedule()
 
-    def _send_nav(self, session: Session, cmd: SendGoal) -> None:
-        if not self.nav.server_is_ready():
-            session.pending.setdefault(cmd.seq, (cmd.pose, self._now() + self.p.nav_server_wait_s))
-            return
+    def _apply(self, trip: Trip, cmd: Command) -> None:
+        ride = self.rides.setdefault(trip, Ride())
+        if isinstance(cmd, SendGoal):
+            self._send_nav(trip, ride, cmd)
+        elif isinstance(cmd, CancelGoal):
+            self._cancel_nav(ride, cmd.seq)
+        elif isinstance(cmd, Say):
+            self._say(trip, cmd.key)
+        elif isinstance(cmd, TellStaff):
+            # Staff see this on the panel (health + robot status); no visitor data in it.
+            self.get_logger().warning(f'staff attention: {cmd.message}')
+            self.health.set(HealthLevel.DEGRADED, cmd.message)
+        elif isinstance(cmd, Finish):
+            ride.ended.set()
+            self.rides.pop(trip, None)
+
+    def _send_nav(self, trip: Trip, ride: Ride, cmd: SendGoal) -> None:
         goal = NavigateToPose.Goal()
         goal.pose = self._pose_msg(cmd.pose)
-        future = self.nav.send_goal_async(goal, feedback_callback=partial(self._on_nav_feedback, session, cmd.seq))
-        future.add_done_callback(partial(self._on_nav_accepted, session, cmd.seq))
+        ride.calls[cmd.seq] = self.caller.call(
+            self.nav, goal, partial(self._on_nav_accepted, trip, ride, cmd.seq),
+            server_wait_s=self.p.nav_server_wait_s, answer_timeout_s=self.p.nav_answer_timeout_s,
+            feedback_callback=partial(self._on_nav_feedback, trip, cmd.seq))
 
-    def _cancel_nav(self, session: Session, seq: int) -> None:
-        session.pending.pop(seq, None)
-        handle = session.nav_handles.get(seq)
+    def _cancel_nav(self, ride: Ride, seq: int) -> None:
+        handle = ride.nav_handles.get(seq)
         if handle is not None:
             handle.cancel_goal_async()
-        else:
-            session.cancel_wanted.add(seq)
+            return
+        call = ride.calls.pop(seq, None)
+        if call is not None:  # not accepted yet: the caller cancels the goal should it be accepted later
+            call.cancel()
 
-    def _on_nav_accepted(self, session: Session, seq: int, future) -> None:
+    def _on_nav_accepted(self, trip: Trip, ride: Ride, seq: int, outcome: CallOutcome) -> None:
         with self._lock:
-            handle = future.result()
-            if handle is None or not handle.accepted:
-                self._apply(session, session.policy.on_nav_result(self._now(), seq, False, 'goal rejected'))
+            ride.calls.pop(seq, None)
+            if not outcome.ok:
+                reason = 'navigation server not available' if outcome.reason == NO_SERVER else \
+                    f'navigation server: {outcome.reason}'
+                self._carry_out(self.trips.nav_result(trip, self._now(), seq, False, reason))
                 return
-            session.nav_handles[seq] = handle
-            if seq in session.cancel_wanted or session.done or seq != session.policy.goal_seq:
+            handle = outcome.value
+            if not handle.accepted:
+                self._carry_out(self.trips.nav_result(trip, self._now(), seq, False, 'goal rejected'))
+                return
+            ride.nav_handles[seq] = handle
+            if trip.done or seq != trip.policy.goal_seq:
                 handle.cancel_goal_async()
-            handle.get_result_async().add_done_callback(partial(self._on_nav_result, session, seq))
+            self.caller.watch_result(handle, partial(self._on_nav_result, trip, ride, seq),
+                                     server_gone_s=self.p.nav_server_wait_s, client=self.nav)
 
-    def _on_nav_feedback(self, session: Session, seq: int, msg) -> None:
+    def _on_nav_feedback(self, trip: Trip, seq: int, msg) -> None:
         fb = msg.feedback
         with self._lock:
-            if seq == session.policy.goal_seq:
-                session.policy.on_nav_distance(float(fb.distance_remaining))
-                p, q = fb.current_pose.pose.position, fb.current_pose.pose.orientation
+            if seq == trip.policy.goal_seq:
+                trip.policy.on_nav_distance(float(fb.distance_remaining))
+                p = fb.current_pose.pose.position
                 if fb.current_pose.header.frame_id in ('', self.p.global_frame):
-                    self.last_pose = Pose2D(p.x, p.y, yaw_from_quaternion(q.x, q.y, q.z, q.w))
+                    self.last_pose = Pose2D(p.x, p.y, yaw_from_msg(fb.current_pose.pose.orientation))
 
-    def _on_nav_result(self, session: Session, seq: int, future) -> None:
-        response = future.result()
+    def _on_nav_result(self, trip: Trip, ride: Ride, seq: int, outcome: CallOutcome) -> None:
         with self._lock:
-            session.nav_handles.pop(seq, None)
-            ok = response.status == GoalStatus.STATUS_SUCCEEDED
-            reason = '' if ok else (response.result.error_msg or _STATUS.get(response.status, 'failed'))
-            if not ok and response.result.error_code:
-                reason += f' (error {response.result.error_code})'
+            ride.nav_handles.pop(seq, None)
+            if outcome.ok:
+                response = outcome.value
+                ok = response.status == GoalStatus.STATUS_SUCCEEDED
+                reason = '' if ok else (response.result.error_msg or _STATUS.get(response.status, 'failed'))
+                if not ok and response.result.error_code:
+                    reason += f' (error {response.result.error_code})'
+            else:
+                ok, reason = False, f'navigation server: {outcome.reason}'
             pose = self._robot_pose()
             if pose is not None:
-                session.policy.on_pose(pose)  # count the last stretch into the path length
-            self._apply(session, session.policy.on_nav_result(self._now(), seq, ok, reason))
+                trip.policy.on_pose(pose)  # count the last stretch into the path length
+            self._carry_out(self.trips.nav_result(trip, self._now(), seq, ok, reason))
+        self._publish_status(changed_only=True)
 
-    def _say(self, session: Session, key: str) -> None:
+    def _say(self, trip: Trip, key: str) -> None:
         texts = self.texts[key]
-        lang = session.language if session.language in texts else 'de'
-        target = session.policy.target_id
+        lang = trip.language if trip.language in texts else 'de'
+        target = trip.policy.target_id
         if target == self.home and key == 'arrived':
             return  # coming home is nothing to announce
         name, hint = target, ''
@@ -439,59 +442,23 @@ class EscortNode(Node):
         msg.header.stamp = self.get_clock().now().to_msg()
         self.pub_say.publish(msg)
 
-    def _finished(self, session: Session, cmd: Finish) -> None:
-        session.done = True
-        session.ended.set()
-        if self.session is session:
-            self.session = None
-        going_home = session.goal_handle is None
-        if going_home:
-            if cmd.outcome is not EscortOutcome.ARRIVED and cmd.outcome is not EscortOutcome.CANCELED:
-                self.health.set(DEGRADED, f'could not return home: {cmd.message}')
-            elif cmd.outcome is EscortOutcome.ARRIVED:
-                self.health.set(OK, 'at home')
-            return
-        if cmd.outcome is EscortOutcome.ARRIVED:
-            self.health.set(OK, f'arrived at {session.policy.target_id}')
-        if not self.p.return_home or session.policy.target_id == self.home:
-            return
-        if cmd.outcome is EscortOutcome.ARRIVED:
-            self.return_at = self._now() + self.p.dwell_s  # hand-over at the counter, then home
-            self.handover_target = session.policy.target_id
-        elif cmd.outcome is EscortOutcome.VISITOR_LOST:
-            self._say(session, 'visitor_lost')
-            self.return_at, self.handover_target = self._now(), session.policy.target_id
-
-    def _go_home(self) -> None:
-        self.return_at = None
-        if self.safety.estop_active:
-            return
-        home = self.waypoints[self.home]
-        policy = EscortPolicy(self.config, self.home, Pose2D(home.x, home.y, home.yaw), with_visitor=False)
-        pose = self._robot_pose()
-        if pose is not None:
-            policy.on_pose(pose)
-        self.session = Session(policy, 'de', 'returning', None, started=self._now())
-        self.get_logger().info('returning home')
-        if self.health.level == OK:  # a warning for staff (visitor lost) stays until they see it
-            self.health.set(OK, 'returning home')
-        self._apply(self.session, policy.start(self.session.started))
-
     def close(self) -> None:
         """Ends a running escort so that its execute thread returns and the process can exit.
 
         Runs after the executor stopped, often with the ROS context already shut down (Ctrl-C):
-        telling the navigator and the panel may fail then, ending the session must not.
+        telling the navigator and the panel may fail then, ending the trip must not.
         """
         with self._lock:
-            session = self.session
-            if session is None:
+            trip = self.trips.trip
+            if trip is None:
                 return
+            ride = self.rides.get(trip)
             try:
-                self._apply(session, session.policy.on_shutdown())
+                self._carry_out(self.trips.shutdown(self._now()))
             except Exception as exc:  # noqa: BLE001 - shutting down: nobody is left to tell
                 self.get_logger().debug(f'close: {exc}')
-            session.ended.set()
+            if ride is not None:
+                ride.ended.set()
 
 
 _STATUS = {GoalStatus.STATUS_ABORTED: 'aborted', GoalStatus.STATUS_CANCELED: 'canceled by the navigator'}

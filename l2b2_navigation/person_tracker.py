@@ -14,8 +14,6 @@ The pipeline, the same on the robot and in simulation:
 """
 from __future__ import annotations
 
-import bisect
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import count
@@ -25,104 +23,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-
-# ----------------------------------------------------------------------------------------- frames
-@dataclass(frozen=True)
-class Pose2D:
-    """A planar pose (metres, radians); ``compose`` chains transforms like tf does."""
-
-    x: float = 0.0
-    y: float = 0.0
-    yaw: float = 0.0
-
-    def compose(self, other: Pose2D) -> Pose2D:
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
-        return Pose2D(self.x + c * other.x - s * other.y, self.y + s * other.x + c * other.y,
-                      _wrap(self.yaw + other.yaw))
-
-    def inverse(self) -> Pose2D:
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
-        return Pose2D(-c * self.x - s * self.y, s * self.x - c * self.y, -self.yaw)
-
-    def apply(self, points: np.ndarray) -> np.ndarray:
-        """Transform an (N, 2) array of points from this pose's child frame into its parent frame."""
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
-        rot = np.array([[c, -s], [s, c]])
-        return points @ rot.T + np.array([self.x, self.y])
-
-    def to_local(self, x: float, y: float) -> tuple[float, float]:
-        """A parent-frame point in this pose's frame (x forward, y left)."""
-        dx, dy = x - self.x, y - self.y
-        c, s = math.cos(self.yaw), math.sin(self.yaw)
-        return c * dx + s * dy, -s * dx + c * dy
-
-
-def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
-    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-
-
-def _wrap(angle: float) -> float:
-    return math.atan2(math.sin(angle), math.cos(angle))
-
-
-class FrameTree:
-    """Recent planar transforms per frame, as received on /tf and /tf_static (no tf2_ros wheel exists).
-
-    Enough for a mobile base on a flat floor: ``lookup('map', 'laser')`` chains map→odom→base_link→laser.
-    With a stamp, each link is taken at the nearest stamp it has: a scan is placed where the robot was
-    when it was taken, not where it is by the time the scan is processed.
-    """
-
-    def __init__(self, history: int = 100) -> None:
-        self._parent: dict[str, str] = {}
-        self._poses: dict[str, deque[tuple[float, Pose2D]]] = {}
-        self._history = history
-
-    def set(self, parent: str, child: str, pose: Pose2D, stamp: float = 0.0) -> None:
-        child = child.lstrip('/')
-        self._parent[child] = parent.lstrip('/')
-        poses = self._poses.setdefault(child, deque(maxlen=self._history))
-        if not poses or stamp > poses[-1][0]:
-            poses.append((stamp, pose))
-        elif stamp < poses[-1][0] - 1.0:
-            poses.clear()  # time went backwards (a restarted bag or simulation): forget the old history
-            poses.append((stamp, pose))
-        elif stamp == poses[-1][0]:
-            poses[-1] = (stamp, pose)
-        else:  # a little out of order (several publishers or queues): keep the history sorted
-            poses.insert(bisect.bisect_left(poses, stamp, key=lambda e: e[0]), (stamp, pose))
-
-    def latest_stamp(self, frame: str) -> float | None:
-        """Stamp of the newest transform received for ``frame`` (its link to its parent)."""
-        poses = self._poses.get(frame.lstrip('/'))
-        return poses[-1][0] if poses else None
-
-    def _pose(self, frame: str, stamp: float | None) -> Pose2D:
-        poses = self._poses[frame]
-        if stamp is None or len(poses) == 1:
-            return poses[-1][1]
-        i = bisect.bisect_left(poses, stamp, key=lambda e: e[0])
-        if i >= len(poses):
-            return poses[-1][1]
-        if i > 0 and stamp - poses[i - 1][0] < poses[i][0] - stamp:
-            i -= 1
-        return poses[i][1]
-
-    def _to_root(self, frame: str, stamp: float | None) -> tuple[str, Pose2D]:
-        pose, seen = Pose2D(), set()
-        while frame in self._parent and frame not in seen:
-            seen.add(frame)
-            pose = self._pose(frame, stamp).compose(pose)
-            frame = self._parent[frame]
-        return frame, pose
-
-    def lookup(self, target: str, source: str, stamp: float | None = None) -> Pose2D | None:
-        """The pose of ``source`` in ``target`` (None when the two are not connected)."""
-        root_t, t = self._to_root(target.lstrip('/'), stamp)
-        root_s, s = self._to_root(source.lstrip('/'), stamp)
-        if root_t != root_s:
-            return None
-        return t.inverse().compose(s)
+from l2b2_common.tunables import tunable
 
 
 # ----------------------------------------------------------------------------------------- detect
@@ -130,22 +31,21 @@ class FrameTree:
 class DetectorConfig:
     """What counts as a person in a scan."""
 
-    #: Neighbouring end points further apart than this start a new segment (m) ...
-    segment_jump: float = 0.12
-    #: ... or, far out, further apart than this many beam spacings at their range: neighbouring beams
-    #: of a 1° lidar are 0.14 m apart at 8 m, so a fixed jump alone would cut everything beyond ~7 m
+    segment_jump: float = tunable(0.12, 'Neighbouring end points further apart than this start a new scan '
+                                  'segment (m) ...', min=0.02, max=1.0)
+    #: A 1° lidar's beams are 0.14 m apart at 8 m: a fixed jump alone would cut everything beyond ~7 m
     #: into single points and make ``max_range`` unreachable.
-    segment_jump_beams: float = 1.5
-    min_points: int = 2
-    min_width: float = 0.04
-    #: Segments narrower than this are legs; up to ``body_max_width`` a body (m).
-    leg_max_width: float = 0.25
-    body_max_width: float = 0.75
-    #: Legs (or leg and body parts) closer than this merge into one person (m).
-    merge_distance: float = 0.55
-    max_range: float = 8.0
-    #: Candidates closer than this to an occupied map cell are furniture or walls (m).
-    static_clearance: float = 0.25
+    segment_jump_beams: float = tunable(1.5, '... or, far out, further apart than this many beam spacings at '
+                                        'their range.', min=0.0, max=10.0)
+    min_points: int = tunable(2, 'Fewest end points of a person segment.', min=1, max=50)
+    min_width: float = tunable(0.04, 'Narrowest segment taken for a leg (m).', min=0.0, max=1.0)
+    leg_max_width: float = tunable(0.25, 'Widest segment taken for a leg (m).', min=0.05, max=1.0)
+    body_max_width: float = tunable(0.75, 'Widest segment taken for a body (m).', min=0.1, max=2.0)
+    merge_distance: float = tunable(0.55, 'Candidates closer than this are one person (two legs) (m).',
+                                    min=0.0, max=2.0)
+    max_range: float = tunable(8.0, 'People further away are ignored (m).', min=0.5, max=30.0)
+    static_clearance: float = tunable(0.25, 'Minimum distance of a person from an occupied map cell (m): '
+                                      'nearer candidates are walls, counters, door frames.', min=0.0, max=1.0)
 
 
 def scan_points(ranges: Sequence[float], angle_min: float, angle_increment: float,
@@ -267,16 +167,13 @@ class StaticMap:
 # ----------------------------------------------------------------------------------------- track
 @dataclass(frozen=True)
 class TrackerConfig:
-    #: A detection further than this from a track's prediction cannot belong to it (m).
-    gate: float = 0.8
-    #: Detections before a track is reported.
-    min_hits: int = 3
-    #: A track not seen for this long is dropped (s).
-    max_missing_s: float = 1.0
-    #: Process noise (acceleration, m/s²) and measurement noise (m) of the Kalman filter.
-    accel_noise: float = 1.5
-    measurement_noise: float = 0.08
-    max_speed: float = 2.5
+    gate: float = tunable(0.8, 'A detection further than this from a track prediction starts a new track (m).',
+                          min=0.1, max=3.0)
+    min_hits: int = tunable(3, 'Detections before a track is published.', min=1, max=50)
+    max_missing_s: float = tunable(1.0, 'A track unseen this long is dropped (s).', min=0.1, max=30.0)
+    accel_noise: float = tunable(1.5, 'Kalman process noise: acceleration (m/s²).', min=0.01, max=20.0)
+    measurement_noise: float = tunable(0.08, 'Kalman measurement noise (m).', min=0.001, max=2.0)
+    max_speed: float = tunable(2.5, 'Track speeds are capped at this (m/s).', min=0.1, max=20.0)
 
 
 @dataclass
@@ -372,9 +269,11 @@ APPROACHED, LEFT = 0, 1
 class ProximityMonitor:
     """Who is within greeting distance of the robot: APPROACHED once on entering, LEFT on leaving or vanishing."""
 
-    greeting_distance: float = 1.5
-    #: Hysteresis: LEFT only beyond greeting distance plus this margin (m).
-    leave_margin: float = 0.5
+    greeting_distance: float = tunable(1.5, 'A person this close to the robot raises APPROACHED (m).',
+                                       min=0.3, max=5.0)
+    #: Hysteresis.
+    leave_margin: float = tunable(0.5, 'LEFT is raised beyond greeting distance plus this margin (m).',
+                                  min=0.0, max=3.0)
     _near: dict[int, float] = field(default_factory=dict)
 
     def update(self, robot_x: float, robot_y: float,

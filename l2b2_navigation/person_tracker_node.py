@@ -8,6 +8,7 @@ reaches it; only the benchmark compares the two.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 from geometry_msgs.msg import Point, Vector3
 from l2b2_interfaces.msg import TrackedPeople, TrackedPerson, VisitorEvent
@@ -18,39 +19,33 @@ from rclpy.time import Time
 from sensor_msgs.msg import LaserScan
 from tf2_msgs.msg import TFMessage
 
+from l2b2_common.geometry import Pose2D, yaw_from_msg
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, declare_params
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
+from l2b2_common.tf_listener import TfListener, stamp_seconds
+from l2b2_common.tunables import declare_tunables, tunable
 from l2b2_navigation.person_tracker import (
     DetectorConfig,
-    FrameTree,
     PersonTracker,
-    Pose2D,
     ProximityMonitor,
     StaticMap,
     TrackerConfig,
     detect_people,
-    yaw_from_quaternion,
 )
 
-PARAMS = [
-    Param('global_frame', 'map', 'Frame of the published tracks and of the robot pose lookup.'),
-    Param('base_frame', 'base_link', 'The robot body frame; the scanner is assumed here when its frame is unknown.'),
-    Param('greeting_distance', 1.5, 'A person this close (m) to the robot raises APPROACHED.', min=0.3, max=5.0),
-    Param('leave_margin', 0.5, 'LEFT is raised beyond greeting distance plus this margin (m).', min=0.0, max=3.0),
-    Param('use_map', True, 'Drop candidates next to occupied cells of /map (walls, counters, door frames).'),
-    Param('static_clearance', 0.25, 'Minimum distance (m) of a person from an occupied map cell.', min=0.0, max=1.0),
-    Param('segment_jump', 0.12, 'End points further apart (m) start a new scan segment.', min=0.02, max=1.0),
-    Param('leg_max_width', 0.25, 'Widest segment (m) taken for a leg.', min=0.05, max=1.0),
-    Param('body_max_width', 0.75, 'Widest segment (m) taken for a body.', min=0.1, max=2.0),
-    Param('merge_distance', 0.55, 'Candidates closer than this (m) are one person (two legs).', min=0.0, max=2.0),
-    Param('max_range', 8.0, 'People further away (m) are ignored.', min=0.5, max=30.0),
-    Param('gate', 0.8, 'A detection further (m) from a track prediction starts a new track.', min=0.1, max=3.0),
-    Param('min_hits', 3, 'Detections before a track is published.', min=1, max=50),
-    Param('max_missing_s', 1.0, 'A track unseen this long (s) is dropped.', min=0.1, max=30.0),
-    Param('stale_scan_s', 2.0, 'Health turns DEGRADED when no scan came for this long (s).', min=0.2, max=60.0),
-]
+
+@dataclass(frozen=True)
+class TrackerNodeParams:
+    """The node's own settings; detection, tracking and proximity are DetectorConfig, TrackerConfig and
+    ProximityMonitor, each declared from its own dataclass."""
+
+    global_frame: str = tunable('map', 'Frame of the published tracks and of the robot pose lookup.')
+    base_frame: str = tunable('base_link', 'The robot body frame; the scanner is assumed here when its frame '
+                              'is unknown.')
+    use_map: bool = tunable(True, 'Drop candidates next to occupied cells of /map (walls, counters, door frames).')
+    stale_scan_s: float = tunable(2.0, 'Health turns DEGRADED when no scan came for this long (s).',
+                                  min=0.2, max=60.0)
 
 
 class PersonTrackerNode(Node):
@@ -58,14 +53,10 @@ class PersonTrackerNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('person_tracker', **kwargs)
-        self.p = declare_params(self, PARAMS)
-        p = self.p
-        self.detector = DetectorConfig(segment_jump=p.segment_jump, leg_max_width=p.leg_max_width,
-                                       body_max_width=p.body_max_width, merge_distance=p.merge_distance,
-                                       max_range=p.max_range, static_clearance=p.static_clearance)
-        self.tracker = PersonTracker(TrackerConfig(gate=p.gate, min_hits=p.min_hits, max_missing_s=p.max_missing_s))
-        self.proximity = ProximityMonitor(p.greeting_distance, p.leave_margin)
-        self.frames = FrameTree()
+        self.p = p = declare_tunables(self, TrackerNodeParams)
+        self.detector = declare_tunables(self, DetectorConfig)
+        self.tracker = PersonTracker(declare_tunables(self, TrackerConfig))
+        self.proximity = declare_tunables(self, ProximityMonitor)
         self.static_map: StaticMap | None = None
         self._last_scan: Time | None = None
         self._pending_scans: deque[LaserScan] = deque(maxlen=10)
@@ -74,36 +65,34 @@ class PersonTrackerNode(Node):
         self.pub_people = self.create_publisher(TrackedPeople, '/people/tracked', RELIABLE)
         self.pub_events = self.create_publisher(VisitorEvent, '/people/events', RELIABLE)
         self.create_subscription(LaserScan, '/scan', self._on_scan, SENSOR)
-        self.create_subscription(TFMessage, '/tf', self._on_tf, RELIABLE)
-        self.create_subscription(TFMessage, '/tf_static', self._on_tf, LATCHED)
-        self.create_subscription(Odometry, '/odom', self._on_odom, SENSOR)
+        self.tf = TfListener(self, on_update=self._on_tf)
+        self.frames = self.tf.tree
+        self._odom_sub = self.create_subscription(Odometry, '/odom', self._on_odom, SENSOR)
         if p.use_map:
             self.create_subscription(OccupancyGrid, '/map', self._on_map, LATCHED)
         self.create_timer(1.0, self._check_stale)
 
     # ------------------------------------------------------------------------------------ inputs
     def _on_tf(self, msg: TFMessage) -> None:
-        for t in msg.transforms:
-            r, tr = t.transform.rotation, t.transform.translation
-            self._tf_has_base |= t.child_frame_id.lstrip('/') == self.p.base_frame
-            self.frames.set(t.header.frame_id, t.child_frame_id,
-                            Pose2D(tr.x, tr.y, yaw_from_quaternion(r.x, r.y, r.z, r.w)), _seconds(t.header.stamp))
+        if not self._tf_has_base and any(t.child_frame_id.lstrip('/') == self.p.base_frame for t in msg.transforms):
+            self._tf_has_base = True
+            self.destroy_subscription(self._odom_sub)  # /tf carries the robot's pose: odometry is not needed
         self._catch_up()
 
     def _catch_up(self) -> None:
         """Process the scans whose robot pose has arrived (/tf can lag behind /scan on a busy machine)."""
         newest = self.frames.latest_stamp(self.p.base_frame)
         while self._pending_scans and (newest is None
-                                       or newest + 1e-3 >= _seconds(self._pending_scans[0].header.stamp)):
+                                       or newest + 1e-3 >= stamp_seconds(self._pending_scans[0].header.stamp)):
             self._process(self._pending_scans.popleft())
 
     def _on_odom(self, msg: Odometry) -> None:
         # Odometry is odom→base_link too: used only where /tf does not carry the robot's pose.
         if self._tf_has_base:
             return
-        o, q = msg.pose.pose.position, msg.pose.pose.orientation
+        o = msg.pose.pose.position
         self.frames.set(msg.header.frame_id or 'odom', msg.child_frame_id or self.p.base_frame,
-                        Pose2D(o.x, o.y, yaw_from_quaternion(q.x, q.y, q.z, q.w)), _seconds(msg.header.stamp))
+                        Pose2D(o.x, o.y, yaw_from_msg(msg.pose.pose.orientation)), stamp_seconds(msg.header.stamp))
         self._catch_up()
 
     def _on_map(self, msg: OccupancyGrid) -> None:
@@ -122,7 +111,7 @@ class PersonTrackerNode(Node):
         if stamp.nanoseconds == 0:
             stamp = self.get_clock().now()
         frame = msg.header.frame_id or self.p.base_frame
-        at = _seconds(msg.header.stamp) or None
+        at = stamp_seconds(msg.header.stamp) or None
         scanner = self.frames.lookup(self.p.global_frame, frame, at)
         robot = self.frames.lookup(self.p.global_frame, self.p.base_frame, at)
         if scanner is None:
@@ -131,9 +120,9 @@ class PersonTrackerNode(Node):
             self.health.set(DEGRADED, f'no transform {self.p.global_frame} -> {frame}')
             return
         found = scanner.apply(detect_people(msg.ranges, msg.angle_min, msg.angle_increment, msg.range_min,
-                                            min(msg.range_max, self.p.max_range), self.detector))
+                                            min(msg.range_max, self.detector.max_range), self.detector))
         if self.static_map is not None and len(found):
-            found = found[self.static_map.clearance(found) >= self.p.static_clearance]
+            found = found[self.static_map.clearance(found) >= self.detector.static_clearance]
         now_s = stamp.nanoseconds * 1e-9
         tracks = self.tracker.update(now_s, found)
         self._publish(msg.header.stamp, now_s, tracks, robot)
@@ -160,10 +149,6 @@ class PersonTrackerNode(Node):
             self.health.set(DEGRADED, 'waiting for /scan')
         elif (now - self._last_scan).nanoseconds * 1e-9 > self.p.stale_scan_s:
             self.health.set(DEGRADED, 'no /scan received recently')
-
-
-def _seconds(stamp) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def main(args: list[str] | None = None) -> int:

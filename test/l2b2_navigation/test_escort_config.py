@@ -4,9 +4,15 @@ from __future__ import annotations
 import pytest
 
 from l2b2_common.config import ConfigError, config_path, load_yaml
-from l2b2_navigation.escort_node import PARAMS as ESCORT_PARAMS
-from l2b2_navigation.escort_node import TEXT_KEYS, load_texts
-from l2b2_navigation.person_tracker_node import PARAMS as TRACKER_PARAMS
+from l2b2_common.tunables import describe
+from l2b2_navigation.escort import EscortConfig
+from l2b2_navigation.escort_node import TEXT_KEYS, EscortNodeParams, load_texts
+from l2b2_navigation.person_tracker import DetectorConfig, ProximityMonitor, TrackerConfig
+from l2b2_navigation.person_tracker_node import TrackerNodeParams
+
+ESCORT_PARAMS = describe(EscortNodeParams) + describe(EscortConfig)
+TRACKER_PARAMS = (describe(TrackerNodeParams) + describe(DetectorConfig) + describe(TrackerConfig)
+                  + describe(ProximityMonitor))
 
 
 @pytest.mark.parametrize(('file', 'node', 'params'), [
@@ -22,6 +28,12 @@ def test_params_files_use_declared_names_and_valid_values(file, node, params):
         assert isinstance(value, type(p.default)) or (isinstance(p.default, float) and isinstance(value, int))
         assert p.min is None or value >= p.min
         assert p.max is None or value <= p.max
+
+
+@pytest.mark.parametrize('params', [ESCORT_PARAMS, TRACKER_PARAMS])
+def test_each_tunable_is_declared_once(params):
+    names = [p.name for p in params]
+    assert len(names) == len(set(names))
 
 
 def test_texts_have_german_and_turkish_for_every_key():

@@ -172,12 +172,13 @@ def test_ctrl_c_mid_escort_still_ends_the_session_so_the_process_can_exit(ros, f
     """Ctrl-C shuts the ROS context down before the node's close(): the blocked execute thread must end anyway."""
     rig = Rig(ros, floor, speed=0.5)
     rig.send('meldestelle')
-    ros.wait_for(lambda: rig.escort.session is not None and rig.nav.goals, 10, 'escort under way')
-    session = rig.escort.session
+    ros.wait_for(lambda: rig.escort.trips.trip is not None and rig.nav.goals, 10, 'escort under way')
+    trip = rig.escort.trips.trip
+    ride = rig.escort.rides[trip]
     rclpy.shutdown(context=ros.context)  # what the SIGINT handler does first
     rig.escort.close()
-    assert session.ended.is_set()
-    assert session.policy.outcome is EscortOutcome.NAVIGATION_FAILED
+    assert ride.ended.is_set()
+    assert trip.policy.outcome is EscortOutcome.NAVIGATION_FAILED
 
 
 def test_staff_pause_holds_the_escort_past_every_timeout_and_continue_arrives(ros, floor):

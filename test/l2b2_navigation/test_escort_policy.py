@@ -1,7 +1,8 @@
 """The pure escort policy: walking, pausing for the visitor, resuming, giving up, retries, stop and cancel."""
 from __future__ import annotations
 
-from l2b2_common.codes import EscortOutcome
+from l2b2_common.codes import EscortOutcome, VisitorStatus
+from l2b2_common.geometry import Pose2D
 from l2b2_navigation.escort import (
     CancelGoal,
     EscortConfig,
@@ -12,9 +13,7 @@ from l2b2_navigation.escort import (
     Say,
     SendGoal,
     TellStaff,
-    VisitorStatus,
 )
-from l2b2_navigation.person_tracker import Pose2D
 
 CONFIG = EscortConfig(follow_distance=3.0, resume_distance=2.0, pause_after_s=1.0, prompt_interval_s=5.0,
                       give_up_s=20.0, max_retries=2, retry_delay_s=1.0)
@@ -39,7 +38,7 @@ def test_following_visitor_walks_to_arrival_and_counts_the_path():
         policy.on_pose(Pose2D(x, 0.0, 0.0))
         policy.on_people([Person(5, x - 1.0, 0.0), Person(9, x + 4.0, 1.0)])
         assert policy.tick(step * 0.1) == []
-        assert policy.visitor_status is VisitorStatus.FOLLOWING and policy.visitor_id == 5
+        assert policy.visitor_status is VisitorStatus.VISITOR_FOLLOWING and policy.visitor_id == 5
     cmds = policy.on_nav_result(5.0, 1, True)
     assert cmds[0] == Say('arrived') and cmds[-1] == Finish(EscortOutcome.ARRIVED, 'arrived at meldestelle')
     assert policy.phase is Phase.ARRIVED and abs(policy.path_length - 9.8) < 1e-6
@@ -49,7 +48,7 @@ def test_falling_behind_pauses_prompts_and_resumes_when_close_again():
     policy = started(visitor_id=5)
     policy.on_people([Person(5, -4.0, 0.0)])
     assert policy.tick(0.5) == []
-    assert policy.visitor_status is VisitorStatus.FALLING_BEHIND
+    assert policy.visitor_status is VisitorStatus.VISITOR_FALLING_BEHIND
     assert policy.tick(1.6) == [CancelGoal(1), Say('follow_me')]
     assert policy.phase is Phase.WAITING
     assert policy.on_nav_result(1.7, 1, False, 'canceled') == []  # our own cancel is not a failure
@@ -68,7 +67,7 @@ def test_visitor_who_leaves_is_given_up_and_staff_are_told():
     assert policy.tick(1.2) == [CancelGoal(1), Say('follow_me')]
     cmds = policy.tick(21.3)
     assert kinds(cmds) == ['TellStaff', 'Finish'] and cmds[-1].outcome is EscortOutcome.VISITOR_LOST
-    assert policy.visitor_status is VisitorStatus.LOST
+    assert policy.visitor_status is VisitorStatus.VISITOR_LOST
 
 
 def test_new_track_where_the_visitor_vanished_continues_the_visitor():
@@ -77,7 +76,7 @@ def test_new_track_where_the_visitor_vanished_continues_the_visitor():
     policy.tick(0.1)
     policy.on_people([Person(12, -1.2, 0.1), Person(13, 2.0, 2.0)])
     policy.tick(0.2)
-    assert policy.visitor_id == 12 and policy.visitor_status is VisitorStatus.FOLLOWING
+    assert policy.visitor_id == 12 and policy.visitor_status is VisitorStatus.VISITOR_FOLLOWING
 
 
 def test_failed_goal_is_retried_then_reported():
@@ -105,7 +104,7 @@ def test_nobody_to_escort_waits_and_starts_when_someone_comes_behind():
     policy.on_people([])
     policy.tick(0.5)
     assert policy.tick(1.1) == [CancelGoal(1), Say('follow_me')]
-    assert policy.visitor_status is VisitorStatus.NONE
+    assert policy.visitor_status is VisitorStatus.VISITOR_NONE
     policy.on_people([Person(3, -1.0, 0.5)])
     assert policy.tick(1.5) == [SendGoal(2, GOAL)]
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from l2b2_common.frames import FrameTree
+from l2b2_common.geometry import Pose2D
 from l2b2_navigation.person_tracker import (
     APPROACHED,
     LEFT,
     DetectorConfig,
-    FrameTree,
     PersonTracker,
-    Pose2D,
     ProximityMonitor,
     StaticMap,
     detect_people,
