@@ -172,21 +172,24 @@ class SessionStore:
 
 
 class LoginThrottle:
-    """Slows password guessing without letting strangers lock staff out.
+    """Slows password guessing without giving anyone a way to lock staff out.
 
-    Per client address the limit is hard: after ``max_failures`` failures in ``window_s`` that address
-    waits out the window. Per user name (guesses spread over many addresses) there is no lock-out:
-    each failure beyond ``max_failures`` adds a doubling delay (1 s, 2 s, 4 s ... at most
-    ``max_user_delay_s``) counted from the last failure, and an address the user has logged in from
-    before is never held back by the user name at all, so anyone on the public WLAN can slow
-    guesses at ``anna`` but cannot keep her out of the panel at her desk.
+    Failures are counted per user name *and* client address: guessing ``anna`` from one address slows
+    that pair down (after ``max_failures`` in ``window_s``, a doubling delay from the last failure:
+    1 s, 2 s, 4 s ... at most ``max_delay_s``), never other names from that address (an office behind
+    NAT or the HTTPS proxy shares one) and never ``anna`` from elsewhere for long. Guesses at one name
+    spread over many addresses slow that name down the same way, except from an address the user has
+    logged in from before. One address spraying many names is slowed once it passes
+    ``4 * max_failures`` failures, again not for names that logged in from there before. Nothing here
+    is a hard lock-out: each delay is at most ``max_delay_s``, and a right password carrying the
+    device cookie of an earlier log-in of that user (:class:`KnownDevices`) is never held back.
     """
 
     def __init__(self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic,
                  max_user_delay_s: float = 30.0):
         self.max_failures = max_failures
         self.window_s = window_s
-        self.max_user_delay_s = max_user_delay_s
+        self.max_delay_s = max_user_delay_s
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
         self._known: dict[str, deque[str]] = {}  # user -> addresses of earlier successful logins
@@ -197,32 +200,58 @@ class LoginThrottle:
             times.popleft()
         return times
 
+    def _delay(self, key: str, limit: int, now: float) -> float:
+        times = self._recent(key, now)
+        excess = len(times) - limit
+        if excess < 0:
+            return 0.0
+        return max(0.0, times[-1] + min(self.max_delay_s, 2.0 ** excess) - now)
+
     def retry_after(self, client: str, user: str) -> float:
         """Seconds this client must wait before trying this user name (0 = go ahead)."""
         now = self._clock()
-        wait = 0.0
-        by_address = self._recent(f'ip:{client}', now)
-        if len(by_address) >= self.max_failures:
-            wait = by_address[0] + self.window_s - now
-        by_user = self._recent(f'user:{user}', now)
-        excess = len(by_user) - self.max_failures
-        if excess >= 0 and client not in self._known.get(user, ()):
-            delay = min(self.max_user_delay_s, 2.0 ** excess)
-            wait = max(wait, by_user[-1] + delay - now)
-        return max(0.0, wait)
+        wait = self._delay(f'pair:{user}\0{client}', self.max_failures, now)
+        if client not in self._known.get(user, ()):
+            wait = max(wait, self._delay(f'user:{user}', self.max_failures, now),
+                       self._delay(f'ip:{client}', 4 * self.max_failures, now))
+        return wait
 
     def failed(self, client: str, user: str) -> None:
         now = self._clock()
-        for key in (f'ip:{client}', f'user:{user}'):
+        for key in (f'pair:{user}\0{client}', f'user:{user}', f'ip:{client}'):
             self._failures.setdefault(key, deque()).append(now)
         if len(self._failures) > 10000:  # bound memory under a flood of random names
             self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > now - self.window_s}
 
-    def succeeded(self, client: str, user: str) -> None:
-        self._failures.pop(f'user:{user}', None)
+    def succeeded(self, client: str, user: str, *, clear: bool = True) -> None:
+        """A right password. ``clear=False`` when it came with a device cookie: the failures counted for
+        this name and address were someone else's (a guesser sharing the address) and keep counting."""
+        if clear:
+            self._failures.pop(f'user:{user}', None)
+            self._failures.pop(f'pair:{user}\0{client}', None)
         known = self._known.setdefault(user, deque(maxlen=20))
         if client not in known:
             known.append(client)
+
+
+class KnownDevices:
+    """Device cookies: a browser that logged in as a user before gets a random token for that user.
+
+    A right password with that token is never throttled, so a guesser sharing the office's address
+    cannot keep the real user out. Tokens live in memory (a restart forgets them, like sessions).
+    """
+
+    def __init__(self, per_user: int = 20):
+        self._tokens: dict[str, deque[str]] = {}
+        self._per_user = per_user
+
+    def issue(self, user: str) -> str:
+        token = secrets.token_urlsafe(24)
+        self._tokens.setdefault(user, deque(maxlen=self._per_user)).append(token)
+        return token
+
+    def known(self, user: str, token: str | None) -> bool:
+        return bool(token) and any(hmac.compare_digest(token, t) for t in self._tokens.get(user, ()))
 
 
 class Authenticator:
@@ -230,11 +259,16 @@ class Authenticator:
 
     def __init__(self, users: UserStore, sessions: SessionStore, throttle: LoginThrottle):
         self.users, self.sessions, self.throttle = users, sessions, throttle
+        self.devices = KnownDevices()
         self._dummy_hash = hash_password(secrets.token_hex(8))
 
-    def login(self, name: str, password: str, client: str) -> tuple[Session | None, float]:
-        """(session, 0) on success; (None, retry_after_s) when throttled; (None, 0) when wrong."""
-        wait = self.throttle.retry_after(client, name)
+    def login(self, name: str, password: str, client: str, device: str | None = None) -> tuple[Session | None, float]:
+        """(session, 0) on success; (None, retry_after_s) when throttled; (None, 0) when wrong.
+
+        ``device``: the browser's device cookie; one issued to ``name`` before skips the throttle (a
+        wrong password with it still counts as a failure)."""
+        trusted = self.devices.known(name, device)
+        wait = 0.0 if trusted else self.throttle.retry_after(client, name)
         if wait > 0:
             return None, wait
         user = self.users.get(name)
@@ -242,7 +276,7 @@ class Authenticator:
         if not ok:
             self.throttle.failed(client, name)
             return None, 0.0
-        self.throttle.succeeded(client, name)
+        self.throttle.succeeded(client, name, clear=not trusted)
         return self.sessions.create(user), 0.0
 
 

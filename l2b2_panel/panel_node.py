@@ -65,10 +65,12 @@ class PanelNode(Node):
                                                      p.max_angular_rps))
         self._load_static()
 
+        listen = [] if p.host in ('0.0.0.0', '::', '') else [p.host]
         self.web = PanelWebApp(self.state, self.bridge, auth, self.audit, WebConfig(
             update_rate_hz=p.update_rate_hz, cookie_secure=p.cookie_secure,
-            visitor_networks=_visitor_networks(list(p.visitor_networks)), demo_mode=demo,
-            home_waypoint=self._home))
+            visitor_networks=_networks('visitor_networks', list(p.visitor_networks)), demo_mode=demo,
+            home_waypoint=self._home, trusted_proxies=_networks('trusted_proxies', list(p.trusted_proxies)),
+            allowed_hosts=[*listen, *p.allowed_hosts]))
         self.port = self._start_web()
         self.url = f'http://{p.host}:{self.port}/'
         if len(users) == 0:
@@ -163,13 +165,13 @@ class PanelNode(Node):
             web_app.notify()
 
 
-def _visitor_networks(entries: list[str]) -> list[str]:
+def _networks(key: str, entries: list[str]) -> list[str]:
     """Each entry must be a network ("192.168.1.0/24", "::1/128"): a typo must stop the start, not the page."""
     for entry in entries:
         try:
             ipaddress.ip_network(entry, strict=False)
         except ValueError as exc:
-            raise ConfigError(PANEL_CONFIG, 'panel.ros__parameters.visitor_networks',
+            raise ConfigError(PANEL_CONFIG, f'panel.ros__parameters.{key}',
                               f'"{entry}" is not an IP network ({exc})') from None
     return entries
 

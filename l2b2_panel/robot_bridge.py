@@ -81,7 +81,8 @@ class RosBridge:
         self.escort = ActionClient(node, Escort, '/escort', callback_group=cb)
 
         self.frames = FrameTree(history=2)
-        self._tf = TfListener(node, self.frames, on_update=lambda _m: self._frames_changed())
+        self._base_on_tf = False  # once /tf carries base_link, /odom is not fed in as well (one source each)
+        self._tf = TfListener(node, self.frames, on_update=self._on_tf)
         sub = node.create_subscription
         sub(DialogueState, '/dialogue/state', self._on_dialogue, LATCHED)
         sub(RecognizedSpeech, '/speech/recognized', self._on_recognized, RELIABLE)
@@ -153,7 +154,15 @@ class RosBridge:
             self.state.update_battery(float(m.battery_percent), False, self.now())
         self.notify()
 
+    def _on_tf(self, m: Any) -> None:
+        if not self._base_on_tf:
+            self._base_on_tf = any(t.child_frame_id.lstrip('/') == 'base_link' for t in m.transforms)
+        self._frames_changed()
+
     def _on_odom(self, m: Odometry) -> None:
+        """Odometry is the robot's pose only where /tf does not carry base_link (a bare base driver)."""
+        if self._base_on_tf:
+            return
         p = m.pose.pose.position
         self.frames.set(m.header.frame_id or 'odom', m.child_frame_id or 'base_link',
                         Pose2D(p.x, p.y, yaw_from_msg(m.pose.pose.orientation)), stamp_seconds(m.header.stamp))

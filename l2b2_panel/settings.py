@@ -35,3 +35,8 @@ class PanelParams:
                                                       'share dir.')
     waypoints_yaml: str = tunable('maps/buergerbuero_waypoints.yaml', 'Waypoints file, relative to the share dir.')
     catalog: str = tunable('', 'Department catalog; empty: config/departments.yaml.')
+    trusted_proxies: list[str] = tunable([], 'Addresses or networks of the HTTPS proxies in front of the panel whose '
+                                             'X-Forwarded-For names the client (for login throttling).', item_type=str)
+    allowed_hosts: list[str] = tunable([], 'Host names or addresses the panel answers to besides loopback and '
+                                           '"host" (DNS rebinding defence), e.g. the robot\'s WLAN name.',
+                                       item_type=str)

@@ -18,12 +18,10 @@ from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass, field
 import hmac
-import ipaddress
 import json
 from pathlib import Path
 import re
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -31,9 +29,21 @@ from l2b2_panel.audit import AuditLog
 from l2b2_panel.auth import Authenticator, Session
 from l2b2_panel.controls import CONTROLS, MAX_TEXT, parse_body
 from l2b2_panel.state import PanelState
+from l2b2_panel.web_security import (
+    LOOPBACK_HOSTS,
+    SECURITY_HEADERS,
+    SERVER_NAME,
+    client_address,
+    host_allowed,
+    in_networks,
+    networks,
+    same_origin,
+)
 
 WEB_DIR = Path(__file__).resolve().parent / 'web'
 COOKIE = 'l2b2_session'
+DEVICE_COOKIE = 'l2b2_device'
+DEVICE_COOKIE_AGE_S = 180 * 86400
 CSRF_HEADER = 'X-L2B2-CSRF'
 VISITOR_LANGUAGES = ('de', 'tr', 'en')
 VISITOR_ACTIONS = ('start', 'language', 'target', 'choice', 'checkin', 'ticket', 'text', 'cancel')
@@ -70,6 +80,10 @@ class WebConfig:
     home_waypoint: str = 'home'
     #: Shown on the login page when nobody can log in yet.
     setup_hint: str = 'l2b2-panel --set-password USER'
+    #: Proxies whose X-Forwarded-For is believed (the HTTPS proxy in front of the panel).
+    trusted_proxies: list[str] = field(default_factory=list)
+    #: Host names served besides loopback (DNS rebinding defence): the robot's WLAN name or address.
+    allowed_hosts: list[str] = field(default_factory=list)
 
 
 class PanelWebApp:
@@ -79,7 +93,9 @@ class PanelWebApp:
                  config: WebConfig | None = None):
         self.state, self.bridge, self.auth, self.audit = state, bridge, auth, audit
         self.config = config or WebConfig()
-        self._visitor_nets = [ipaddress.ip_network(n, strict=False) for n in self.config.visitor_networks]
+        self._visitor_nets = networks(self.config.visitor_networks)
+        self._proxies = networks(self.config.trusted_proxies)
+        self._hosts = (*LOOPBACK_HOSTS, *(h.lower() for h in self.config.allowed_hosts))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tick = asyncio.Event()
         self._notify_pending = False
@@ -91,6 +107,7 @@ class PanelWebApp:
     def _build(self) -> web.Application:
         app = web.Application(middlewares=[self._security], client_max_size=64 * 1024)
         app.on_startup.append(self._on_startup)
+        app.on_response_prepare.append(self._headers)
         app.on_shutdown.append(self._on_shutdown)
         r = app.router
         r.add_get('/', self._page('staff.html'))
@@ -131,43 +148,32 @@ class PanelWebApp:
     async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
-    # --- security ------------------------------------------------------------------------------
+    # --- security (the rules: l2b2_panel.web_security) ----------------------------------------
     @web.middleware
     async def _security(self, request: web.Request, handler):
+        if not host_allowed(request.headers.get('Host'), self._hosts):
+            return _error(421, 'unknown host name (allowed_hosts)')
         if request.method not in ('GET', 'HEAD') or request.path.startswith('/ws/'):
-            if not self._same_origin(request):
+            if not same_origin(request.headers.get('Origin'), request.headers.get('Sec-Fetch-Site'), request.host):
                 return _error(403, 'cross-site request refused')
-        response = await handler(request)
-        if response.prepared:  # a finished WebSocket or file stream: its headers went out already
-            return response
-        h = response.headers
-        h.setdefault('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; connect-src 'self'; "
-                     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-        h.setdefault('X-Content-Type-Options', 'nosniff')
-        h.setdefault('X-Frame-Options', 'DENY')
-        h.setdefault('Referrer-Policy', 'no-referrer')
-        h.setdefault('Cache-Control', 'no-store')
-        return response
+        return await handler(request)
 
     @staticmethod
-    def _same_origin(request: web.Request) -> bool:
-        if request.headers.get('Sec-Fetch-Site', 'same-origin') not in ('same-origin', 'none'):
-            return False
-        origin = request.headers.get('Origin')
-        if origin is None:
-            return True  # not a browser cross-site request; controls still need cookie + CSRF token
-        parts = urlsplit(origin)
-        return parts.scheme in ('http', 'https') and parts.netloc.lower() == request.host.lower()
+    async def _headers(request: web.Request, response: web.StreamResponse) -> None:
+        """Every response, error pages (403/404/405/413) and files included, carries the security headers."""
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers['Server'] = SERVER_NAME
+
+    def client(self, request: web.Request) -> str:
+        """The client's address: the peer, or what a trusted proxy says it forwarded."""
+        return client_address(request.remote, request.headers.get('X-Forwarded-For'), self._proxies)
 
     def _session(self, request: web.Request) -> Session | None:
         return self.auth.sessions.get(request.cookies.get(COOKIE))
 
     def _visitor_allowed(self, request: web.Request) -> bool:
-        try:
-            addr = ipaddress.ip_address((request.remote or '').split('%')[0])
-        except ValueError:
-            return False
-        return any(addr in net for net in self._visitor_nets)
+        return in_networks(request.remote or '', self._visitor_nets)
 
     # --- pages and session -----------------------------------------------------------------------
     def _page(self, name: str, visitor: bool = False):
@@ -188,11 +194,15 @@ class PanelWebApp:
     async def _login(self, request: web.Request) -> web.Response:
         try:
             body = await request.json()
-            name, password = str(body['user'])[:64], str(body['password'])[:256]
-        except (ValueError, KeyError, TypeError):
+            name, password = body['user'], body['password']
+            if not isinstance(name, str) or not isinstance(password, str):
+                raise TypeError
+            name, password = name[:64], password[:256]
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: absurdly nested JSON
             return _error(400, 'expected JSON {"user": ..., "password": ...}')
-        client = request.remote or '?'
-        session, wait = await self._blocking(self.auth.login, name, password, client)
+        client = self.client(request)
+        device = request.cookies.get(DEVICE_COOKIE)
+        session, wait = await self._blocking(self.auth.login, name, password, client, device)
         if wait > 0:
             self.audit.record(name, 'login_throttled', client=client)
             return web.json_response({'error': 'too many attempts, try again later', 'retry_after_s': round(wait)},
@@ -204,6 +214,10 @@ class PanelWebApp:
         response = web.json_response({'user': session.user, 'role': session.role, 'csrf': session.csrf})
         response.set_cookie(COOKIE, session.token, httponly=True, samesite='Strict', path='/',
                             secure=self.config.cookie_secure, max_age=int(self.auth.sessions.expiry_s))
+        # This browser has logged in as this user: its right password is never throttled again.
+        response.set_cookie(DEVICE_COOKIE, self.auth.devices.issue(session.user), httponly=True,
+                            samesite='Strict', path='/api/login', secure=self.config.cookie_secure,
+                            max_age=DEVICE_COOKIE_AGE_S)
         return response
 
     async def _logout(self, request: web.Request) -> web.Response:
@@ -359,7 +373,7 @@ def _error(status: int, message: str) -> web.Response:
 def _json(text: str) -> dict:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

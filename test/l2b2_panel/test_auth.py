@@ -144,14 +144,59 @@ def test_guesses_from_many_addresses_cannot_lock_staff_out():
     assert session is not None and wait == 0
 
 
-def test_one_address_is_still_locked_for_the_window():
+def test_guesses_under_other_names_do_not_lock_the_address_out():
+    """Issue 17: five failures under any names from one address (an office behind NAT or the HTTPS
+    proxy) used to block every login from it for 300 s, the real user's right password included."""
     clock = FakeClock()
     users = UserStore(None)
     users.enable_demo_user()
-    auth = Authenticator(users, SessionStore(3600.0, clock), LoginThrottle(3, 300.0, clock))
-    for name in ('a', 'b', 'c'):
-        assert auth.login(name, 'guess', '192.168.7.1') == (None, 0.0)
+    auth = Authenticator(users, SessionStore(3600.0, clock), LoginThrottle(5, 300.0, clock))
+    for i in range(1, 6):
+        assert auth.login(f'x{i}', 'x', '192.168.7.1') == (None, 0.0)
     session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '192.168.7.1')
-    assert session is None and wait == 300.0
-    clock.t += 120.0
-    assert auth.login(DEMO_USER, DEMO_PASSWORD, '192.168.7.1')[1] == 180.0
+    assert session is not None and wait == 0
+
+
+def test_an_attacker_sharing_the_address_is_slowed_but_the_real_user_gets_in():
+    """Guessing one name from one address: a doubling delay, capped, never a lock-out; the user's own
+    browser (device cookie from an earlier log-in) is not held back at all, even from the same address."""
+    clock = FakeClock()
+    users = UserStore(None)
+    users.enable_demo_user()
+    throttle = LoginThrottle(3, 300.0, clock, max_user_delay_s=30.0)
+    auth = Authenticator(users, SessionStore(3600.0, clock), throttle)
+    session, _ = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.1')  # her browser, yesterday
+    device = auth.devices.issue(session.user)
+    guesses, waited = 0, 0.0
+    while waited < 600.0:  # ten minutes of guessing as fast as allowed, from the office's one address
+        wait = throttle.retry_after('10.0.0.1', DEMO_USER)
+        clock.t += wait
+        waited += wait
+        assert auth.login(DEMO_USER, f'guess{guesses}', '10.0.0.1') == (None, 0.0)
+        guesses += 1
+        assert wait <= 30.0  # never longer than the cap: no lock-out
+    assert guesses < 40  # ...but slow: about two guesses a minute
+    assert auth.login(DEMO_USER, 'one more', '10.0.0.1')[1] > 0  # the attacker waits
+    session, wait = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.1', device)  # she does not
+    assert session is not None and wait == 0
+    assert auth.login(DEMO_USER, 'wrong', '10.0.0.1', 'forged-device')[1] > 0  # a made-up cookie is nothing
+    # Without her cookie (a colleague's new tablet) the right password waits at most the cap, then passes.
+    wait = auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.1')[1]
+    assert 0 < wait <= 30.0
+    clock.t += wait
+    assert auth.login(DEMO_USER, DEMO_PASSWORD, '10.0.0.1')[0] is not None
+
+
+def test_one_address_spraying_many_names_is_slowed_except_for_names_known_there():
+    clock = FakeClock()
+    users = UserStore(None)
+    users.enable_demo_user()
+    throttle = LoginThrottle(3, 300.0, clock)
+    auth = Authenticator(users, SessionStore(3600.0, clock), throttle)
+    assert auth.login(DEMO_USER, DEMO_PASSWORD, '192.168.7.1')[0] is not None
+    for i in range(12):  # 4 x max_failures under twelve names
+        clock.t += throttle.retry_after('192.168.7.1', f'name{i}')
+        auth.login(f'name{i}', 'guess', '192.168.7.1')
+    assert throttle.retry_after('192.168.7.1', 'name99') > 0
+    assert throttle.retry_after('192.168.7.1', DEMO_USER) == 0  # she logged in from here before
+    assert throttle.retry_after('192.168.7.2', 'name99') == 0

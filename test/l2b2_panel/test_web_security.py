@@ -93,3 +93,94 @@ def test_visitor_screen_only_for_the_robot_itself(panel_factory, http, tmp_path)
     http = http(panel.url)
     assert http.request('GET', '/visitor')[0] == 403
     assert ws_status(panel.url, '/ws/visitor') == 403
+
+
+def test_staff_behind_one_address_are_not_locked_out_by_guesses_under_other_names(panel, http):
+    """Issue 17: five failures under any names from one address no longer block the real user."""
+    guesser = http(panel.url)
+    for i in range(1, 6):
+        assert guesser.request('POST', '/api/login', {'user': f'x{i}', 'password': 'x'})[0] == 401
+    assert http(panel.url).login() == 200
+
+
+def test_the_device_cookie_lets_the_real_user_past_a_guesser_on_her_address(panel_factory, http):
+    panel = panel_factory(login_max_failures=3)
+    anna = http(panel.url)
+    status, _, headers = anna.request('POST', '/api/login', {'user': 'staff', 'password': 'l2b2-demo'})
+    assert status == 200
+    device = next(c.split(';')[0] for c in headers.get_all('Set-Cookie') if c.startswith('l2b2_device='))
+    assert 'HttpOnly' in next(c for c in headers.get_all('Set-Cookie') if c.startswith('l2b2_device='))
+    guesser = http(panel.url)  # same address (loopback), no cookie
+    for _ in range(3):
+        assert guesser.request('POST', '/api/login', {'user': 'staff', 'password': 'wrong'})[0] == 401
+    assert guesser.request('POST', '/api/login', {'user': 'staff', 'password': 'l2b2-demo'})[0] == 429
+    status, _, _ = anna.request('POST', '/api/login', {'user': 'staff', 'password': 'l2b2-demo'},
+                                headers={'Cookie': device})
+    assert status == 200
+
+
+def test_forwarded_for_counts_only_from_a_trusted_proxy(panel_factory, http):
+    """Behind the HTTPS proxy each office client is counted on its own; a direct client cannot pick an
+    address by sending the header itself."""
+    def attempts(panel) -> list[int]:
+        client, right, wrong = http(panel.url), {'user': 'staff', 'password': 'l2b2-demo'}, \
+            {'user': 'staff', 'password': 'wrong'}
+        desk, guesser = {'X-Forwarded-For': '10.2.2.2'}, {'X-Forwarded-For': '10.1.1.1'}
+        return [client.request('POST', '/api/login', right, headers=desk)[0],  # her desk, this morning
+                client.request('POST', '/api/login', wrong, headers=guesser)[0],
+                client.request('POST', '/api/login', wrong, headers=guesser)[0],
+                client.request('POST', '/api/login', right, headers=guesser)[0],
+                client.request('POST', '/api/login', right, headers=desk)[0]]
+    trusting = panel_factory(login_max_failures=2, trusted_proxies=['127.0.0.1'])
+    assert attempts(trusting) == [200, 401, 401, 429, 200]
+    assert [e.get('client') for e in trusting.audit.recent()] == ['10.2.2.2'] + ['10.1.1.1'] * 3 + ['10.2.2.2']
+    direct = panel_factory(login_max_failures=2)  # no trusted proxy: the header is ignored
+    assert attempts(direct) == [200, 401, 401, 429, 429]
+    assert {e.get('client') for e in direct.audit.recent()} == {'127.0.0.1'}
+
+
+def test_deeply_nested_json_is_a_clean_400(panel, http):
+    client = http(panel.url)
+    body = ('{"user": ' + '[' * 30000 + ']' * 30000 + ', "password": "x"}').encode()
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(panel.url + 'api/login', data=body, method='POST',
+                                 headers={'Content-Type': 'application/json'})
+    try:
+        urllib.request.urlopen(req, timeout=15)
+        status = 200
+    except urllib.error.HTTPError as e:
+        status = e.code
+    assert len(body) > 60_000 and status == 400
+    assert client.request('POST', '/api/login', {'user': ['staff'], 'password': 'l2b2-demo'})[0] == 400
+    assert client.login() == 200  # and the server is fine
+
+
+def test_error_responses_carry_the_security_headers_and_no_server_version(panel, http):
+    client = http(panel.url)
+    answers = {
+        403: client.request('POST', '/api/login', {'user': 'a', 'password': 'b'},
+                            headers={'Origin': 'http://evil.example'}),
+        404: client.request('GET', '/no/such/page'),
+        405: client.request('GET', '/api/login'),
+        413: client.request('POST', '/api/login', {'user': 'a', 'password': 'x' * 100_000}),
+        200: client.request('GET', '/static/style.css'),
+    }
+    for status, (got, _payload, headers) in answers.items():
+        assert got == status
+        assert "frame-ancestors 'none'" in headers['Content-Security-Policy'], status
+        assert headers['X-Content-Type-Options'] == 'nosniff' and headers['X-Frame-Options'] == 'DENY', status
+        assert 'aiohttp' not in headers.get('Server', '') and 'Python' not in headers.get('Server', ''), status
+
+
+def test_only_allowed_host_names_are_served(panel_factory, http):
+    """DNS rebinding: a page on evil.example resolving to the robot sends Host: evil.example."""
+    panel = panel_factory(allowed_hosts=['robot.buergerbuero.local'])
+    client = http(panel.url)
+    port = panel.port
+    assert client.request('GET', '/', headers={'Host': f'evil.example:{port}'})[0] == 421
+    assert client.request('POST', '/api/login', {'user': 'staff', 'password': 'l2b2-demo'},
+                          headers={'Host': 'evil.example'})[0] == 421
+    assert client.request('GET', '/', headers={'Host': f'robot.buergerbuero.local:{port}'})[0] == 200
+    assert client.request('GET', '/', headers={'Host': f'localhost:{port}'})[0] == 200
+    assert client.login() == 200  # 127.0.0.1
