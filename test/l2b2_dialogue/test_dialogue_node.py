@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import threading
 
-from l2b2_interfaces.action import Escort
 from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SafetyState, SayRequest, VisitorEvent, VisitorInput
 from l2b2_interfaces.srv import SetLanguage
 import pytest
 from rclpy.parameter import Parameter
 from std_srvs.srv import SetBool, Trigger
 
+from l2b2_common.codes import EscortOutcome
 from l2b2_common.qos import LATCHED, RELIABLE
-from l2b2_dialogue.dialogue_node import DialogueNode
+from l2b2_common.tunables import ParameterError, describe
+from l2b2_dialogue.dialogue_node import DialogueNode, DialogueNodeParams
+from l2b2_dialogue.settings import Settings
+from l2b2_navigation.fakes import FakeEscort
 
-from .mock_servers import MockEscortServer, MockQueueBridge
+from .mock_servers import MockQueueBridge
 
 FAST = [Parameter('server_wait_s', value=1.0), Parameter('service_timeout_s', value=3.0),
         Parameter('answer_timeout_s', value=30.0), Parameter('tick_period_s', value=0.05)]
@@ -79,7 +82,7 @@ def _start(ros, *, queue=False, escort=None, params=()):
     if queue:
         mocks['queue'] = ros.add(MockQueueBridge(context=ros.context))
     if escort is not None:
-        mocks['escort'] = ros.add(MockEscortServer(context=ros.context, **escort))
+        mocks['escort'] = ros.add(FakeEscort(context=ros.context, **escort))
     dialogue = ros.add(DialogueNode(context=ros.context, parameter_overrides=[*FAST, *params]))
     probe = Probe(ros)
     probe.wait_connected(dialogue)
@@ -188,7 +191,7 @@ def test_estop_cancels_escort(ros):
 
 
 def test_escort_visitor_lost_resets(ros):
-    dialogue, probe, mocks = _start(ros, escort={'outcome': Escort.Result.VISITOR_LOST})
+    dialogue, probe, mocks = _start(ros, escort={'outcome': EscortOutcome.VISITOR_LOST})
     probe.touch('target', 'kasse', 'de')
     probe.wait_state('confirming', target_id='kasse')
     probe.touch('choice', 'yes')
@@ -262,3 +265,28 @@ def test_a_visitor_asking_for_staff_is_shown_to_staff(ros):
     probe.wait_state('farewell')
     ros.wait_for(lambda: seen and seen[-1].level == ComponentHealth.OK, 15.0, 'staff call cleared')
     assert 'mitarbeiter' not in ' '.join(m.message.lower() for m in seen), 'no visitor words on the health topic'
+
+
+def test_idle_runs_no_tick_and_a_conversation_does(ros):
+    """Idle costs nothing: the time-out tick runs only while the conversation has a deadline."""
+    dialogue, probe, _ = _start(ros)
+    assert dialogue._tick_timer.is_canceled() and dialogue._caller.pending == 0
+    probe.people.publish(VisitorEvent(event=VisitorEvent.APPROACHED, person_id=3, distance=1.0))
+    probe.wait_state('greeting')
+    ros.wait_for(lambda: not dialogue._tick_timer.is_canceled(), 15.0, 'time-out tick running')
+    probe.people.publish(VisitorEvent(event=VisitorEvent.LEFT, person_id=3))
+    probe.wait_state('idle')
+    ros.wait_for(dialogue._tick_timer.is_canceled, 15.0, 'time-out tick stopped')
+
+
+def test_every_setting_is_a_declared_parameter_with_its_description(ros):
+    dialogue = ros.add(DialogueNode(context=ros.context, parameter_overrides=FAST))
+    for spec in [*describe(Settings), *describe(DialogueNodeParams)]:
+        assert dialogue.has_parameter(spec.name), spec.name
+        assert dialogue.describe_parameter(spec.name).description.startswith(spec.description), spec.name
+    assert dialogue.engine.settings.answer_timeout_s == 30.0 and dialogue.p.server_wait_s == 1.0
+
+
+def test_a_setting_out_of_range_names_node_and_parameter(ros):
+    with pytest.raises(ParameterError, match='dialogue.*max_reprompts'):
+        DialogueNode(context=ros.context, parameter_overrides=[Parameter('max_reprompts', value=99)])
