@@ -26,6 +26,9 @@ from l2b2_common.config import REPO_ROOT, share_dir
 
 #: Ludwigsburg's L2B2 met about 3,500 visitors a month: ~160 a day over ~8 opening hours.
 LUDWIGSBURG_VISITORS_PER_HOUR = 160 / 8
+#: Processes that are not the robot's software: the world (and its clock), the stand-in for Nav2 (which
+#: on the robot is Nav2's own CPU) and the city's appointment system. Everything else is robot-side.
+NOT_ROBOT_SIDE = frozenset({'simulator', 'sim_navigator', 'appointment_server'})
 
 
 def run(argv: list[str]) -> BenchResult:
@@ -33,7 +36,10 @@ def run(argv: list[str]) -> BenchResult:
     ap.add_argument('--scenarios', nargs='*', default=None, help='scenario files or folders (default scenarios/)')
     ap.add_argument('--repeat', type=int, default=1, help='play every scenario this many times')
     ap.add_argument('--soak-minutes', type=float, default=0.0, help='robustness run of this many minutes')
-    ap.add_argument('--idle-s', type=float, default=15.0, help='steady-state CPU window with no visitor')
+    ap.add_argument('--warmup-s', type=float, default=20.0,
+                    help='after the stack is up, wait this long before the idle window (models load, caches fill)')
+    ap.add_argument('--idle-s', type=float, default=60.0,
+                    help='idle CPU window: robot at home, nobody near, no visit (idle_cpu_* figures)')
     ap.add_argument('--stack', default='stack_sim.yaml')
     ap.add_argument('--results', default=None, help='report folder (default results/e2e-<time>)')
     ap.add_argument('--seed', type=int, default=1)
@@ -65,9 +71,12 @@ def run(argv: list[str]) -> BenchResult:
         missing = runner.wait_ready(180.0)
         if missing:
             raise RuntimeError(f'stack did not come up: {missing} (log: {out_dir / "stack.log"})')
+        stop.wait(args.warmup_s)
         idle_from = time.monotonic()
         stop.wait(args.idle_s)
-        idle_cores = monitor.cores_used(since=idle_from)
+        idle_to = time.monotonic()
+        idle_cores = monitor.cores_used(since=idle_from, until=idle_to)
+        idle_by_process = monitor.cores_by_name(since=idle_from, until=idle_to)
         busy_from = time.monotonic()
         for _ in range(args.repeat):
             results.extend(runner.run(s) for s in scenarios)
@@ -81,7 +90,8 @@ def run(argv: list[str]) -> BenchResult:
         codes = supervisor.stop()
         log.close()
 
-    figures = _figures(results, monitor, idle_cores, busy_cores, soak, codes)
+    figures = _figures(results, monitor, busy_cores, soak, codes)
+    figures.update(_idle_figures(idle_cores, idle_by_process))
     rows = [{'scenario': r.name, 'class': r.scenario_class, 'ok': 'PASS' if r.success else 'FAIL',
              'time_s': round(r.duration_s, 1),
              'word_to_move_s': round(r.first_word_to_moving_s, 1) if r.first_word_to_moving_s else '',
@@ -93,7 +103,7 @@ def run(argv: list[str]) -> BenchResult:
                        notes=[f'report: {out_dir / "report.html"}'])
 
 
-def _figures(results, monitor, idle_cores, busy_cores, soak, exit_codes) -> dict:
+def _figures(results, monitor, busy_cores, soak, exit_codes) -> dict:
     ok = [r for r in results if r.success]
     by_class: dict[str, list] = {}
     for r in results:
@@ -117,13 +127,24 @@ def _figures(results, monitor, idle_cores, busy_cores, soak, exit_codes) -> dict
         'peak_pss_mb': round(monitor.peak_pss_mb, 1),
         'peak_rss_by_process_mb': {name: round(mb) for name, mb in sorted(
             monitor.peak_rss_by_name.items(), key=lambda item: -item[1])},
-        'cpu_cores_used': round(idle_cores, 3),
+        # The whole run, from the first sample to the last (start-up, idle window, visits, soak).
+        'cpu_cores_used': round(monitor.cores_used(), 3),
         'cpu_cores_used_busy': round(busy_cores, 3),
         'cpu_cores_total': psutil.cpu_count(),
         'clean_shutdown': all(code in (0, -2) for code in exit_codes.values()),
     }
     figures.update(soak)
     return figures
+
+
+def _idle_figures(idle_cores: float, by_process: dict[str, float]) -> dict:
+    """CPU with the robot at home, nobody near, after warm-up: the whole stack, the robot's own software
+    (every node but the simulated world, the stand-in navigator and the appointment system), per process."""
+    return {
+        'cpu_cores_used_idle': round(idle_cores, 3),
+        'idle_cpu_robot_cores': round(sum(c for name, c in by_process.items() if name not in NOT_ROBOT_SIDE), 3),
+        'idle_cpu_by_process': {name: round(c, 3) for name, c in sorted(by_process.items(), key=lambda i: -i[1])},
+    }
 
 
 def _soak(runner, supervisor, monitor, scenarios, seconds, rng) -> dict:
