@@ -1,8 +1,8 @@
 """Small real rclpy stand-ins for the parts the panel talks to, for its tests and benchmark.
 
 Each speaks exactly the contract of docs/interfaces.md, nothing more: an escort and a Nav2
-``NavigateToPose`` action server that drive while a goal runs, and a base that integrates /cmd_vel
-into /odom and /tf. The safety gate in between is always the real one
+``NavigateToPose`` action server that drive while a goal runs (the shared fakes of
+``l2b2_navigation.fakes``, set up to drive), and a base that integrates /cmd_vel into /odom and /tf. The safety gate in between is always the real one
 (l2b2_navigation.safety_gate_node). ``python -m l2b2_panel.stand_ins base|actions`` runs the base, or navigator and
 escort, as a process of its own (the benchmark does, so they never share an interpreter with its clock).
 """
@@ -10,92 +10,29 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
 from typing import Any
 
-from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import TransformStamped, Twist
-from l2b2_interfaces.action import Escort
-from nav2_msgs.action import NavigateToPose
 from nav_msgs.msg import Odometry
-from rclpy.action import ActionServer, CancelResponse, GoalResponse
-from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import BatteryState
 from tf2_msgs.msg import TFMessage
 
+from l2b2_common.geometry import quaternion_msg_fields
 from l2b2_common.qos import RELIABLE
+from l2b2_navigation.fakes import FakeEscort, FakeNavigateToPose
 
 
-class StandInEscort(Node):
-    """/escort action server: drives forward on /cmd_vel_nav while a goal runs, until cancelled."""
-
-    def __init__(self, speed: float = 0.3, **kwargs: Any):
-        super().__init__('escort_stand_in', **kwargs)
-        self.speed = speed
-        self.goals: list[str] = []
-        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self._pub = self.create_publisher(Twist, '/cmd_vel_nav', RELIABLE)
-        self._cancel = threading.Event()
-        self._server = ActionServer(self, Escort, '/escort', self._execute, goal_callback=self._on_goal,
-                                    cancel_callback=self._on_cancel, callback_group=ReentrantCallbackGroup())
-
-    def _on_goal(self, goal: Escort.Goal) -> GoalResponse:
-        self.goals.append(goal.target_id)
-        return GoalResponse.ACCEPT
-
-    def _on_cancel(self, _handle: Any) -> CancelResponse:
-        self._cancel.set()  # wakes the drive loop at once
-        return CancelResponse.ACCEPT
-
-    def _execute(self, handle: Any) -> Escort.Result:
-        self._cancel.clear()
-        while handle.status == GoalStatus.STATUS_EXECUTING and not handle.is_cancel_requested:
-            twist = Twist()
-            twist.linear.x = self.speed
-            self._pub.publish(twist)
-            handle.publish_feedback(Escort.Feedback(phase='navigating', distance_remaining=5.0))
-            self._cancel.wait(0.05)  # 20 Hz like a controller
-        self._pub.publish(Twist())
-        handle.canceled()
-        return Escort.Result(outcome=Escort.Result.CANCELED, message='cancelled')
+def stand_in_escort(speed: float = 0.3, **kwargs: Any) -> FakeEscort:
+    """/escort that drives forward on /cmd_vel_nav while a goal runs, until it is cancelled."""
+    return FakeEscort(hold=True, drive_speed=speed, name='escort_stand_in', **kwargs)
 
 
-class StandInNavigator(Node):
-    """/navigate_to_pose action server (the Nav2 contract): drives on /cmd_vel_nav while a goal runs.
-
-    A cancel request ends the goal at once (CANCELED), as Nav2's bt_navigator does on a cancel."""
-
-    def __init__(self, speed: float = 0.3, **kwargs: Any):
-        super().__init__('navigator_stand_in', **kwargs)
-        self.speed = speed
-        self.goals = 0
-        self._pub = self.create_publisher(Twist, '/cmd_vel_nav', RELIABLE)
-        self._cancel = threading.Event()
-        self._server = ActionServer(self, NavigateToPose, '/navigate_to_pose', self._execute,
-                                    goal_callback=self._on_goal, cancel_callback=self._on_cancel,
-                                    callback_group=ReentrantCallbackGroup())
-
-    def _on_goal(self, _goal: NavigateToPose.Goal) -> GoalResponse:
-        self.goals += 1
-        return GoalResponse.ACCEPT
-
-    def _on_cancel(self, _handle: Any) -> CancelResponse:
-        self._cancel.set()
-        return CancelResponse.ACCEPT
-
-    def _execute(self, handle: Any) -> NavigateToPose.Result:
-        self._cancel.clear()
-        while handle.status == GoalStatus.STATUS_EXECUTING and not handle.is_cancel_requested:
-            twist = Twist()
-            twist.linear.x = self.speed
-            self._pub.publish(twist)
-            handle.publish_feedback(NavigateToPose.Feedback(distance_remaining=5.0))
-            self._cancel.wait(0.05)
-        self._pub.publish(Twist())
-        handle.canceled()
-        return NavigateToPose.Result()
+def stand_in_navigator(speed: float = 0.3, **kwargs: Any) -> FakeNavigateToPose:
+    """/navigate_to_pose that drives on /cmd_vel_nav while a goal runs; a cancel ends the goal at once
+    (CANCELED), as Nav2's bt_navigator does. The base stand-in, not the fake, publishes the pose."""
+    return FakeNavigateToPose(speed=None, publish_tf=False, drive_speed=speed, name='navigator_stand_in', **kwargs)
 
 
 class StandInBase(Node):
@@ -129,7 +66,8 @@ class StandInBase(Node):
         odom = Odometry()
         odom.header.stamp, odom.header.frame_id, odom.child_frame_id = stamp, 'odom', 'base_link'
         odom.pose.pose.position.x, odom.pose.pose.position.y = self.x, self.y
-        odom.pose.pose.orientation.z, odom.pose.pose.orientation.w = math.sin(self.yaw / 2), math.cos(self.yaw / 2)
+        for k, v in quaternion_msg_fields(self.yaw).items():
+            setattr(odom.pose.pose.orientation, k, v)
         odom.twist.twist = self.cmd
         self._pub_odom.publish(odom)
         self._pub_tf.publish(TFMessage(transforms=[self._tf(stamp, 'map', 'odom', *self.start),
@@ -140,7 +78,8 @@ class StandInBase(Node):
         t = TransformStamped()
         t.header.stamp, t.header.frame_id, t.child_frame_id = stamp, parent, child
         t.transform.translation.x, t.transform.translation.y = x, y
-        t.transform.rotation.z, t.transform.rotation.w = math.sin(yaw / 2), math.cos(yaw / 2)
+        for k, v in quaternion_msg_fields(yaw).items():
+            setattr(t.transform.rotation, k, v)
         return t
 
     def _battery(self) -> None:
@@ -161,7 +100,7 @@ def main(args: list[str] | None = None) -> int:
             parts: list[Node] = [StandInBase()]
             executor = SingleThreadedExecutor()
         else:
-            parts = [StandInNavigator(), StandInEscort()]
+            parts = [stand_in_navigator(), stand_in_escort()]
             executor = MultiThreadedExecutor(num_threads=3)
         for part in parts:
             executor.add_node(part)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 import math
+import re
 import threading
 from typing import Any
 
@@ -40,6 +41,18 @@ class FloorMap:
         return {'width': self.width, 'height': self.height, 'resolution': self.resolution,
                 'origin': list(self.origin), 'source': self.source,
                 'cells': base64.b64encode(self.cells.tobytes()).decode('ascii')}
+
+
+#: The dialogue's check-in states (l2b2_dialogue.states; a test keeps the two in step): what a visitor
+#: says there is a booking number or a surname, which no screen outside the dialogue engine shows.
+CHECKIN_STATES = ('checkin',)
+MASK = '***'
+_LONG_NUMBER = re.compile(r'\d{4,}')
+
+
+def mask_numbers(text: str) -> str:
+    """Booking numbers said anywhere else (four digits or more) are masked too; times and counters stay."""
+    return _LONG_NUMBER.sub(lambda m: '*' * len(m.group()), text)
 
 
 class PanelState:
@@ -74,6 +87,7 @@ class PanelState:
         self._speaking = False
         self._health: dict[str, dict[str, Any]] = {}
         self._last_heard = -math.inf
+        self._private_text = ''  # a last_user_text heard in a check-in (shown masked)
 
     # --- updates (called from ROS callbacks) ---------------------------------------------------
     def _changed(self, now: float | None = None) -> None:
@@ -170,17 +184,29 @@ class PanelState:
                 self._changed()
 
     def update_dialogue(self, fields: dict[str, Any], now: float) -> None:
+        """``last_user_text`` heard in a check-in (the booking number, the surname) is masked here, on
+        both screens, for as long as it is shown; so is the last recognized utterance."""
+        fields = dict(fields)
         with self._lock:
-            if fields.get('state') == 'idle' and self._dialogue.get('state') != 'idle':
+            before = self._dialogue.get('state')
+            if fields.get('state') == 'idle' and before != 'idle':
                 self._said = {}  # the conversation is over: the next visitor must not read the last one's
             if fields.get('last_robot_text') != self._dialogue.get('last_robot_text'):
                 self._robot_text_seq = self.seq + 1
-            self._dialogue = dict(fields)
+            raw = fields.get('last_user_text') or ''
+            checkin = fields.get('state') in CHECKIN_STATES or before in CHECKIN_STATES
+            self._private_text = raw if raw and (checkin or raw == self._private_text) else ''
+            fields['last_user_text'] = MASK if self._private_text else mask_numbers(raw)
+            if fields.get('state') in CHECKIN_STATES and self._recognized.get('text'):
+                self._recognized = {**self._recognized, 'text': MASK}
+            self._dialogue = fields
             self._changed(now)
 
     def update_recognized(self, text: str, language: str, source: str, now: float) -> None:
         with self._lock:
-            self._recognized = {'text': text, 'language': language, 'source': source}
+            private = self._dialogue.get('state') in CHECKIN_STATES
+            self._recognized = {'text': MASK if private and text else mask_numbers(text), 'language': language,
+                                'source': source}
             self._changed(now)
 
     def update_said(self, text: str, language: str, now: float) -> None:

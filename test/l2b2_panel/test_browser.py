@@ -8,7 +8,7 @@ from std_msgs.msg import Empty
 
 from l2b2_common.qos import LATCHED, RELIABLE
 from l2b2_navigation.safety_gate_node import SafetyGateNode
-from l2b2_panel.stand_ins import StandInBase, StandInEscort
+from l2b2_panel.stand_ins import StandInBase, stand_in_escort
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 15000
@@ -33,7 +33,7 @@ def write_map(tmp_path):
 def sim(ros, panel_factory, tmp_path):
     panel = panel_factory(**write_map(tmp_path), stale_after_s=30.0)
     gate = ros.add(SafetyGateNode(context=ros.context))
-    escort = ros.add(StandInEscort(context=ros.context))
+    escort = ros.add(stand_in_escort(context=ros.context))
     base = ros.add(StandInBase(context=ros.context))
     probe = ros.node()
     seen = {'cmd': [], 'stop': [], 'say': [], 'safety': []}
@@ -95,7 +95,7 @@ def test_staff_login_map_joystick_send_estop_say(ros, sim, browser):
     # Send to a target: the escort gets the goal and the robot drives.
     page.select_option('#send-target', 'meldestelle')
     page.click('#send-go')
-    ros.wait_for(lambda: sim['escort'].goals == ['meldestelle'], 10, 'escort goal')
+    ros.wait_for(lambda: sim['escort'].target_ids == ['meldestelle'], 10, 'escort goal')
     x1 = robot_x(page)
     ros.wait_for(lambda: robot_x(page) > x1 + 0.1, 15, 'robot driving to the target')
 

@@ -15,7 +15,7 @@ from std_srvs.srv import SetBool, Trigger
 
 from l2b2_common.qos import LATCHED, RELIABLE
 from l2b2_navigation.safety_gate_node import SafetyGateNode
-from l2b2_panel.stand_ins import StandInEscort
+from l2b2_panel.stand_ins import stand_in_escort
 
 
 class WsClient:
@@ -59,7 +59,7 @@ def ws_url(panel, path: str) -> str:
 
 
 def test_estop_stops_everything_at_once(ros, panel, http):
-    gate, escort = ros.add(SafetyGateNode(context=ros.context)), ros.add(StandInEscort(context=ros.context))
+    gate, escort = ros.add(SafetyGateNode(context=ros.context)), ros.add(stand_in_escort(context=ros.context))
     probe = ros.node()
     cmd, stops, safety = [], [], []
     probe.create_subscription(Twist, '/cmd_vel', cmd.append, RELIABLE)
@@ -70,7 +70,7 @@ def test_estop_stops_everything_at_once(ros, panel, http):
     ros.wait_for(lambda: panel.bridge.escort.server_is_ready() and panel.bridge.cli_estop.service_is_ready(), 15, 'servers')
     status, payload, _ = client.request('POST', '/api/control/send', {'target_id': 'meldestelle'})
     assert status == 200, payload
-    ros.wait_for(lambda: escort.goals == ['meldestelle'] and cmd and cmd[-1].linear.x > 0, 15, 'robot driving')
+    ros.wait_for(lambda: escort.target_ids == ['meldestelle'] and cmd and cmd[-1].linear.x > 0, 15, 'robot driving')
     status, payload, _ = client.request('POST', '/api/control/estop', {})
     assert status == 200 and payload['ok'] and payload['escort_cancelled'], payload
     ros.wait_for(lambda: stops and safety and safety[-1].estop_active, 10, 'estop state and /speech/stop')
@@ -235,7 +235,7 @@ def test_joystick_dead_man_stops_republishing_in_time(ros, panel, http):
 
 def test_staff_language_is_german_or_turkish_and_home_comes_from_the_catalog(ros, panel, http):
     from l2b2_common.catalog import load_catalog
-    escort = ros.add(StandInEscort(context=ros.context))
+    escort = ros.add(stand_in_escort(context=ros.context))
     client = http(panel.url)
     assert client.login() == 200
     status, payload, _ = client.request('POST', '/api/control/language', {'language': 'en'})
@@ -244,7 +244,7 @@ def test_staff_language_is_german_or_turkish_and_home_comes_from_the_catalog(ros
     ros.wait_for(lambda: panel.bridge.escort.server_is_ready(), 15, 'escort')
     status, payload, _ = client.request('POST', '/api/control/send', {'target_id': home})
     assert status == 200, payload
-    ros.wait_for(lambda: escort.goals == [home], 10, 'sent home')
+    ros.wait_for(lambda: escort.target_ids == [home], 10, 'sent home')
     assert client.request('POST', '/api/control/cancel', {})[0] == 200
 
 
@@ -284,3 +284,36 @@ def test_pause_without_escort_says_so(ros, panel, http):
     assert client.login() == 200
     status, payload, _ = client.request('POST', '/api/control/pause', {'pause': True})
     assert status == 503 and not payload['ok'] and 'escort' in payload['message']
+
+
+def test_a_check_in_never_shows_the_booking_number_or_surname(ros, panel, http):
+    """Issue 17: a visitor checks in on the touch screen through the real dialogue; neither the number
+    nor the surname appears on the staff panel, the visitor screen or the audit log."""
+    from l2b2_dialogue.dialogue_node import DialogueNode
+    ros.add(DialogueNode(context=ros.context))
+    ros.wait_for(lambda: panel.bridge.cli_language.service_is_ready(), 15, 'dialogue')
+    client = http(panel.url)
+    assert client.login() == 200
+    staff = WsClient(ws_url(panel, '/ws/staff'), client.cookie)
+    visitor = WsClient(ws_url(panel, '/ws/visitor'))
+
+    def states():
+        return [m['dialogue'] for m in staff.received if m.get('type') == 'state' and m.get('dialogue')]
+    try:
+        ros.wait_for(lambda: ros.node().count_subscribers('/visitor/input') >= 1, 10, 'dialogue listening')
+        visitor.send({'action': 'start', 'value': 'de', 'language': 'de'})
+        ros.wait_for(lambda: any(d.get('state') not in ('', 'idle') for d in states()), 15, 'conversation')
+        visitor.send({'action': 'text', 'value': 'Ich habe einen Termin', 'language': 'de'})
+        ros.wait_for(lambda: any(d.get('state') == 'checkin' for d in states()), 15, 'check-in')
+        visitor.send({'action': 'text', 'value': '4711', 'language': 'de'})
+        ros.wait_for(lambda: sum(d.get('last_user_text') == '***' for d in states()) >= 1, 15, 'number heard')
+        visitor.send({'action': 'text', 'value': 'Wolf', 'language': 'de'})
+        visitor.send({'action': 'checkin', 'value': '4711 Wolf', 'language': 'de'})
+        n = len(staff.received)
+        ros.wait_for(lambda: len(staff.received) > n + 3, 15, 'the conversation going on')
+    finally:
+        staff.close()
+        visitor.close()
+    seen = json.dumps(staff.received) + json.dumps(visitor.received) + json.dumps(panel.audit.recent(200))
+    assert 'checkin' in seen
+    assert '4711' not in seen and 'Wolf' not in seen

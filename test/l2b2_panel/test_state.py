@@ -120,3 +120,31 @@ def test_repeated_messages_wake_nobody_but_keep_the_robot_online():
     s.set_robot_pose(Pose2D(1.01, 2.0, 0.5), now=5.0)
     s.update_health('asr', 1, 'vosk slow', now=5.0)
     assert s.seq == seq + 2
+
+
+def test_check_in_text_is_masked_on_both_screens_while_it_is_shown():
+    """Issue 17: "Verstanden: Wolf" on the staff panel. What a visitor says in a check-in state (and the
+    answer that leaves it) is masked until newer text replaces it; long numbers are masked anywhere."""
+    s = PanelState()
+    s.update_dialogue({'state': 'listening', 'last_user_text': 'Ich habe einen Termin um 10:30'}, now=1.0)
+    assert s.staff_snapshot(1.0)['dialogue']['last_user_text'] == 'Ich habe einen Termin um 10:30'
+    s.update_recognized('4711', 'de', 'asr', now=1.5)
+    s.update_dialogue({'state': 'checkin', 'last_user_text': '4711'}, now=2.0)
+    s.update_recognized('Wolf', 'de', 'typed', now=2.5)
+    s.update_dialogue({'state': 'checkin', 'last_user_text': 'Wolf'}, now=3.0)
+    s.update_dialogue({'state': 'confirming', 'last_user_text': 'Wolf'}, now=4.0)  # found: left the check-in
+    s.update_dialogue({'state': 'confirming', 'last_user_text': 'Wolf', 'last_robot_text': 'Soll ich?'}, now=5.0)
+    for snap in (s.staff_snapshot(5.0), s.visitor_snapshot(5.0)):
+        assert 'Wolf' not in str(snap) and '4711' not in str(snap), snap
+    assert s.staff_snapshot(5.0)['dialogue']['last_user_text'] == '***'
+    s.update_dialogue({'state': 'listening', 'last_user_text': 'ja'}, now=6.0)
+    assert s.staff_snapshot(6.0)['dialogue']['last_user_text'] == 'ja'
+    s.update_dialogue({'state': 'listening', 'last_user_text': 'Meine Nummer ist 12345678'}, now=7.0)
+    assert s.visitor_snapshot(7.0)['dialogue']['last_user_text'] == 'Meine Nummer ist ********'
+
+
+def test_the_check_in_state_names_are_the_dialogues():
+    from l2b2_dialogue.states import STATES
+    from l2b2_panel.state import CHECKIN_STATES
+    assert set(CHECKIN_STATES) <= set(STATES)
+    assert {s for s in STATES if 'checkin' in s or 'booking' in s} <= set(CHECKIN_STATES)
