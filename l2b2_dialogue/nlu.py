@@ -141,7 +141,7 @@ class Understander:
         if when:
             slots['time'] = when.text
         # The digits of a time are no booking number: "Termin um 10:30" is not booking 1030.
-        number = booking_number(when.rest if when else utterance)
+        number = booking_number(Utterance.from_cleaned(when.rest) if when else utterance)
         if number:
             slots['booking_number'] = number
 

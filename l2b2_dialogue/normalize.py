@@ -110,6 +110,14 @@ class Utterance:
         self._tokens: dict[str, list[str]] = {}
         self._folded: dict[str, list[str]] = {}
 
+    @classmethod
+    def from_cleaned(cls, cleaned: str) -> Utterance:
+        """An utterance of text that is already clean (part of a cleaned text: cleaning again changes nothing)."""
+        u = cls.__new__(cls)
+        u.text = u.cleaned = cleaned
+        u._tokens, u._folded = {}, {}
+        return u
+
     @property
     def says_something(self) -> bool:
         """Any letter or digit at all (blanks, punctuation, ASR noise say nothing)."""

@@ -75,3 +75,41 @@ def test_broken_lexicon_names_file_and_key(tmp_path):
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding='utf-8')
     with pytest.raises(ConfigError, match='intents.affirm.de'):
         Understander(load_catalog(), lexicon_path=path)
+
+
+def test_misspelt_lexicon_key_names_file_key_and_the_allowed_keys(tmp_path):
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding='utf-8'))
+    data['intents']['afirm'] = data['intents']['affirm']
+    path = tmp_path / 'lexicon.yaml'
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding='utf-8')
+    with pytest.raises(ConfigError) as err:
+        Understander(load_catalog(), lexicon_path=path)
+    assert err.value.path == str(path) and err.value.key == 'intents.afirm'
+    assert err.value.reason.startswith('unknown key (allowed:') and 'affirm' in err.value.reason
+
+
+def test_misspelt_or_empty_response_names_file_and_key(tmp_path):
+    d = _copy_responses(tmp_path)
+    data = yaml.safe_load((d / 'responses_de.yaml').read_text(encoding='utf-8'))
+    data['to_targets'] = data.pop('to_target')
+    (d / 'responses_de.yaml').write_text(yaml.safe_dump(data, allow_unicode=True), encoding='utf-8')
+    with pytest.raises(ConfigError, match=r'responses_de.yaml: to_targets: unknown key \(allowed:'):
+        load_responses(directory=d)
+    data['to_target'] = data.pop('to_targets')
+    data['texts']['farewell'] = '  '
+    (d / 'responses_de.yaml').write_text(yaml.safe_dump(data, allow_unicode=True), encoding='utf-8')
+    with pytest.raises(ConfigError, match='texts.farewell: must be a non-empty text'):
+        load_responses(directory=d)
+
+
+def test_every_key_of_the_dialogue_params_file_is_a_declared_tunable():
+    from l2b2_common.tunables import describe, validated
+    from l2b2_dialogue.dialogue_node import DialogueNodeParams
+    from l2b2_dialogue.settings import Settings
+
+    values = yaml.safe_load(config_path('dialogue.yaml').read_text(encoding='utf-8'))['dialogue']['ros__parameters']
+    settings = {p.name for p in describe(Settings)}
+    node = {p.name for p in describe(DialogueNodeParams)}
+    assert set(values) <= settings | node and not settings & node
+    validated(Settings, **{k: v for k, v in values.items() if k in settings})
+    validated(DialogueNodeParams, **{k: v for k, v in values.items() if k in node})
