@@ -313,6 +313,20 @@ def test_staff_handoff_then_info_escort(conv):
     assert of(out, eng.StartEscort) == [eng.StartEscort('info', 'de')]
 
 
+@pytest.mark.parametrize('request_text, state', [
+    ('ich habe einen termin', 'checkin'),
+    ('ich möchte eine wartenummer', 'ticket'),
+    ('ich möchte meinen ausweis abholen', 'clarifying'),
+])
+def test_a_new_request_while_waiting_for_staff_is_taken_up(nlu, responses, request_text, state):
+    """Waiting for staff, the visitor asks for something else: the robot goes on with it (this was a crash)."""
+    c = Conversation(nlu, responses, confidence_threshold=0.95)
+    c.hear('ich möchte mit einem mitarbeiter sprechen')
+    assert c.state == 'staff_handoff'
+    c.hear(request_text)
+    assert c.state == state
+
+
 def test_out_of_scope_offers_info(conv):
     out = conv.hear('ich möchte mein auto anmelden')
     assert conv.keys(out) == ['out_of_scope'] and conv.engine.snapshot().target_id == 'info'
