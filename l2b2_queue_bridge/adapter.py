@@ -1,7 +1,7 @@
 """What the robot needs from any appointment system, and the results the dialogue can say.
 
 An adapter (e.g. :class:`~l2b2_queue_bridge.zms_adapter.ZmsAdapter`) turns one system's API into
-these calls; it raises :class:`QueueError` with a :class:`Code` for everything that went wrong, so
+these calls; it raises :class:`QueueError` with a ``QueueResult`` for everything that went wrong, so
 every failure ends as a code the dialogue can turn into a sentence. No ROS import here.
 """
 from __future__ import annotations
@@ -9,31 +9,23 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-import enum
 
-
-class Code(enum.IntEnum):
-    """Result codes; the values are the constants of the l2b2_interfaces queue services."""
-
-    OK = 0
-    NOT_FOUND = 1
-    FORBIDDEN = 2
-    UNAVAILABLE = 3
-    INVALID = 4
-    ERROR = 5
-    TOO_EARLY = 6
-    TOO_LATE = 7
-    ALREADY_CHECKED_IN = 8
-    CLOSED = 9
+from l2b2_common.codes import QueueResult
 
 
 class QueueError(Exception):
-    """A call failed; ``code`` says how, ``message`` is a short technical English reason (no personal data)."""
+    """A call failed; ``code`` says how, ``message`` is a short technical English reason (no personal data).
 
-    def __init__(self, code: Code, message: str):
+    ``reason``: the system's own name for the error (ZMS: the exception class, e.g. ``ProcessNotCallable``),
+    ``data``: what the system sent with it (ZMS: e.g. ``{"processId": ..., "status": "called"}``).
+    """
+
+    def __init__(self, code: QueueResult, message: str, reason: str = '', data: dict | None = None):
         super().__init__(f'{code.name}: {message}')
         self.code = code
         self.message = message
+        self.reason = reason
+        self.data = data if isinstance(data, dict) else {}
 
 
 @dataclass(frozen=True)

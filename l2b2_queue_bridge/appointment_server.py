@@ -2,26 +2,30 @@
 
 The default when a site has no city system to connect to (and for simulation and tests): real HTTP
 (FastAPI + uvicorn), data in SQLite (WAL), seeded with demo bookings relative to its start. Access
-logs are off: URLs carry booking numbers and auth keys. Routes (responses ``{"meta": ..., "data": ...}``):
+logs are off: URLs carry booking numbers and auth keys. It answers like upstream (it-at-m/eappointment,
+``zmsbackend``), errors included (status, ``meta.exception`` class name, ``data``). Routes:
 
-- ``GET  /status/``                              liveness and counts
-- ``GET  /process/{id}/{authKey}/``              a booking (403 wrong authKey, 404 unknown)
-- ``GET  /process/{id}/``                        the same for staff (``X-Authkey``)
-- ``POST /process/status/queued/``               staff: check-in, the booking enters the queue
-- ``GET  /scope/{id}/waitingnumber/{hash}/``     draw a waiting number (``X-Idempotency-Key`` honoured)
-- ``GET  /scope/{id}/queue/``                    the scope's queue, with a ``fake`` newcomer entry
-- ``POST /calldisplay/queue/``                   queue of the scopes of a call display
+- ``POST   /workstation/login/``                  staff login -> workstation with ``authkey`` (session)
+- ``DELETE /workstation/login/{login}/``          logout
+- ``GET    /workstation/``                        the session's workstation
+- ``GET    /status/``                             a session or ``X-Token`` required (401 otherwise)
+- ``GET    /process/{id}/{authKey}/``             a booking (403 wrong authKey, 404 unknown)
+- ``GET    /process/{id}/``                       staff: a booking (403 ProcessNotCallable, scope check)
+- ``POST   /process/status/queued/``              staff (``appointment``): the process becomes queued
+- ``GET    /scope/{id}/waitingnumber/{hash}/``    draw a waiting number (``?requestId=``)
+- ``GET    /scope/{id}/queue/``                   the scope's queue, with a ``fake`` newcomer entry
+- ``POST   /calldisplay/queue/``                  queue of the scopes of a call display
+
+Queue lists for callers without a session carry no booking numbers (``meta.reducedData``). Routes
+that change data are rate-limited per client address.
 """
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
 from datetime import datetime
 import hmac
 import json
 import logging
-import math
-import os
 from pathlib import Path
 import signal
 import sys
@@ -34,122 +38,40 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 import uvicorn
 
 from l2b2_common.catalog import load_catalog
-from l2b2_common.config import ConfigError, Section, config_path, load_yaml
+from l2b2_common.config import ConfigError, config_path
 from l2b2_queue_bridge import seed
-from l2b2_queue_bridge.server_db import AppointmentDb, DbError, ProcessRow, ScopeRow
+from l2b2_queue_bridge.server_auth import (
+    STATUS_AUTH_FAILED,
+    RateLimit,
+    Sessions,
+)
+from l2b2_queue_bridge.server_db import (
+    NOT_CALLABLE,
+    PROCESS_NOT_CALLABLE,
+    PROCESS_NOT_FOUND,
+    REQUEST_NOT_FOUND,
+    SCOPE_NOT_FOUND,
+    AppointmentDb,
+    DbError,
+    ScopeRow,
+)
+from l2b2_queue_bridge.server_entities import process_entity, queue_list, scope_entity
+from l2b2_queue_bridge.server_settings import ServerSettings, default_db_path, load_settings
 
 LOG = logging.getLogger('l2b2.appointment_server')
 SERVER_NAME = 'l2b2-appointment-server'
 DEFAULT_CONFIG = 'appointment_server.yaml'
+__all__ = ['RunningServer', 'ServerSettings', 'create_app', 'default_db_path', 'load_settings', 'prepare_database']
+SCHEMA_VALIDATION = 'BO\\Zmsentities\\Exception\\SchemaValidation'
 #: Largest process or scope id accepted (ZMS ids are far smaller; SQLite holds up to 2**63 - 1).
 MAX_ID = 99_999_999_999
 ProcessId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 ScopeId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-
-
-@dataclass
-class ServerSettings:
-    host: str = '127.0.0.1'
-    port: int = 8090
-    db: str = ''
-    catalog: str = 'departments.yaml'
-    staff_auth_keys: tuple[str, ...] = ()
-    max_body_bytes: int = 64 * 1024
-    scope_defaults: dict[str, int] = field(default_factory=lambda: {
-        'first_number': 1, 'last_number': 999, 'processing_minutes': 10, 'workstations': 2})
-    seed_random: int = 4711
-    seed_slot_minutes: int = 20
-    demo_stale_after_minutes: int = 60
-
-
-def default_db_path() -> Path:
-    """Never inside the repository: $L2B2_STATE_DIR or ~/.local/state/l2b2."""
-    state = os.environ.get('L2B2_STATE_DIR') or os.path.join(
-        os.environ.get('XDG_STATE_HOME') or os.path.expanduser('~/.local/state'), 'l2b2')
-    return Path(state) / 'appointments.sqlite3'
-
-
-def load_settings(name: str) -> ServerSettings:
-    """Read ``appointment_server:`` from a YAML file under config/ (or an absolute path)."""
-    path = config_path(name)
-    root = Section(path, '', load_yaml(path))
-    root.unknown_keys({'appointment_server'})
-    s = root.section('appointment_server')
-    s.unknown_keys({'host', 'port', 'db', 'catalog', 'staff_auth_keys', 'max_body_bytes', 'scope_defaults',
-                    'seed_random', 'seed_slot_minutes', 'demo_stale_after_minutes'})
-    keys = s.list('staff_auth_keys', [])
-    if not all(isinstance(k, str) and len(k) >= 8 for k in keys):
-        raise s.error('staff_auth_keys', 'must be a list of texts of at least 8 characters')
-    env_key = os.environ.get('L2B2_ZMS_STAFF_KEY', '')
-    d = s.section('scope_defaults', {})
-    d.unknown_keys({'first_number', 'last_number', 'processing_minutes', 'workstations'})
-    defaults = {'first_number': d.int('first_number', 1, min=1, max=99999),
-                'last_number': d.int('last_number', 999, min=1, max=99999),
-                'processing_minutes': d.int('processing_minutes', 10, min=1, max=240),
-                'workstations': d.int('workstations', 2, min=1, max=100)}
-    if defaults['last_number'] < defaults['first_number']:
-        raise d.error('last_number', 'must not be below first_number')
-    return ServerSettings(
-        host=s.str('host', '127.0.0.1'), port=s.int('port', 8090, min=0, max=65535), db=s.str('db', ''),
-        catalog=s.str('catalog', 'departments.yaml'),
-        staff_auth_keys=tuple(keys) + ((env_key,) if env_key else ()),
-        max_body_bytes=s.int('max_body_bytes', 64 * 1024, min=256, max=16 * 1024 * 1024),
-        scope_defaults=defaults, seed_random=s.int('seed_random', 4711),
-        seed_slot_minutes=s.int('seed_slot_minutes', 20, min=5, max=120),
-        demo_stale_after_minutes=s.int('demo_stale_after_minutes', 60, min=1, max=24 * 60))
-
-
-# -- ZMS entities -----------------------------------------------------------------------------------
-
-
-def _scope_entity(scope: ScopeRow) -> dict[str, Any]:
-    return {'id': scope.id, 'shortName': scope.short_name,
-            'provider': {'id': scope.id, 'name': scope.short_name, 'source': 'l2b2'},
-            'preferences': {'queue': {'firstNumber': scope.first_number, 'lastNumber': scope.last_number,
-                                      'processingTimeAverage': scope.processing_minutes}}}
-
-
-def _queue_entity(p: ProcessRow, now: int, estimate: int | None = None, optimistic: int | None = None) -> dict:
-    arrival = p.arrival_ts if p.arrival_ts is not None else (p.appointment_ts or now)
-    return {'arrivalTime': arrival, 'number': p.queue_number, 'displayNumber': p.display_number,
-            'status': p.status, 'withAppointment': p.with_appointment,
-            'waitingTime': max(0, (now - p.arrival_ts) // 60) if p.arrival_ts is not None else None,
-            'waitingTimeEstimate': estimate or 0, 'waitingTimeOptimistic': optimistic or 0,
-            'callCount': 0, 'callTime': 0, 'lastCallTime': 0, 'destination': None, 'destinationHint': None}
-
-
-def process_entity(p: ProcessRow, scope: ScopeRow, now: int) -> dict[str, Any]:
-    appointments = []
-    if p.appointment_ts is not None:
-        appointments.append({'date': p.appointment_ts, 'scope': {'id': scope.id}, 'slotCount': 1})
-    return {
-        'id': p.id, 'authKey': p.auth_key or None, 'status': p.status, 'displayNumber': p.display_number,
-        'createTimestamp': p.created_ts, 'lastChange': p.last_change_ts,
-        'appointments': appointments, 'scope': _scope_entity(scope),
-        'requests': [{'id': rid, 'name': name, 'source': 'l2b2'} for rid, name in p.services],
-        'clients': [{'familyName': p.client_name, 'email': '', 'telephone': ''}] if p.client_name else [],
-        'queue': _queue_entity(p, now),
-    }
-
-
-def queue_list(db: AppointmentDb, scope: ScopeRow, now: int) -> list[dict[str, Any]]:
-    """The scope's queue; waiting entries get an estimate; a final ``fake`` entry stands for a newcomer."""
-    per_person = scope.processing_minutes / scope.workstations
-    out, ahead = [], 0
-    for p in db.queue(scope.id, now):
-        if p.status == 'queued':
-            out.append(_queue_entity(p, now, math.ceil(ahead * per_person), math.floor(ahead * per_person * 0.7)))
-            ahead += 1
-        else:
-            out.append(_queue_entity(p, now))
-    out.append({'arrivalTime': now, 'number': 0, 'displayNumber': '', 'status': 'fake', 'withAppointment': False,
-                'waitingTime': 0, 'waitingTimeEstimate': math.ceil(ahead * per_person),
-                'waitingTimeOptimistic': math.floor(ahead * per_person * 0.7)})
-    return out
 
 
 # -- the application --------------------------------------------------------------------------------
@@ -160,40 +82,54 @@ def _meta(status: int, **extra: Any) -> dict[str, Any]:
             'server': SERVER_NAME, 'status': str(status), **extra}
 
 
-def _ok(data: Any) -> JSONResponse:
+def _ok(data: Any, **meta: Any) -> JSONResponse:
     extra = {'length': len(data)} if isinstance(data, list) else {}
-    return JSONResponse({'meta': _meta(200, **extra), 'data': data})
+    return JSONResponse({'meta': _meta(200, **extra, **meta), 'data': data})
 
 
-def _error(status: int, message: str, exception: str = '') -> JSONResponse:
+def _error(status: int, message: str, exception: str = '', data: Any = None) -> JSONResponse:
     meta = _meta(status, message=message)
     if exception:
         meta['exception'] = exception
-    return JSONResponse({'meta': meta, 'data': None}, status_code=status)
+    headers = {'Retry-After': str(data['retryAfter'])} if status == 429 and isinstance(data, dict) else None
+    return JSONResponse({'meta': meta, 'data': data}, status_code=status, headers=headers)
 
 
 class _BadRequest(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, exception: str = 'BadRequest'):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.exception = status, message, exception
 
 
-def create_app(db: AppointmentDb, settings: ServerSettings) -> FastAPI:
+def _scope_requests(catalog_name: str) -> dict[int, set[str]]:
+    """Scope id -> the request (service) ids it offers, from the department catalog."""
+    catalog = load_catalog(config_path(catalog_name))
+    out: dict[int, set[str]] = {}
+    for target in catalog.targets.values():
+        if target.scope_id is not None and target.printer_hash:
+            out.setdefault(target.scope_id, set()).update(str(s.zms_request_id or s.id) for s in target.services)
+    return out
+
+
+def create_app(db: AppointmentDb, settings: ServerSettings, *, clock=time.time) -> FastAPI:
     app = FastAPI(title='l2b2 appointment server (ZMS subset)', docs_url=None, redoc_url=None, openapi_url=None)
-    staff_keys = tuple(k.encode() for k in settings.staff_auth_keys)
+    sessions = Sessions({u.login: u for u in settings.users}, settings.staff_auth_keys,
+                        settings.session_duration_s, clock)
+    limit = RateLimit(settings.rate_limit_per_minute, 60.0)
+    offered = _scope_requests(settings.catalog)
+    app.state.sessions = sessions
 
     def now_ts() -> int:
-        return int(time.time())
-
-    def require_staff(key: str | None) -> None:
-        if not key or not any(hmac.compare_digest(key.encode(), k) for k in staff_keys):
-            raise DbError(401, 'valid X-Authkey header required', 'UseraccountMissingLogin')
+        return int(clock())
 
     def scope_or_404(scope_id: int) -> ScopeRow:
         scope = db.scope(scope_id)
         if scope is None:
-            raise DbError(404, 'scope not found', 'ScopeNotFound')
+            raise DbError(404, 'Zu den angegebenen Daten konnte kein Standort gefunden werden.', SCOPE_NOT_FOUND)
         return scope
+
+    def client_of(request: Request) -> str:
+        return request.client.host if request.client else '?'
 
     async def json_body(request: Request) -> Any:
         """Read at most max_body_bytes (also for chunked bodies), then parse."""
@@ -217,17 +153,17 @@ def create_app(db: AppointmentDb, settings: ServerSettings) -> FastAPI:
 
     @app.exception_handler(DbError)
     async def _db_error(_request: Request, exc: DbError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.exception)
+        return _error(exc.status, exc.message, exc.exception, exc.data)
 
     @app.exception_handler(_BadRequest)
     async def _bad_request(_request: Request, exc: _BadRequest) -> JSONResponse:
-        return _error(exc.status, exc.message, 'BadRequest')
+        return _error(exc.status, exc.message, exc.exception)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = '.'.join(str(x) for x in first.get('loc', ()))
-        return _error(400, f'invalid {where}: {first.get("msg", "bad value")}', 'InvalidInput')
+        return _error(400, f'invalid {where}: {first.get("msg", "bad value")}', SCHEMA_VALIDATION)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -239,76 +175,139 @@ def create_app(db: AppointmentDb, settings: ServerSettings) -> FastAPI:
         return _error(500, 'internal error', type(exc).__name__)
 
     @app.get('/status/')
-    def status() -> JSONResponse:
-        return _ok({'server': SERVER_NAME, 'generated': now_ts(), 'processes': {'count': db.count_processes()},
-                    'scopes': [s.id for s in db.scopes()]})
+    def status(x_authkey: Annotated[str | None, Header()] = None,
+               x_token: Annotated[str | None, Header()] = None) -> JSONResponse:
+        token_ok = bool(settings.status_token) and hmac.compare_digest((x_token or '').encode(),
+                                                                        settings.status_token.encode())
+        if not token_ok and sessions.resolve(x_authkey) is None:
+            raise DbError(401, 'Authentication failed - access to status not granted', STATUS_AUTH_FAILED)
+        counts = db.count_by_status()
+        return _ok({'server': SERVER_NAME, 'generated': datetime.now().astimezone().isoformat(timespec='seconds'),
+                    'processes': {k: counts.get(k, 0) for k in ('confirmed', 'queued', 'called', 'missed')},
+                    'version': {'major': 2, 'minor': 0, 'patch': 0}})
+
+    @app.post('/workstation/login/')
+    async def login(request: Request) -> JSONResponse:
+        limit.check(client_of(request))
+        body = await json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get('id'), str) or \
+                not isinstance(body.get('password'), str):
+            raise _BadRequest(400, 'body must be a useraccount {"id": ..., "password": ...}', SCHEMA_VALIDATION)
+        workstation = await run_in_threadpool(sessions.login, body['id'], body['password'])
+        scopes = sorted(workstation.user.scopes)
+        scope = db.scope(scopes[0]) if scopes else None
+        return _ok(workstation.entity(scope_entity(scope) if scope else None))
+
+    @app.delete('/workstation/login/{login}/')
+    def logout(login: str, x_authkey: Annotated[str | None, Header()] = None) -> JSONResponse:
+        return _ok(sessions.logout(x_authkey, login).entity())
+
+    @app.get('/workstation/')
+    def workstation(x_authkey: Annotated[str | None, Header()] = None) -> JSONResponse:
+        return _ok(sessions.require(x_authkey).entity())
 
     @app.get('/process/{process_id}/{auth_key}/')
     def process_by_auth_key(process_id: ProcessId, auth_key: str) -> JSONResponse:
         p = db.process(process_id)
         if p is None:
-            raise DbError(404, 'process not found', 'ProcessNotFound')
+            raise DbError(404, 'Zu den angegebenen Daten konnte kein Termin gefunden werden.', PROCESS_NOT_FOUND)
         if not p.auth_key or not hmac.compare_digest(auth_key.encode(), p.auth_key.encode()):
-            raise DbError(403, 'authKey does not match', 'ProcessAuthFailed')
+            raise DbError(403, 'Der Absagecode ist nicht korrekt.', 'BO\\Zmsbackend\\Process\\Exception\\AuthKeyMatchFailed')
         return _ok(process_entity(p, scope_or_404(p.scope_id), now_ts()))
 
     @app.get('/process/{process_id}/')
     def process_for_staff(process_id: ProcessId,
                           x_authkey: Annotated[str | None, Header()] = None) -> JSONResponse:
-        require_staff(x_authkey)
+        """Upstream's WorkstationProcessGet: refuses processes that cannot be called, checks the scope."""
+        ws = sessions.require(x_authkey)
         p = db.process(process_id)
         if p is None:
-            raise DbError(404, 'process not found', 'ProcessNotFound')
+            raise DbError(404, 'Zu den angegebenen Daten konnte kein Termin gefunden werden.', PROCESS_NOT_FOUND,
+                          {'processId': process_id})
+        if p.status in NOT_CALLABLE:
+            raise DbError(403, 'Der angegebene Termin kann in seinem aktuellen Status nicht aufgerufen werden.',
+                          PROCESS_NOT_CALLABLE, {'processId': p.id, 'status': p.status})
+        sessions.require_scope(ws, p.scope_id)
         return _ok(process_entity(p, scope_or_404(p.scope_id), now_ts()))
 
     @app.post('/process/status/queued/')
     async def process_queued(request: Request, x_authkey: Annotated[str | None, Header()] = None) -> JSONResponse:
-        require_staff(x_authkey)
+        limit.check(client_of(request))
+        ws = sessions.require(x_authkey, 'appointment')
         body = await json_body(request)
-        if not isinstance(body, dict):
-            raise _BadRequest(400, 'body must be a process object')
-        pid = body.get('id')
-        if isinstance(pid, str) and pid.isdigit() and len(pid) <= len(str(MAX_ID)):
-            pid = int(pid)
-        if not isinstance(pid, int) or isinstance(pid, bool) or not 1 <= pid <= MAX_ID:
-            raise _BadRequest(400, 'process id must be a positive number')
-        auth_key = body.get('authKey')
-        if auth_key is not None and not isinstance(auth_key, str):
-            raise _BadRequest(400, 'authKey must be a string')
-        p = await run_in_threadpool(db.set_queued, pid, auth_key, now_ts())
+        pid, auth_key, arrival, requests = _queued_body(body)
+        known = db.process(pid)
+        if known is not None:
+            sessions.require_scope(ws, known.scope_id)
+            if requests - offered.get(known.scope_id, set()):
+                raise DbError(404, 'Request does not exists', REQUEST_NOT_FOUND)
+        p = await run_in_threadpool(db.set_queued, pid, auth_key, now_ts(), arrival)
         return _ok(process_entity(p, scope_or_404(p.scope_id), now_ts()))
 
     @app.get('/scope/{scope_id}/waitingnumber/{printer_hash}/')
-    def waiting_number(scope_id: ScopeId, printer_hash: str,
-                       x_idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> JSONResponse:
+    def waiting_number(request: Request, scope_id: ScopeId, printer_hash: str,
+                       requestId: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None) -> JSONResponse:
+        limit.check(client_of(request))
         scope = scope_or_404(scope_id)
-        p = db.draw_ticket(scope_id, printer_hash, datetime.now().astimezone(), x_idempotency_key or '')
+        if requestId is not None and str(requestId) not in offered.get(scope_id, set()):
+            raise DbError(404, 'Request does not exists', REQUEST_NOT_FOUND)
+        p = db.draw_ticket(scope_id, datetime.now().astimezone())
         return _ok(process_entity(p, scope, now_ts()))
 
     @app.get('/scope/{scope_id}/queue/')
-    def scope_queue(scope_id: ScopeId) -> JSONResponse:
-        return _ok(queue_list(db, scope_or_404(scope_id), now_ts()))
+    def scope_queue(scope_id: ScopeId, x_authkey: Annotated[str | None, Header()] = None) -> JSONResponse:
+        reduced = sessions.resolve(x_authkey) is None
+        data = queue_list(db, scope_or_404(scope_id), now_ts(), reduced=reduced)
+        return _ok(data, reducedData=True) if reduced else _ok(data)
 
     @app.post('/calldisplay/queue/')
-    async def calldisplay_queue(request: Request) -> JSONResponse:
+    async def calldisplay_queue(request: Request, x_authkey: Annotated[str | None, Header()] = None) -> JSONResponse:
         body = await json_body(request)
         scopes = body.get('scopes') if isinstance(body, dict) else None
         if not isinstance(scopes, list) or not all(isinstance(s, dict) and isinstance(s.get('id'), int)
                                                    and not isinstance(s.get('id'), bool)
                                                    and 1 <= s['id'] <= MAX_ID for s in scopes):
-            raise _BadRequest(400, 'body must be a calldisplay with scopes: [{"id": <number>}, ...]')
+            raise _BadRequest(400, 'body must be a calldisplay with scopes: [{"id": <number>}, ...]', SCHEMA_VALIDATION)
         if len(scopes) > 100:
-            raise _BadRequest(400, 'at most 100 scopes')
+            raise _BadRequest(400, 'at most 100 scopes', SCHEMA_VALIDATION)
         now = now_ts()
+        reduced = sessions.resolve(x_authkey) is None
 
         def collect() -> list[dict]:
             out = []
             for s in scopes:
-                out.extend(e for e in queue_list(db, scope_or_404(s['id']), now) if e['status'] != 'fake')
-            return sorted(out, key=lambda e: e['arrivalTime'])
-        return _ok(await run_in_threadpool(collect))
+                out.extend(e for e in queue_list(db, scope_or_404(s['id']), now, reduced=reduced)
+                           if e['status'] != 'fake')
+            return out
+        data = await run_in_threadpool(collect)
+        return _ok(data, reducedData=True) if reduced else _ok(data)
 
     return app
+
+
+def _queued_body(body: Any) -> tuple[int, str | None, int | None, set[str]]:
+    """(id, authKey, queue.arrivalTime, request ids) of a process body; 400 like upstream's schema check."""
+    if not isinstance(body, dict):
+        raise _BadRequest(400, 'body must be a process object', SCHEMA_VALIDATION)
+    pid = body.get('id')
+    if isinstance(pid, str) and pid.isdigit() and len(pid) <= len(str(MAX_ID)):
+        pid = int(pid)
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 1 <= pid <= MAX_ID:
+        raise _BadRequest(400, 'process id must be a positive number', SCHEMA_VALIDATION)
+    auth_key = body.get('authKey')
+    if auth_key is not None and not isinstance(auth_key, str):
+        raise _BadRequest(400, 'authKey must be a string', SCHEMA_VALIDATION)
+    queue = body.get('queue') if isinstance(body.get('queue'), dict) else {}
+    arrival = queue.get('arrivalTime')
+    if arrival is not None and (not isinstance(arrival, int) or isinstance(arrival, bool) or arrival < 0
+                                or arrival > 10 ** 11):
+        raise _BadRequest(400, 'queue.arrivalTime must be a unix timestamp', SCHEMA_VALIDATION)
+    requests = body.get('requests') or []
+    if isinstance(requests, dict):  # older servers and clients send collections keyed "0", "1", ...
+        requests = list(requests.values())
+    if not isinstance(requests, list) or not all(isinstance(r, dict) and 'id' in r for r in requests):
+        raise _BadRequest(400, 'requests must be a list of {"id": ...}', SCHEMA_VALIDATION)
+    return pid, auth_key, arrival or None, {str(r['id']) for r in requests}
 
 
 def prepare_database(settings: ServerSettings, db_path: str | Path, start: datetime | None = None) -> AppointmentDb:

@@ -16,20 +16,22 @@ import time
 import unicodedata
 import uuid
 
+from l2b2_common.codes import QueueResult
 from l2b2_queue_bridge.adapter import (
     ARRIVED_STATUSES,
-    WAITING_STATUSES,
-    Code,
     Process,
     QueueEntry,
     QueueError,
     QueueSystemAdapter,
 )
+from l2b2_queue_bridge.zms_entities import newcomer, position_of
 
 _BOOKING = re.compile(r'^[0-9]{4,11}$')
 _AUTH_KEY = re.compile(r'^[A-Za-z0-9_\-]{1,64}$')
 _INACTIVE = frozenset({'free', 'deleted', 'finished', 'archived', 'anonymized', 'blocked', 'conflict'})
 _UNCONFIRMED = frozenset({'reserved', 'preconfirmed'})
+#: Upstream's ProcessNotCallable statuses that mean the visitor is already being served.
+_CALLED = frozenset({'called', 'processing'})
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,14 @@ class AppointmentView:
 
 @dataclass(frozen=True)
 class LookupResult:
-    code: Code
+    code: QueueResult
     message: str
     appointment: AppointmentView | None = None
 
 
 @dataclass(frozen=True)
 class CheckInResult:
-    code: Code
+    code: QueueResult
     message: str
     appointment: AppointmentView | None = None
     #: 1 = next to be called; -1 = unknown (queue not readable).
@@ -74,7 +76,7 @@ class CheckInResult:
 
 @dataclass(frozen=True)
 class TicketResult:
-    code: Code
+    code: QueueResult
     message: str
     display_number: str = ''
     #: People waiting ahead of this ticket; -1 = unknown.
@@ -93,7 +95,7 @@ class QueueView:
 
 @dataclass(frozen=True)
 class StatusResult:
-    code: Code
+    code: QueueResult
     message: str
     queues: tuple[QueueView, ...] = ()
 
@@ -138,6 +140,8 @@ class QueueClient:
         self._ticket_memory_s = ticket_memory_s
         self._monotonic = monotonic
         self._tickets: dict[str, tuple[float, TicketResult]] = {}
+        #: Bookings this robot checked in (the system may not show it): booking -> monotonic expiry.
+        self._checked_in: dict[str, float] = {}
         #: scope id -> (monotonic expiry, entries): status polls of panels do not each hit the system.
         self._queues: dict[int, tuple[float, list[QueueEntry]]] = {}
         self.status_cache_s = status_cache_s
@@ -153,45 +157,73 @@ class QueueClient:
         try:
             process = self._find(booking_number, auth_key, name)
         except QueueError as exc:
-            return LookupResult(exc.code, exc.message)
+            if exc.reason == 'ProcessNotCallable' and str(exc.data.get('status')) in _CALLED:
+                # Upstream hides a process already called or in processing: the check-in that follows
+                # answers "already checked in" (the name cannot be compared, the system shows no client).
+                number = re.sub(r'\s+', '', booking_number).lstrip('0')
+                self._remember_verified(number)
+                view = AppointmentView(number, str(exc.data['status']), '', '', 0, (), number)
+                return LookupResult(QueueResult.OK, 'already called (ProcessNotCallable)', view)
+            code, message = _lookup_answer(exc)
+            return LookupResult(code, message)
+        if process.scope_id not in self._by_scope and self._by_scope:
+            return LookupResult(QueueResult.ERROR, 'booking is for a scope this office does not serve',
+                                self._view(process))
         if name.strip() and not auth_key:
             self._remember_verified(str(process.process_id))
-        return LookupResult(Code.OK, f'booking found, status {process.status}', self._view(process))
+        return LookupResult(QueueResult.OK, f'booking found, status {process.status}', self._view(process))
 
     def check_in(self, booking_number: str, auth_key: str = '', name: str = '') -> CheckInResult:
-        """Without auth key and name, a booking verified by name in a look-up shortly before may check in."""
+        """Without auth key and name, a booking verified by name in a look-up shortly before may check in.
+
+        Upstream's way: the day's confirmed appointments are in the call queue from the start, so a valid
+        booking of today at this office is "checked in" by telling the visitor their place; the adapter
+        writes only in ``status_queued`` mode. A second check-in of the same booking is answered "already
+        checked in" from the robot's own memory."""
         try:
             process = self._find(booking_number, auth_key, name, allow_verified=True)
         except QueueError as exc:
+            if exc.reason == 'ProcessNotCallable':
+                status = str(exc.data.get('status') or '')
+                if status in _CALLED:
+                    return CheckInResult(QueueResult.ALREADY_CHECKED_IN, f'already called (status {status})')
+                return CheckInResult(QueueResult.NOT_FOUND if status == 'deleted' else QueueResult.INVALID,
+                                     f'booking cannot be called (status {status or "unknown"})')
+            if exc.reason == 'WorkstationProcessMatchScopeFailed':
+                return CheckInResult(QueueResult.FORBIDDEN, 'booking is for a scope this workstation does not serve')
             return CheckInResult(exc.code, exc.message)
         view = self._view(process)
         status = process.status
-        if status in ARRIVED_STATUSES:
+        if self._by_scope and process.scope_id not in self._by_scope:
+            return CheckInResult(QueueResult.FORBIDDEN, 'booking is for a scope this office does not serve', view)
+        if status in ARRIVED_STATUSES or self._was_checked_in(str(process.process_id)):
             position, wait = self._position(process)
-            return CheckInResult(Code.ALREADY_CHECKED_IN, f'already checked in (status {status})', view,
+            return CheckInResult(QueueResult.ALREADY_CHECKED_IN, f'already checked in (status {status})', view,
                                  position, wait)
         if status == 'missed':
-            return CheckInResult(Code.TOO_LATE, 'booking was marked missed', view)
+            return CheckInResult(QueueResult.TOO_LATE, 'booking was marked missed', view)
         if status in _INACTIVE:
-            return CheckInResult(Code.NOT_FOUND, f'booking is not active (status {status})', view)
+            return CheckInResult(QueueResult.NOT_FOUND, f'booking is not active (status {status})', view)
         if status in _UNCONFIRMED:
-            return CheckInResult(Code.INVALID, f'booking is not confirmed (status {status})', view)
-        if process.appointment_time is not None:
-            minutes = (process.appointment_time - self._now()).total_seconds() / 60.0
-            if minutes > self.early_minutes:
-                return CheckInResult(Code.TOO_EARLY, f'appointment is in {minutes:.0f} min; check-in opens '
-                                                     f'{self.early_minutes:.0f} min before', view)
-            if -minutes > self.late_minutes:
-                return CheckInResult(Code.TOO_LATE, f'appointment was {-minutes:.0f} min ago; late limit is '
-                                                    f'{self.late_minutes:.0f} min', view)
+            return CheckInResult(QueueResult.INVALID, f'booking is not confirmed (status {status})', view)
+        if process.appointment_time is None:
+            return CheckInResult(QueueResult.INVALID, 'not an appointment (a waiting number)', view)
+        minutes = (process.appointment_time - self._now()).total_seconds() / 60.0
+        if minutes > self.early_minutes:
+            return CheckInResult(QueueResult.TOO_EARLY, f'appointment is in {minutes:.0f} min; check-in opens '
+                                                        f'{self.early_minutes:.0f} min before', view)
+        if -minutes > self.late_minutes:
+            return CheckInResult(QueueResult.TOO_LATE, f'appointment was {-minutes:.0f} min ago; late limit is '
+                                                       f'{self.late_minutes:.0f} min', view)
         try:
             updated = self.adapter.mark_arrived(process)
         except QueueError as exc:
-            updated = self._arrived_anyway(process) if exc.code == Code.UNAVAILABLE else None
+            updated = self._arrived_anyway(process) if exc.code == QueueResult.UNAVAILABLE else None
             if updated is None:
                 return CheckInResult(exc.code, f'check-in failed: {exc.message}', view)
+        self._remember_checked_in(str(process.process_id))
         position, wait = self._position(updated)
-        return CheckInResult(Code.OK, 'checked in', self._view(updated), position, wait)
+        return CheckInResult(QueueResult.OK, 'checked in', self._view(updated), position, wait)
 
     def _arrived_anyway(self, process: Process) -> Process | None:
         """The check-in's answer was lost: read the booking (a safe, retried read) instead of writing twice."""
@@ -206,25 +238,29 @@ class QueueClient:
     def draw_ticket(self, target_id: str, idempotency_key: str = '') -> TicketResult:
         target = self.targets.get(target_id)
         if target is None:
-            return TicketResult(Code.NOT_FOUND, f'unknown target "{target_id[:40]}"')
+            return TicketResult(QueueResult.NOT_FOUND, f'unknown target "{target_id[:40]}"')
         if target.scope_id is None or not target.printer_hash:
-            return TicketResult(Code.NOT_FOUND, f'target "{target_id}" has no waiting queue')
+            return TicketResult(QueueResult.NOT_FOUND, f'target "{target_id}" has no waiting queue')
         if self.enforce_opening_hours and not target.is_open(self._now()):
-            return TicketResult(Code.CLOSED, f'target "{target_id}" is closed now')
+            return TicketResult(QueueResult.CLOSED, f'target "{target_id}" is closed now')
         if len(idempotency_key) > 128:
-            return TicketResult(Code.INVALID, 'idempotency_key longer than 128 characters')
+            return TicketResult(QueueResult.INVALID, 'idempotency_key longer than 128 characters')
         key = f'{target_id}:{idempotency_key or uuid.uuid4().hex}'
         with self._lock_for(key):
             cached = self._remembered(key)
             if cached is not None:
                 return cached
             try:
-                process = self.adapter.draw_waiting_number(target.scope_id, target.printer_hash, key)
+                process = self.adapter.draw_waiting_number(target.scope_id, target.printer_hash)
             except QueueError as exc:
+                if exc.reason == 'GivenNumberCountExceeded':
+                    return TicketResult(QueueResult.CLOSED, 'no waiting numbers left today (GivenNumberCountExceeded)')
+                if exc.reason == 'RequestNotFound':
+                    return TicketResult(QueueResult.NOT_FOUND, 'service not offered at this scope (RequestNotFound)')
                 return TicketResult(exc.code, f'no ticket: {exc.message}')
-            position, wait = self._position(process)
-            result = TicketResult(Code.OK, 'ticket drawn', process.display_number or process.queue_number,
-                                  max(-1, position - 1) if position > 0 else -1, wait)
+            ahead, wait = self._ticket_place(process)
+            result = TicketResult(QueueResult.OK, 'ticket drawn', process.display_number or process.queue_number,
+                                  ahead, wait)
             self._remember(key, result)
             return result
 
@@ -234,15 +270,15 @@ class QueueClient:
         if target_id:
             target = self.targets.get(target_id)
             if target is None:
-                return StatusResult(Code.NOT_FOUND, f'unknown target "{target_id[:40]}"')
+                return StatusResult(QueueResult.NOT_FOUND, f'unknown target "{target_id[:40]}"')
             if target.scope_id is None:
-                return StatusResult(Code.NOT_FOUND, f'target "{target_id}" has no waiting queue')
+                return StatusResult(QueueResult.NOT_FOUND, f'target "{target_id}" has no waiting queue')
             wanted = [target]
         else:
             wanted = [t for t in self.targets.values() if t.scope_id is not None]
         views, failure = [], None
         for target in wanted:
-            if failure is not None and failure.code == Code.UNAVAILABLE:
+            if failure is not None and failure.code == QueueResult.UNAVAILABLE:
                 views.append(QueueView(target.target_id, target.scope_id, False))  # do not wait again
                 continue
             try:
@@ -251,13 +287,12 @@ class QueueClient:
                 failure = exc
                 views.append(QueueView(target.target_id, target.scope_id, False))
                 continue
-            waiting = [e for e in entries if e.status in WAITING_STATUSES]
-            views.append(QueueView(target.target_id, target.scope_id, True, len(waiting),
-                                   _newcomer_wait(entries, waiting)))
+            ahead, wait = newcomer(entries)
+            views.append(QueueView(target.target_id, target.scope_id, True, ahead, wait))
         if failure is None:
-            return StatusResult(Code.OK, f'{len(views)} queue(s)', tuple(views))
+            return StatusResult(QueueResult.OK, f'{len(views)} queue(s)', tuple(views))
         if any(v.available for v in views):
-            return StatusResult(Code.OK, f'partial: {failure.message}', tuple(views))
+            return StatusResult(QueueResult.OK, f'partial: {failure.message}', tuple(views))
         return StatusResult(failure.code, failure.message, tuple(views))
 
     def availability(self) -> tuple[bool, str]:
@@ -276,17 +311,17 @@ class QueueClient:
     def _find(self, booking_number: str, auth_key: str, name: str, allow_verified: bool = False) -> Process:
         number = re.sub(r'\s+', '', booking_number or '')
         if not _BOOKING.match(number):
-            raise QueueError(Code.INVALID, 'booking number must be 4 to 11 digits')
+            raise QueueError(QueueResult.INVALID, 'booking number must be 4 to 11 digits')
         if auth_key and not _AUTH_KEY.match(auth_key):
-            raise QueueError(Code.INVALID, 'auth key has invalid characters or length')
+            raise QueueError(QueueResult.INVALID, 'auth key has invalid characters or length')
         if len(name) > 200:
-            raise QueueError(Code.INVALID, 'name longer than 200 characters')
+            raise QueueError(QueueResult.INVALID, 'name longer than 200 characters')
         verified = allow_verified and not auth_key and not name.strip() and self._is_verified(number.lstrip('0'))
         if not auth_key and not name.strip() and not verified:
-            raise QueueError(Code.INVALID, 'an auth key or the name on the booking is required')
+            raise QueueError(QueueResult.INVALID, 'an auth key or the name on the booking is required')
         process = self.adapter.get_process(int(number), auth_key or None)
         if name.strip() and not names_match(name, process.client_names):
-            raise QueueError(Code.FORBIDDEN, 'name does not match the booking')
+            raise QueueError(QueueResult.FORBIDDEN, 'name does not match the booking')
         return process
 
     def _view(self, process: Process) -> AppointmentView:
@@ -303,19 +338,26 @@ class QueueClient:
         )
 
     def _position(self, process: Process) -> tuple[int, int]:
-        """(1-based place among the waiting, estimated minutes); (-1, -1) when the queue cannot be read."""
+        """(1-based place, estimated minutes) counted like upstream's ticket printer; (-1, -1) when the
+        queue cannot be read, (-1, newcomer's wait) when the process is not in it."""
         if process.scope_id is None:
             return -1, -1
         try:
             entries = self._queue(process.scope_id, cached=False)
         except QueueError:
             return -1, -1
-        waiting = [e for e in entries if e.status in WAITING_STATUSES]
-        numbers = {process.queue_number, str(process.process_id)} - {''}
-        for i, entry in enumerate(waiting):
-            if entry.number in numbers:
-                return i + 1, entry.waiting_time_estimate
-        return -1, _newcomer_wait(entries, waiting)
+        place = position_of(entries, {process.queue_number, str(process.process_id)} - {''})
+        return place if place is not None else (-1, newcomer(entries)[1])
+
+    def _ticket_place(self, process: Process) -> tuple[int, int]:
+        """(people ahead, minutes) as upstream's ticket printer prints them after a draw; (-1, -1) unknown."""
+        if process.scope_id is None:
+            return -1, -1
+        try:
+            entries = self._queue(process.scope_id, cached=False)
+        except QueueError:
+            return -1, -1
+        return newcomer(entries, exclude={process.queue_number, str(process.process_id)} - {''})
 
     def _queue(self, scope_id: int, cached: bool) -> list[QueueEntry]:
         """The scope's queue; ``cached`` accepts one read up to ``status_cache_s`` old. A fresh read is kept."""
@@ -336,6 +378,17 @@ class QueueClient:
             for old in [k for k, expiry in self._verified.items() if expiry <= now]:
                 del self._verified[old]
             self._verified[booking] = now + self.verified_s
+
+    def _remember_checked_in(self, booking: str) -> None:
+        with self._lock:
+            now = self._monotonic()
+            for old in [k for k, expiry in self._checked_in.items() if expiry <= now]:
+                del self._checked_in[old]
+            self._checked_in[booking] = now + self._ticket_memory_s
+
+    def _was_checked_in(self, booking: str) -> bool:
+        with self._lock:
+            return self._checked_in.get(booking, 0.0) > self._monotonic()
 
     def _is_verified(self, booking: str) -> bool:
         with self._lock:
@@ -359,9 +412,11 @@ class QueueClient:
             self._tickets[key] = (now + self._ticket_memory_s, result)
 
 
-def _newcomer_wait(entries: list[QueueEntry], waiting: list[QueueEntry]) -> int:
-    """ZMS lists a 'fake' entry standing for a newcomer; without it, the last waiting estimate."""
-    fake = [e for e in entries if e.status == 'fake']
-    if fake:
-        return fake[-1].waiting_time_estimate
-    return max((e.waiting_time_estimate for e in waiting), default=0)
+def _lookup_answer(exc: QueueError) -> tuple[QueueResult, str]:
+    """A failed look-up as the dialogue answers it: FORBIDDEN asks for the name again, NOT_FOUND for the
+    number, ERROR sends the visitor to the info desk."""
+    if exc.reason == 'ProcessNotCallable':
+        return QueueResult.ERROR, f'booking cannot be called (status {exc.data.get("status") or "unknown"})'
+    if exc.reason == 'WorkstationProcessMatchScopeFailed':
+        return QueueResult.ERROR, 'booking is for a scope this workstation does not serve'
+    return exc.code, exc.message

@@ -10,76 +10,100 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 import os
 import time
 from typing import Any
 
 from l2b2_interfaces.msg import Appointment, QueueStatus
 from l2b2_interfaces.srv import CheckIn, DrawTicket, GetQueueStatus, LookupAppointment
+from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from rclpy.task import Future
 
 from l2b2_common.catalog import load_catalog
+from l2b2_common.codes import QueueResult
 from l2b2_common.config import config_path
 from l2b2_common.health import DEGRADED, ERROR, OK, HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, ParameterError, declare_params
 from l2b2_common.privacy import redact
-from l2b2_queue_bridge.adapter import Code
+from l2b2_common.tunables import ParameterError, declare_tunables, tunable
 from l2b2_queue_bridge.circuit_breaker import CircuitBreaker
 from l2b2_queue_bridge.client import AppointmentView, QueueClient, TargetScope
 from l2b2_queue_bridge.zms_adapter import CHECK_IN_MODES, ZmsAdapter
+from l2b2_queue_bridge.zms_session import CredentialError, read_credentials
 
 #: Room for bursts of requests (the default depth of 10 drops the 11th concurrent call).
 SERVICE_QOS = QoSProfile(depth=100)
 
-PARAMS = [
-    Param('base_url', 'http://127.0.0.1:8090/', 'Base URL of the ZMS API (the embedded server by default).'),
-    Param('timeout_s', 2.0, 'Timeout of one HTTP attempt (connect and read), seconds.', min=0.05, max=10.0),
-    Param('call_budget_s', 2.0, 'Upper bound of one HTTP call including retries, seconds.', min=0.05, max=30.0),
-    Param('service_deadline_s', 2.0, 'Upper bound of one service call: all its HTTP calls and retries share it, '
-          'seconds.', min=0.1, max=30.0),
-    Param('read_retries', 2, 'Extra attempts for idempotent reads after a timeout, refusal or 5xx.', min=0, max=5),
-    Param('backoff_s', 0.1, 'Base of the exponential back-off (full jitter) between retries, seconds.',
-          min=0.0, max=5.0),
-    Param('breaker_failures', 3, 'Consecutive failed calls that open the circuit.', min=1, max=100),
-    Param('breaker_reset_s', 10.0, 'Seconds the circuit stays open before one trial call.', min=0.5, max=600.0),
-    Param('staff_auth_key', '', 'X-Authkey for staff calls (check-in, name look-ups); empty: $L2B2_ZMS_STAFF_KEY.'),
-    Param('idempotency_header', '',
-          'Header carrying the ticket idempotency key; empty when the system ignores it (no retry of a draw '
-          'that may have reached the server).'),
-    Param('check_in_mode', 'status_queued', 'How check-in is told to the system.', choices=CHECK_IN_MODES),
-    Param('check_in_early_min', 60.0, 'Check-in opens this many minutes before the appointment.',
-          min=0.0, max=24 * 60.0),
-    Param('check_in_late_min', 15.0, 'Check-in closes this many minutes after the appointment.',
-          min=0.0, max=24 * 60.0),
-    Param('enforce_opening_hours', True, 'Refuse tickets (CLOSED) outside the catalog opening hours.'),
-    Param('status_cache_s', 2.0, 'Queue status younger than this is answered from memory (panels poll); '
-          'check-in and tickets always read afresh.', min=0.0, max=60.0),
-    Param('catalog', 'departments.yaml', 'Department catalog (file under config/ or absolute path).'),
-    Param('workers', 8, 'Threads serving appointment-system calls in parallel.', min=1, max=64),
-    Param('check_in_alert_s', 300.0, 'A failed check-in warns staff (health) this long, or until the next '
-          'successful check-in; 0 = no warning.', min=0.0, max=86400.0),
-    Param('probe_period_s', 5.0, 'Period of the liveness probe that keeps health current; 0 = off.',
-          min=0.0, max=3600.0),
-]
+@dataclass(frozen=True)
+class QueueBridgeParams:
+    """The node's parameters (config/queue_bridge.yaml); the single source of names, defaults and bounds."""
+
+    base_url: str = tunable('http://127.0.0.1:8090/', 'Base URL of the ZMS API (the embedded server by default).')
+    timeout_s: float = tunable(2.0, 'Timeout of one HTTP attempt (connect and read), seconds.', min=0.05, max=10.0)
+    call_budget_s: float = tunable(2.0, 'Upper bound of one HTTP call including retries, seconds.',
+                                   min=0.05, max=30.0)
+    service_deadline_s: float = tunable(2.0, 'Upper bound of one service call: all its HTTP calls and retries '
+                                        'share it, seconds.', min=0.1, max=30.0)
+    read_retries: int = tunable(2, 'Extra attempts for idempotent reads after a timeout, refusal or 5xx.',
+                                min=0, max=5)
+    backoff_s: float = tunable(0.1, 'Base of the exponential back-off (full jitter) between retries, seconds.',
+                               min=0.0, max=5.0)
+    breaker_failures: int = tunable(3, 'Consecutive failed calls that open the circuit.', min=1, max=100)
+    breaker_reset_s: float = tunable(10.0, 'Seconds the circuit stays open before one trial call.',
+                                     min=0.5, max=600.0)
+    login_name: str = tunable('', 'Workstation user the robot logs in as (POST /workstation/login/); its '
+                              'password comes from $L2B2_ZMS_PASSWORD or password_file. Empty: no login.')
+    password_file: str = tunable('', 'File holding the workstation password (when $L2B2_ZMS_PASSWORD is unset).')
+    session_duration_s: float = tunable(36000.0, "The system's session lifetime (upstream SESSION_DURATION).",
+                                        min=2.0, max=7 * 86400.0)
+    renew_before_s: float = tunable(600.0, 'Renew the session this long before it expires, seconds.',
+                                    min=0.5, max=86400.0)
+    staff_auth_key: str = tunable('', 'A fixed X-Authkey for staff calls (the embedded server\'s demo key) when '
+                                  'there is no login; empty: $L2B2_ZMS_STAFF_KEY.')
+    idempotency_header: str = tunable('', 'Deprecated and ignored: upstream has no idempotency header; a draw '
+                                      'that may have reached the system is never repeated.')
+    check_in_mode: str = tunable('verify', 'verify: a valid booking of today is confirmed, nothing is written '
+                                 '(upstream queues confirmed appointments from the start); status_queued: also '
+                                 'record the arrival (POST /process/status/queued/).', choices=CHECK_IN_MODES)
+    check_in_early_min: float = tunable(60.0, 'Check-in opens this many minutes before the appointment.',
+                                        min=0.0, max=24 * 60.0)
+    check_in_late_min: float = tunable(15.0, 'Check-in closes this many minutes after the appointment.',
+                                       min=0.0, max=24 * 60.0)
+    enforce_opening_hours: bool = tunable(True, 'Refuse tickets (CLOSED) outside the catalog opening hours.')
+    status_cache_s: float = tunable(2.0, 'Queue status younger than this is answered from memory (panels poll); '
+                                    'check-in and tickets always read afresh.', min=0.0, max=60.0)
+    catalog: str = tunable('departments.yaml', 'Department catalog (file under config/ or absolute path).')
+    workers: int = tunable(8, 'Threads serving appointment-system calls in parallel.', min=1, max=64)
+    check_in_alert_s: float = tunable(300.0, 'A failed check-in warns staff (health) this long, or until the '
+                                      'next successful check-in; 0 = no warning.', min=0.0, max=86400.0)
+    probe_period_s: float = tunable(30.0, 'Period of the liveness probe that keeps health current; 0 = off.',
+                                    min=0.0, max=3600.0)
 
 
 class QueueBridgeNode(Node):
     def __init__(self, **kwargs: Any):
         super().__init__('queue_bridge', **kwargs)
-        self.p = declare_params(self, PARAMS)
+        self.p = declare_tunables(self, QueueBridgeParams)
         if not self.p.base_url.startswith(('http://', 'https://')):
             raise ParameterError(self.get_name(), 'base_url', f'"{self.p.base_url}" is not an http(s) URL')
         catalog = load_catalog(config_path(self.p.catalog))
         targets = {t.id: TargetScope(t.id, t.scope_id, t.printer_hash, t.is_open) for t in catalog.targets.values()}
+        try:
+            credentials = read_credentials(self.p.login_name, self.p.password_file)
+        except CredentialError as exc:
+            raise ParameterError(self.get_name(), 'login_name', str(exc)) from None
+        queues = sorted(t.scope_id for t in catalog.targets.values() if t.scope_id is not None)
         adapter = ZmsAdapter(
             self.p.base_url, timeout_s=self.p.timeout_s, read_retries=self.p.read_retries,
             backoff_s=self.p.backoff_s, staff_auth_key=self.p.staff_auth_key or os.environ.get('L2B2_ZMS_STAFF_KEY', ''),
-            idempotency_header=self.p.idempotency_header, check_in_mode=self.p.check_in_mode,
+            credentials=credentials, session_duration_s=self.p.session_duration_s,
+            renew_before_s=self.p.renew_before_s, check_in_mode=self.p.check_in_mode,
             breaker=CircuitBreaker(self.p.breaker_failures, self.p.breaker_reset_s),
-            max_connections=max(8, self.p.workers), call_budget_s=self.p.call_budget_s)
+            max_connections=max(8, self.p.workers), call_budget_s=self.p.call_budget_s,
+            probe_scope_id=queues[0] if queues else None)
         # Appointment times are wall-clock times of the city's system, so the check-in window uses the
         # wall clock, not the (possibly simulated) ROS clock.
         service_ids = {str(s.zms_request_id): s.id for t in catalog.targets.values() for s in t.services
@@ -95,10 +119,14 @@ class QueueBridgeNode(Node):
         self._check_in_alert_until = 0.0
         self.health = HealthReporter(self, 'queue_bridge')
         self.health.set(OK, 'ready', base_url=self.p.base_url)
-        self.create_service(LookupAppointment, '/queue/lookup_appointment', self._on_lookup, qos_profile=SERVICE_QOS)
-        self.create_service(CheckIn, '/queue/check_in', self._on_check_in, qos_profile=SERVICE_QOS)
-        self.create_service(DrawTicket, '/queue/draw_ticket', self._on_draw_ticket, qos_profile=SERVICE_QOS)
-        self.create_service(GetQueueStatus, '/queue/get_status', self._on_get_status, qos_profile=SERVICE_QOS)
+        # Reentrant: a mutually exclusive group (the default) would hold every other call back until an
+        # awaiting callback has finished, serving the calls one after another.
+        group = ReentrantCallbackGroup()
+        for srv_type, name, callback in ((LookupAppointment, 'lookup_appointment', self._on_lookup),
+                                         (CheckIn, 'check_in', self._on_check_in),
+                                         (DrawTicket, 'draw_ticket', self._on_draw_ticket),
+                                         (GetQueueStatus, 'get_status', self._on_get_status)):
+            self.create_service(srv_type, f'/queue/{name}', callback, qos_profile=SERVICE_QOS, callback_group=group)
         if self.p.probe_period_s > 0:
             self.create_timer(self.p.probe_period_s, self._on_probe_timer)
         self.get_logger().info(f'queue bridge for {self.p.base_url}: '
@@ -124,9 +152,9 @@ class QueueBridgeNode(Node):
 
     def _note_check_in(self, result) -> None:
         """Staff hear of a failed check-in (a visitor may need help at the desk): code and target only."""
-        if result.code in (Code.OK, Code.ALREADY_CHECKED_IN):
+        if result.code in (QueueResult.OK, QueueResult.ALREADY_CHECKED_IN):
             self._check_in_alert = ''
-        elif result.code != Code.UNAVAILABLE and self.p.check_in_alert_s > 0:  # outages have their own alert
+        elif result.code != QueueResult.UNAVAILABLE and self.p.check_in_alert_s > 0:  # outages have their own alert
             target = result.appointment.target_id if getattr(result, 'appointment', None) else ''
             where = f' at {target}' if target else ''
             self._check_in_alert = f'check-in failed: {result.code.name.lower().replace("_", " ")}{where}'
@@ -184,7 +212,10 @@ class QueueBridgeNode(Node):
 
     def _update_health(self) -> None:
         available, reason = self.client.availability()
-        if not available:
+        problem = self.client.adapter.auth_problem
+        if problem:  # wrong or expired credentials, a missing permission: staff must act
+            self.health.set(ERROR, f'appointment system login: {problem}'[:200])
+        elif not available:
             self.health.set(ERROR, f'appointment system unavailable: {reason}'[:200])
         elif reason != 'ok':
             self.health.set(DEGRADED, f'appointment system unreliable: {reason}'[:200])
@@ -193,10 +224,11 @@ class QueueBridgeNode(Node):
         else:
             self.health.set(OK, 'appointment system reachable')
 
-    def _log(self, what: str, booking_number: str, code: Code) -> None:
+    def _log(self, what: str, booking_number: str, code: QueueResult) -> None:
         self.get_logger().info(f'{what} {redact(booking_number.strip(), "booking")}: {code.name}')
 
     def close(self) -> None:
+        """Stop serving, then log the workstation out (bounded by the HTTP timeout) and close connections."""
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.client.adapter.close()
@@ -209,7 +241,7 @@ def _fill(response, result) -> bool:
     an answer, never a hanging call. Returns whether there is a result to copy more from.
     """
     if result is None:
-        response.result, response.message = Code.ERROR, 'internal error'
+        response.result, response.message = QueueResult.ERROR, 'internal error'
         return False
     response.result, response.message = int(result.code), result.message
     if getattr(result, 'appointment', None):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 import json
 from pathlib import Path
+import secrets
 import sqlite3
 import threading
 
@@ -56,15 +57,23 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 #: Ticket processes get ids from here up (bookings use lower ones), as ZMS ids are >= 1000.
 TICKET_ID_BASE = 500000
 #: Statuses shown in a scope's queue.
-QUEUE_STATUSES = ('confirmed', 'queued', 'called', 'processing')
+QUEUE_STATUSES = ('confirmed', 'queued', 'called', 'processing', 'missed', 'parked')
+#: Upstream's ``WorkstationProcessGet`` refuses these (403 ProcessNotCallable).
+NOT_CALLABLE = ('reserved', 'preconfirmed', 'deleted', 'called', 'processing')
+PROCESS_NOT_FOUND = 'BO\\Zmsbackend\\Process\\Exception\\ProcessNotFound'
+PROCESS_NOT_CALLABLE = 'BO\\Zmsbackend\\Process\\Exception\\ProcessNotCallable'
+AUTH_KEY_MISMATCH = 'BO\\Zmsbackend\\Process\\Exception\\AuthKeyMatchFailed'
+SCOPE_NOT_FOUND = 'BO\\Zmsbackend\\Scope\\Exception\\ScopeNotFound'
+NUMBERS_EXHAUSTED = 'BO\\Zmsbackend\\Scope\\Exception\\GivenNumberCountExceeded'
+REQUEST_NOT_FOUND = 'BO\\Zmsbackend\\Matching\\Exception\\RequestNotFound'
 
 
 class DbError(Exception):
     """A request the data does not allow; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str, exception: str = ''):
+    def __init__(self, status: int, message: str, exception: str = '', data: dict | None = None):
         super().__init__(message)
-        self.status, self.message, self.exception = status, message, exception
+        self.status, self.message, self.exception, self.data = status, message, exception, data
 
 
 @dataclass(frozen=True)
@@ -197,62 +206,56 @@ class AppointmentDb:
     def count_processes(self) -> int:
         return self._conn().execute('SELECT COUNT(*) FROM processes').fetchone()[0]
 
-    def set_queued(self, process_id: int, auth_key: str | None, now: int) -> ProcessRow:
-        """Check-in: a confirmed booking enters the waiting queue (arrival now); repeating it changes nothing."""
+    def count_by_status(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self._conn().execute('SELECT status, COUNT(*) FROM processes GROUP BY status')}
+
+    def set_queued(self, process_id: int, auth_key: str | None, now: int, arrival: int | None = None) -> ProcessRow:
+        """Upstream's ``POST /process/status/queued/``: the process (any status) becomes ``queued`` with
+        an arrival time (the body's ``queue.arrivalTime`` or now). Upstream uses it to re-queue a missed
+        visitor; it does not check the status, and neither does this."""
         with self.write() as conn:
             p = self.process(process_id, conn)
             if p is None:
-                raise DbError(404, 'process not found', 'ProcessNotFound')
-            if auth_key is not None and auth_key != p.auth_key:
-                raise DbError(403, 'authKey does not match', 'ProcessAuthFailed')
-            if p.status in ('queued', 'called'):
-                return p
-            if p.status != 'confirmed':
-                raise DbError(409, f'a process with status {p.status} cannot be queued', 'ProcessInvalidStatus')
+                raise DbError(404, 'Zu den angegebenen Daten konnte kein Termin gefunden werden.', PROCESS_NOT_FOUND)
+            if (auth_key or '') != p.auth_key:
+                raise DbError(403, 'Der Absagecode ist nicht korrekt.', AUTH_KEY_MISMATCH)
             conn.execute("UPDATE processes SET status = 'queued', arrival_ts = ?, last_change_ts = ? WHERE id = ?",
-                         (now, now, process_id))
+                         (arrival or now, now, process_id))
             return self.process(process_id, conn)
 
-    def draw_ticket(self, scope_id: int, printer_hash: str, now: datetime, idempotency_key: str = '') -> ProcessRow:
-        """A new waiting number, unique and gap-free per scope and day; the same key returns the same ticket."""
+    def draw_ticket(self, scope_id: int, now: datetime) -> ProcessRow:
+        """Upstream's ticket printer call: a new waiting number, unique and gap-free per scope and day.
+        Like upstream: no check of the printer hash, no idempotency key (a retried draw is a new
+        ticket), 404 ``GivenNumberCountExceeded`` when the day's numbers are used up."""
         ts = int(now.timestamp())
         day = now.date().isoformat()
         with self.write() as conn:
             scope = conn.execute('SELECT * FROM scopes WHERE id = ?', (scope_id,)).fetchone()
             if scope is None:
-                raise DbError(404, 'scope not found', 'ScopeNotFound')
-            if printer_hash != scope['printer_hash']:
-                raise DbError(403, 'ticket printer hash is not valid for this scope', 'TicketprinterHashNotValid')
-            if idempotency_key:
-                known = conn.execute('SELECT process_id FROM idempotency_keys WHERE key = ?',
-                                     (idempotency_key,)).fetchone()
-                if known:
-                    return self.process(known['process_id'], conn)
+                raise DbError(404, 'Zu den angegebenen Daten konnte kein Standort gefunden werden.', SCOPE_NOT_FOUND)
             counter = conn.execute('SELECT last_number FROM ticket_counters WHERE scope_id = ? AND day = ?',
                                    (scope_id, day)).fetchone()
             number = counter['last_number'] + 1 if counter else scope['first_number']
             if number > scope['last_number']:
-                raise DbError(409, 'no waiting numbers left for today', 'TicketprinterNumbersExhausted')
+                raise DbError(404, 'Queue numbers contingent exceeded', NUMBERS_EXHAUSTED)
             conn.execute('INSERT INTO ticket_counters (scope_id, day, last_number) VALUES (?, ?, ?)'
                          ' ON CONFLICT(scope_id, day) DO UPDATE SET last_number = excluded.last_number',
                          (scope_id, day, number))
             next_id = conn.execute('SELECT MAX(id) FROM processes WHERE id >= ?', (TICKET_ID_BASE,)).fetchone()[0]
             process = ProcessRow(
-                id=(next_id or TICKET_ID_BASE - 1) + 1, scope_id=scope_id, auth_key='', status='queued',
-                appointment_ts=None, arrival_ts=ts, queue_number=number, display_number=str(number),
-                with_appointment=False, client_name='', services=(), created_ts=ts, last_change_ts=ts, demo=False)
+                id=(next_id or TICKET_ID_BASE - 1) + 1, scope_id=scope_id, auth_key=f'{secrets.randbits(16):04x}',
+                status='queued', appointment_ts=None, arrival_ts=ts, queue_number=number,
+                display_number=str(number), with_appointment=False, client_name='', services=(), created_ts=ts,
+                last_change_ts=ts, demo=False)
             self.insert_process(conn, process)
-            if idempotency_key:
-                conn.execute('INSERT INTO idempotency_keys (key, process_id, created_ts) VALUES (?, ?, ?)',
-                             (idempotency_key, process.id, ts))
             return process
 
     def queue(self, scope_id: int, now: int, window_s: int = 12 * 3600) -> list[ProcessRow]:
         """Today's queue of a scope: waiting and called visitors, and bookings still to come, by arrival."""
         rows = self._conn().execute(
             f'SELECT * FROM processes WHERE scope_id = ? AND status IN ({",".join("?" * len(QUEUE_STATUSES))})'
-            ' AND COALESCE(arrival_ts, appointment_ts) BETWEEN ? AND ?'
-            ' ORDER BY COALESCE(arrival_ts, appointment_ts), id',
+            ' AND COALESCE(appointment_ts, arrival_ts) BETWEEN ? AND ?'
+            ' ORDER BY COALESCE(appointment_ts, arrival_ts), id',
             (scope_id, *QUEUE_STATUSES, now - window_s, now + window_s)).fetchall()
         return [_process(r) for r in rows]
 

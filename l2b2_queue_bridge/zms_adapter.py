@@ -1,26 +1,31 @@
 """The ZMS/eAppointment adapter: the subset of the ZMS HTTP API (``{"meta": ..., "data": ...}``) the robot uses.
 
-Calls (from eAppointment's ``zmsapi`` routing):
+Calls (upstream it-at-m/eappointment ``zmsbackend/routing.php``; see docs/queue_bridge.md for why):
 
+- ``POST /workstation/login/`` and ``DELETE /workstation/login/{login}/``: the robot's workstation
+  session (:mod:`~l2b2_queue_bridge.zms_session`); its key goes as ``X-Authkey`` on staff calls.
 - ``GET /process/{id}/{authKey}/``: a booking, as the visitor (403 wrong authKey, 404 unknown id);
-  ``GET /process/{id}/`` with the staff ``X-Authkey`` header for name-only look-ups.
-- ``POST /process/status/queued/`` (staff): ZMS has no "arrived" call; check-in maps to putting the
-  process into the waiting queue, as staff do at the counter (``check_in_mode='status_queued'``).
-  ``check_in_mode='none'`` only confirms the booking (for sites that track arrival otherwise).
-- ``GET /scope/{id}/waitingnumber/{hash}/``: draws a waiting number (a process with ``queue.number``).
-- ``GET /scope/{id}/queue/``: the scope's queue; an entry with status ``fake`` is ZMS's stand-in for a
-  newcomer, whose ``waitingTimeEstimate`` is the wait for a new ticket.
+  ``GET /process/{id}/`` (upstream ``WorkstationProcessGet``) with the session for name look-ups. It
+  answers 403 ``ProcessNotCallable`` for processes that are reserved, preconfirmed, deleted, called or
+  processing, and 403 ``WorkstationProcessMatchScopeFailed`` for another scope's process.
+- Check-in: upstream has no "arrived" call for appointments; the day's confirmed appointments are in
+  the call queue from the start. ``check_in_mode='verify'`` (the default) therefore writes nothing.
+  ``'status_queued'`` records the arrival time with ``POST /process/status/queued/`` (permission
+  ``appointment``), which upstream uses to re-queue a missed visitor and which does not check the
+  process's state: the bridge sends it only for confirmed appointments.
+- ``GET /scope/{id}/waitingnumber/{hash}/?requestId=``: draws a waiting number (upstream checks neither
+  the hash nor any idempotency key: a draw that may have reached the server is never repeated).
+- ``GET /scope/{id}/queue/``: the scope's queue in calling order; the ``fake`` entry stands for a newcomer.
+- ``GET /status/``: liveness with the session (401 without one since August 2026).
 
 Robustness: every attempt has ``timeout_s``; idempotent reads are retried (bounded, exponential
-back-off with full jitter); drawing a number is retried only when the request never reached the
-server (connection refused) or the server honours the idempotency header (the embedded server does),
-so a retry can never print a second ticket. A circuit breaker answers at once while the system is down.
+back-off with full jitter); a circuit breaker answers at once while the system is down. A staff call
+refused for a missing login renews the session and is sent once more.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 import contextlib
-from datetime import datetime
 import random
 import threading
 import time
@@ -28,10 +33,17 @@ from typing import Any
 
 import httpx
 
-from l2b2_queue_bridge.adapter import Code, Process, QueueEntry, QueueError, QueueSystemAdapter
+from l2b2_common.codes import QueueResult
+from l2b2_queue_bridge.adapter import Process, QueueEntry, QueueError, QueueSystemAdapter
 from l2b2_queue_bridge.circuit_breaker import OPEN, CircuitBreaker
+from l2b2_queue_bridge.zms_entities import parse_process, parse_queue
+from l2b2_queue_bridge.zms_session import Credentials, LoginRefused, SessionKeeper, Workstation
 
-CHECK_IN_MODES = ('status_queued', 'none')
+CHECK_IN_MODES = ('verify', 'status_queued')
+#: 401 answers that mean "this session is not logged in (any more)".
+_LOGIN_MISSING = frozenset({'UserAccountMissingLogin', 'StatusAuthenticationFailed', 'AuthKeyFound', ''})
+#: 404 answers that are a business answer, not an unknown resource (value: the visitor-facing code).
+_NOT_FOUND_AS = {'GivenNumberCountExceeded': QueueResult.CLOSED}
 
 
 class _Retryable(Exception):
@@ -45,11 +57,12 @@ class _Retryable(Exception):
 
 class ZmsAdapter(QueueSystemAdapter):
     def __init__(self, base_url: str, *, timeout_s: float = 2.0, read_retries: int = 2, backoff_s: float = 0.1,
-                 staff_auth_key: str = '', idempotency_header: str = 'X-Idempotency-Key',
-                 check_in_mode: str = 'status_queued', breaker: CircuitBreaker | None = None,
+                 staff_auth_key: str = '', credentials: Credentials | None = None,
+                 session_duration_s: float = 36000.0, renew_before_s: float = 600.0,
+                 check_in_mode: str = 'verify', breaker: CircuitBreaker | None = None,
                  transport: httpx.BaseTransport | None = None, max_connections: int = 32,
                  call_budget_s: float | None = None, sleep: Callable[[float], None] = time.sleep,
-                 rng: Callable[[], float] = random.random):
+                 rng: Callable[[], float] = random.random, probe_scope_id: int | None = None):
         if not 0 < timeout_s <= 30:
             raise ValueError('timeout_s must be in (0, 30]')
         if check_in_mode not in CHECK_IN_MODES:
@@ -60,9 +73,12 @@ class ZmsAdapter(QueueSystemAdapter):
         self.call_budget_s = call_budget_s if call_budget_s is not None else 1.5 * timeout_s
         self.read_retries = max(0, read_retries)
         self.backoff_s = max(0.0, backoff_s)
+        #: A fixed staff key (the embedded server's demo key); a login (``credentials``) takes precedence.
         self.staff_auth_key = staff_auth_key
-        self.idempotency_header = idempotency_header
+        self.session = SessionKeeper(credentials, self._login, self._logout, session_duration_s=session_duration_s,
+                                     renew_before_s=renew_before_s) if credentials else None
         self.check_in_mode = check_in_mode
+        self.probe_scope_id = probe_scope_id
         self.breaker = breaker or CircuitBreaker()
         self._sleep, self._rng = sleep, rng
         self._http = httpx.Client(
@@ -70,6 +86,8 @@ class ZmsAdapter(QueueSystemAdapter):
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers={'Accept': 'application/json', 'User-Agent': 'l2b2-queue-bridge'}, trust_env=False)
         self.last_error = ''
+        #: Why staff calls cannot work ('' when they can): refused credentials, a missing permission.
+        self.auth_problem = ''
         self._local = threading.local()  # per worker thread: the deadline of the current service call
 
     @contextlib.contextmanager
@@ -83,6 +101,10 @@ class ZmsAdapter(QueueSystemAdapter):
 
     # -- the adapter calls -------------------------------------------------------------------------
 
+    @property
+    def has_staff_access(self) -> bool:
+        return self.session is not None or bool(self.staff_auth_key)
+
     def get_process(self, process_id: int, auth_key: str | None) -> Process:
         if auth_key:
             data = self._call('GET', f'process/{int(process_id)}/{_path_safe(auth_key)}/', idempotent=True)
@@ -91,32 +113,34 @@ class ZmsAdapter(QueueSystemAdapter):
         return parse_process(data)
 
     def mark_arrived(self, process: Process) -> Process:
-        if self.check_in_mode == 'none':
+        if self.check_in_mode == 'verify':
             return process
-        body = dict(process.raw) or {'id': process.process_id}
-        body.setdefault('id', process.process_id)
-        if process.auth_key:
-            body.setdefault('authKey', process.auth_key)
-        # A write: never repeated blindly (a second "queued" may reset the arrival time on a real ZMS).
-        # QueueClient.check_in reads the booking back instead when the answer was lost.
+        body = {'id': process.process_id, 'authKey': process.auth_key or None,
+                'queue': {'arrivalTime': int(time.time()), 'withAppointment': True}}
+        # A write: never repeated blindly. QueueClient.check_in reads the booking back instead when the
+        # answer was lost.
         data = self._call('POST', 'process/status/queued/', idempotent=False, staff=True, json=body)
         return parse_process(data)
 
-    def draw_waiting_number(self, scope_id: int, printer_hash: str, idempotency_key: str) -> Process:
-        headers = {self.idempotency_header: idempotency_key} if self.idempotency_header and idempotency_key else {}
+    def draw_waiting_number(self, scope_id: int, printer_hash: str, request_id: str = '') -> Process:
+        params = {'requestId': request_id} if request_id else None
         data = self._call('GET', f'scope/{int(scope_id)}/waitingnumber/{_path_safe(printer_hash)}/',
-                          idempotent=bool(headers), headers=headers)
+                          idempotent=False, params=params)
         return parse_process(data)
 
     def get_queue(self, scope_id: int) -> list[QueueEntry]:
-        data = self._call('GET', f'scope/{int(scope_id)}/queue/', idempotent=True)
-        if not isinstance(data, list):
-            raise self._protocol_error('queue list is not a JSON array')
-        return [parse_queue_entry(item) for item in data]
+        # With the session: upstream leaves out booking numbers for anonymous callers (meta.reducedData).
+        data = self._call('GET', f'scope/{int(scope_id)}/queue/', idempotent=True, staff=self.has_staff_access)
+        return parse_queue(data)
 
     def probe(self) -> None:
-        """A cheap liveness call (``GET /status/``), so the breaker and health know before a visitor asks."""
-        self._call('GET', 'status/', idempotent=True)
+        """A cheap liveness call, so the breaker and health know before a visitor asks: ``GET /status/``
+        with the session (a refused login shows as an auth problem); without staff access, a scope's
+        public queue."""
+        if self.has_staff_access or self.probe_scope_id is None:
+            self._call('GET', 'status/', idempotent=True, staff=self.has_staff_access)
+        else:
+            self._call('GET', f'scope/{int(self.probe_scope_id)}/queue/', idempotent=True)
 
     def availability(self) -> tuple[bool, str]:
         if self.breaker.state == OPEN:
@@ -126,20 +150,86 @@ class ZmsAdapter(QueueSystemAdapter):
         return True, 'ok'
 
     def close(self) -> None:
+        """Log out (the session does not linger until it expires), then close the connections."""
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                with self.deadline(self.timeout_s):
+                    self.session.close()
         self._http.close()
+
+    # -- the workstation session ------------------------------------------------------------------
+
+    def _login(self, credentials: Credentials) -> Workstation:
+        try:
+            data = self._call('POST', 'workstation/login/', idempotent=True, login=True,
+                              json={'id': credentials.login, 'password': credentials.password})
+        except QueueError as exc:
+            if exc.reason == 'UserAlreadyLoggedIn' and exc.data.get('authkey'):
+                data = exc.data  # upstream hands over the live session (as zmsadmin uses it)
+            elif exc.code in (QueueResult.FORBIDDEN, QueueResult.NOT_FOUND, QueueResult.INVALID):
+                self.auth_problem = f'workstation login refused ({exc.reason or exc.code.name}): {exc.message}'[:200]
+                raise LoginRefused(self.auth_problem) from None
+            else:
+                raise
+        workstation = _workstation(data)
+        if workstation is None:
+            raise self._protocol_error('login answer without a workstation authkey')
+        if workstation.permissions and 'appointment' not in workstation.permissions:
+            self.auth_problem = 'workstation user lacks the permission "appointment"'
+        else:
+            self.auth_problem = ''
+        return workstation
+
+    def _logout(self, credentials: Credentials, key: str) -> None:
+        self._call('DELETE', f'workstation/login/{_path_safe(credentials.login)}/', idempotent=True,
+                   login=True, headers={'X-Authkey': key})
+
+    def _staff_key(self) -> str:
+        if self.session is None:
+            if not self.staff_auth_key:
+                raise QueueError(QueueResult.INVALID, 'no staff login configured; an auth key is required')
+            return self.staff_auth_key
+        try:
+            return self.session.key()
+        except LoginRefused as exc:
+            raise QueueError(QueueResult.UNAVAILABLE, f'appointment system refused the robot\'s login: {exc}') \
+                from None
 
     # -- transport, retries, breaker ---------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, idempotent: bool, staff: bool = False,
-              json: Any = None, headers: dict[str, str] | None = None) -> Any:
+    def _call(self, method: str, path: str, *, idempotent: bool, staff: bool = False, login: bool = False,
+              json: Any = None, headers: dict[str, str] | None = None, params: dict | None = None) -> Any:
+        # The session first: a login is a call of its own (through the breaker, with its own outcome).
+        key = self._staff_key() if staff else ''
         overall = getattr(self._local, 'deadline', None)
         if overall is not None and overall - time.monotonic() < 0.05:  # checked before taking a breaker trial
-            raise QueueError(Code.UNAVAILABLE, 'appointment system too slow: no time left for this request')
+            raise QueueError(QueueResult.UNAVAILABLE, 'appointment system too slow: no time left for this request')
         if not self.breaker.allow():
-            raise QueueError(Code.UNAVAILABLE, f'appointment system unavailable (circuit open, next try in '
-                                               f'{self.breaker.seconds_until_retry():.0f} s): {self.last_error}')
+            raise QueueError(QueueResult.UNAVAILABLE, f'appointment system unavailable (circuit open, next try in '
+                                                      f'{self.breaker.seconds_until_retry():.0f} s): {self.last_error}')
         try:
-            return self._attempts(method, path, idempotent=idempotent, staff=staff, json=json, headers=headers)
+            if not staff:
+                return self._attempts(method, path, idempotent=idempotent, json=json, headers=headers,
+                                      params=params, login=login)
+            try:
+                return self._attempts(method, path, idempotent=idempotent, json=json, params=params,
+                                      headers={**(headers or {}), 'X-Authkey': key})
+            except _SessionRefused:
+                if self.session is None:
+                    self.auth_problem = 'staff key refused (401)'
+                    raise QueueError(QueueResult.UNAVAILABLE, 'appointment system refused the staff key') from None
+            try:  # the session expired or was ended by the system: log in again, send once more
+                key = self.session.refused(key)
+            except LoginRefused as exc:
+                raise QueueError(QueueResult.UNAVAILABLE, f'appointment system refused the robot\'s login: {exc}') \
+                    from None
+            try:
+                return self._attempts(method, path, idempotent=idempotent, json=json, params=params,
+                                      headers={**(headers or {}), 'X-Authkey': key})
+            except _SessionRefused:
+                self.auth_problem = 'a fresh session was refused (401)'
+                raise QueueError(QueueResult.UNAVAILABLE, 'appointment system refuses the robot\'s session') \
+                    from None
         except QueueError:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever a hostile or broken answer raises
@@ -147,17 +237,12 @@ class ZmsAdapter(QueueSystemAdapter):
             # breaker would wait for its trial call forever.
             self.last_error = f'unexpected {type(exc).__name__}'
             self.breaker.record_failure()
-            raise QueueError(Code.ERROR, f'unusable answer from the appointment system ({type(exc).__name__})') \
+            raise QueueError(QueueResult.ERROR, f'unusable answer from the appointment system ({type(exc).__name__})') \
                 from None
 
-    def _attempts(self, method: str, path: str, *, idempotent: bool, staff: bool,
-                  json: Any, headers: dict[str, str] | None) -> Any:
+    def _attempts(self, method: str, path: str, *, idempotent: bool, json: Any, headers: dict[str, str] | None,
+                  params: dict | None = None, login: bool = False) -> Any:
         headers = dict(headers or {})
-        if staff:
-            if not self.staff_auth_key:
-                self.breaker.record_success()  # nothing was wrong with the system
-                raise QueueError(Code.INVALID, 'no staff key configured; an auth key is required')
-            headers['X-Authkey'] = self.staff_auth_key
         attempts = 1 + self.read_retries
         started = time.monotonic()
         overall = getattr(self._local, 'deadline', None)
@@ -165,7 +250,7 @@ class ZmsAdapter(QueueSystemAdapter):
         for attempt in range(attempts):
             remaining = budget - (time.monotonic() - started)
             try:
-                response = self._http.request(method, path, json=json, headers=headers,
+                response = self._http.request(method, path, json=json, headers=headers, params=params,
                                               timeout=max(0.01, min(self.timeout_s, remaining)))
             except httpx.ConnectError as exc:  # refused / unreachable: the request never arrived
                 failure = _Retryable(f'cannot connect ({type(exc).__name__})', reached_server=False)
@@ -178,7 +263,7 @@ class ZmsAdapter(QueueSystemAdapter):
                 if response.status_code >= 500 or response.status_code == 429:
                     failure = _Retryable(f'HTTP {response.status_code}', reached_server=True)
                 else:
-                    return self._result(response)
+                    return self._result(response, staff='X-Authkey' in headers and not login)
             self.last_error = failure.message
             may_retry = idempotent or not failure.reached_server
             # Exponential back-off with full jitter: retries of many clients do not arrive in lock step.
@@ -189,12 +274,13 @@ class ZmsAdapter(QueueSystemAdapter):
             self._sleep(pause)
         self.breaker.record_failure()
         if not idempotent and failure.reached_server:
-            raise QueueError(Code.UNAVAILABLE, f'appointment system failed after the request was sent, not '
+            raise QueueError(QueueResult.UNAVAILABLE, f'appointment system failed after the request was sent, not '
                                                f'retried to avoid a double ticket: {failure.message}')
-        raise QueueError(Code.UNAVAILABLE, f'appointment system unavailable: {failure.message}')
+        raise QueueError(QueueResult.UNAVAILABLE, f'appointment system unavailable: {failure.message}')
 
-    def _result(self, response: httpx.Response) -> Any:
-        """Map an HTTP answer (< 500) to data or a QueueError; the system is alive either way."""
+    def _result(self, response: httpx.Response, staff: bool = False) -> Any:
+        """Map an HTTP answer (< 500) to data or a QueueError; the system is alive either way. Upstream names
+        each error in ``meta.exception`` (a PHP class name); its last part decides the visitor answer."""
         try:
             body = response.json()
         except (ValueError, RecursionError):
@@ -202,79 +288,55 @@ class ZmsAdapter(QueueSystemAdapter):
         if not isinstance(body, dict) or 'meta' not in body and 'data' not in body:
             raise self._protocol_error(f'HTTP {response.status_code} without the meta/data envelope')
         status = response.status_code
-        if status < 300:
-            self.breaker.record_success()
-            self.last_error = ''
-            return body.get('data')
         self.breaker.record_success()
+        if status < 300:
+            self.last_error = ''
+            if staff and self.session is None:
+                self.auth_problem = ''  # the fixed staff key works (again)
+            return body.get('data')
         meta = body.get('meta') if isinstance(body.get('meta'), dict) else {}
-        reason = str(meta.get('message') or meta.get('exception') or f'HTTP {status}')[:200]
-        if status == 403 or status == 401:
-            raise QueueError(Code.FORBIDDEN, reason)
+        reason = str(meta.get('exception') or '').rsplit('\\', 1)[-1][:80]
+        message = str(meta.get('message') or reason or f'HTTP {status}')[:200]
+        data = body.get('data') if isinstance(body.get('data'), dict) else {}
+        if status == 401 and staff and reason in _LOGIN_MISSING:
+            raise _SessionRefused()
+        if status == 403 and reason == 'UserAccountMissingRights':
+            self.auth_problem = f'workstation user lacks a permission: {message}'[:200]
+            raise QueueError(QueueResult.UNAVAILABLE, 'the robot\'s workstation user lacks a permission', reason)
+        if status in (401, 403):
+            raise QueueError(QueueResult.FORBIDDEN, message, reason, data)
         if status == 404:
-            raise QueueError(Code.NOT_FOUND, reason)
+            raise QueueError(_NOT_FOUND_AS.get(reason, QueueResult.NOT_FOUND), message, reason, data)
         if status in (400, 413, 422):
-            raise QueueError(Code.INVALID, reason)
-        raise QueueError(Code.ERROR, f'HTTP {status}: {reason}')
+            raise QueueError(QueueResult.INVALID, message, reason, data)
+        raise QueueError(QueueResult.ERROR, f'HTTP {status}: {message}', reason, data)
 
     def _protocol_error(self, message: str) -> QueueError:
         self.breaker.record_failure()
         self.last_error = message
-        return QueueError(Code.ERROR, f'malformed answer from the appointment system: {message}')
+        return QueueError(QueueResult.ERROR, f'malformed answer from the appointment system: {message}')
 
 
-# -- entity parsing (pure functions, shared with the contract tests) -------------------------------
 
 
-def parse_process(data: Any) -> Process:
-    """A ZMS ``process`` entity -> :class:`Process`; shape errors raise QueueError(ERROR)."""
+class _SessionRefused(Exception):
+    """A staff call was answered 401 for a missing login: the session expired or was ended."""
+
+
+def _workstation(data: Any) -> Workstation | None:
+    """A ZMS ``workstation`` entity -> :class:`Workstation` (permissions: current ``permissions`` or old ``rights``)."""
+    if not isinstance(data, dict) or not isinstance(data.get('authkey'), str) or not data['authkey']:
+        return None
+    user = data.get('useraccount') if isinstance(data.get('useraccount'), dict) else {}
+    granted = user.get('permissions') if isinstance(user.get('permissions'), dict) else user.get('rights')
+    permissions = frozenset(k for k, v in granted.items() if v in (True, 1, '1')) if isinstance(granted, dict) \
+        else frozenset()
+    scope = data.get('scope') if isinstance(data.get('scope'), dict) else {}
     try:
-        if not isinstance(data, dict):
-            raise TypeError('process is not an object')
-        appointments = [a for a in data.get('appointments') or [] if isinstance(a, dict)]
-        scope = data.get('scope') if isinstance(data.get('scope'), dict) else {}
-        scope_id = scope.get('id')
-        if scope_id is None and appointments and isinstance(appointments[0].get('scope'), dict):
-            scope_id = appointments[0]['scope'].get('id')
-        when = None
-        if appointments and appointments[0].get('date'):
-            when = datetime.fromtimestamp(float(appointments[0]['date'])).astimezone()
-        queue = data.get('queue') if isinstance(data.get('queue'), dict) else {}
-        requests = [r for r in data.get('requests') or [] if isinstance(r, dict)]
-        return Process(
-            process_id=int(data['id']),
-            status=str(data.get('status') or ''),
-            scope_id=int(scope_id) if scope_id is not None else None,
-            appointment_time=when,
-            services=tuple(str(r.get('name') or r.get('id') or '') for r in requests),
-            service_ids=tuple(str(r.get('id') or '') for r in requests),
-            display_number=str(data.get('displayNumber') or queue.get('number') or ''),
-            queue_number=str(queue.get('number') or ''),
-            client_names=tuple(str(c.get('familyName') or '') for c in data.get('clients') or []
-                               if isinstance(c, dict)),
-            auth_key=str(data.get('authKey') or ''),
-            raw=data,
-        )
-    except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
-        raise QueueError(Code.ERROR, f'malformed process entity: {type(exc).__name__}') from None
-
-
-def parse_queue_entry(item: Any) -> QueueEntry:
-    """A ZMS ``queue`` entity -> :class:`QueueEntry`."""
-    try:
-        if not isinstance(item, dict):
-            raise TypeError('queue entry is not an object')
-        with_appointment = item.get('withAppointment', False)
-        return QueueEntry(
-            number=str(item['number']),
-            status=str(item.get('status') or ''),
-            arrival_time=float(item.get('arrivalTime') or 0),
-            waiting_time_estimate=int(float(item.get('waitingTimeEstimate') or 0)),
-            with_appointment=with_appointment in (True, 1, '1'),
-            display_number=str(item.get('displayNumber') or item['number']),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise QueueError(Code.ERROR, f'malformed queue entry: {type(exc).__name__}') from None
+        scope_id = int(scope['id']) if scope.get('id') not in (None, '') else None
+    except (TypeError, ValueError):
+        scope_id = None
+    return Workstation(data['authkey'], scope_id, permissions)
 
 
 def _path_safe(text: str) -> str:

@@ -7,13 +7,31 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import socket
 import threading
+import time
 
 import pytest
 
 from l2b2_queue_bridge.appointment_server import RunningServer, ServerSettings, create_app, prepare_database
+from l2b2_queue_bridge.server_auth import UserAccount, password_hash
 from l2b2_queue_bridge.server_db import AppointmentDb
 
 STAFF_KEY = 'test-staff-key-0123'
+#: Workstation users of the test server: the robot, one without the "appointment" permission, and one
+#: whose workstation serves only the Meldestelle's scope (102).
+ROBOT = ('l2b2-robot', 'robot-password-1')
+NO_RIGHTS = ('viewer', 'viewer-password-1')
+MELDESTELLE_ONLY = ('melde', 'melde-password-1')
+STATUS_TOKEN = 'status-token-0123'
+
+
+class Clock:
+    """The server's wall clock, movable forward (session expiry without waiting)."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
 
 
 @dataclass
@@ -22,18 +40,35 @@ class EmbeddedServer:
     db: AppointmentDb
     settings: ServerSettings
     running: RunningServer
+    clock: Clock
+
+
+def server_settings(**overrides) -> ServerSettings:
+    users = (UserAccount(ROBOT[0], password_hash(ROBOT[1]), frozenset({'appointment'})),
+             UserAccount(NO_RIGHTS[0], password_hash(NO_RIGHTS[1]), frozenset({'basic'})),
+             UserAccount(MELDESTELLE_ONLY[0], password_hash(MELDESTELLE_ONLY[1]), frozenset({'appointment'}),
+                         frozenset({102})))
+    values = {'staff_auth_keys': (STAFF_KEY,), 'max_body_bytes': 4096, 'users': users,
+              'status_token': STATUS_TOKEN, 'rate_limit_per_minute': 0, **overrides}
+    return ServerSettings(**values)
+
+
+def start_embedded(tmp_path, **overrides) -> EmbeddedServer:
+    settings = server_settings(**overrides)
+    db = prepare_database(settings, tmp_path / 'appointments.sqlite3')
+    clock = Clock()
+    running = RunningServer(create_app(db, settings, clock=clock))
+    return EmbeddedServer(running.url, db, settings, running, clock)
 
 
 @pytest.fixture
 def embedded_server(tmp_path) -> Iterator[EmbeddedServer]:
-    settings = ServerSettings(staff_auth_keys=(STAFF_KEY,), max_body_bytes=4096)
-    db = prepare_database(settings, tmp_path / 'appointments.sqlite3')
-    running = RunningServer(create_app(db, settings))
+    server = start_embedded(tmp_path)
     try:
-        yield EmbeddedServer(running.url, db, settings, running)
+        yield server
     finally:
-        running.stop()
-        db.close()
+        server.running.stop()
+        server.db.close()
 
 
 @dataclass

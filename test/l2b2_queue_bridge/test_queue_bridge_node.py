@@ -50,7 +50,7 @@ def test_services_end_to_end(ros, embedded_server):
 
     checked = call(ros, srv['check_in'], CheckIn.Request(booking_number='4712'))
     assert checked.result == CheckIn.Response.OK, checked.message
-    assert checked.appointment.status == 'queued' and checked.waiting_position >= 1
+    assert checked.appointment.status == 'confirmed' and checked.waiting_position >= 1
     again = call(ros, srv['check_in'], CheckIn.Request(booking_number='4712', auth_key='demo'))
     assert again.result == CheckIn.Response.ALREADY_CHECKED_IN
 
@@ -68,7 +68,47 @@ def test_services_end_to_end(ros, embedded_server):
     assert len(by_target) == 6
 
 
-def test_concurrent_service_calls_are_served_in_parallel(ros, embedded_server):
+def test_concurrent_service_calls_are_served_in_parallel(ros, fake_server):
+    """Eight look-ups against a system that answers each after 1 s: served one after another they would
+    take 8 s; in parallel all eight requests are at the system at the same time, and all answer OK."""
+    import json
+    import threading
+    import time
+
+    lock, state = threading.Lock(), {'inside': 0, 'most': 0}
+    all_in = threading.Event()
+    body = json.dumps({'meta': {'error': False}, 'data': {
+        'id': 4711, 'authKey': 'demo', 'status': 'confirmed', 'scope': {'id': 101},
+        'appointments': [{'date': int(time.time()) + 600, 'scope': {'id': 101}}]}}).encode()
+
+    def slow(handler, stop):
+        with lock:
+            state['inside'] += 1
+            state['most'] = max(state['most'], state['inside'])
+            if state['inside'] >= 8:
+                all_in.set()
+        all_in.wait(5.0)  # hold every request until all eight are in (or 5 s passed)
+        stop.wait(0.2)
+        with lock:
+            state['inside'] -= 1
+        _reply(handler, 200, body)
+
+    server = fake_server(slow)
+    start_bridge(ros, server.url, workers=8, timeout_s=8.0, call_budget_s=8.0, service_deadline_s=8.0,
+                 read_retries=0, probe_period_s=0.0)
+    _probe, srv = clients(ros)
+    started = time.monotonic()
+    futures = [srv['lookup_appointment'].call_async(LookupAppointment.Request(booking_number='4711', auth_key='demo'))
+               for _ in range(8)]
+    ros.wait_for(lambda: all(f.done() for f in futures), 30.0, '8 look-up answers')
+    elapsed = time.monotonic() - started
+    assert all(f.result().result == LookupAppointment.Response.OK for f in futures), \
+        [f.result().message for f in futures]
+    assert state['most'] == 8, f'only {state["most"]} requests were at the system at once'
+    assert elapsed < 5.0, f'8 calls took {elapsed:.1f} s: not served in parallel'
+
+
+def test_concurrent_ticket_draws_are_unique(ros, embedded_server):
     start_bridge(ros, embedded_server.url, workers=8)
     _probe, srv = clients(ros)
     futures = [srv['draw_ticket'].call_async(DrawTicket.Request(target_id='standesamt', idempotency_key=f'v{i}'))
