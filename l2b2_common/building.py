@@ -31,6 +31,7 @@ class BuildingFiles:
 
     name: str
     map_yaml: Path      # maps/<name>.yaml: Nav2 map_server, the sim navigator, the panel's map
+    map_image: Path     # maps/<name>.pgm: the occupancy image map_yaml names
     waypoints: Path     # maps/<name>_waypoints.yaml: home and every target (escort, panel, amcl start)
     floorplan: Path     # maps/<name>.floor.yaml: l2b2-floorplan's source
     world_json: Path    # sim/worlds/<name>.world.json: the pybullet simulator
@@ -45,7 +46,7 @@ class BuildingFiles:
             path = getattr(self, kind)
             if not path.is_file():
                 raise ConfigError(path, '', f'file not found: building "{self.name}" has no {kind.replace("_", " ")} '
-                                  f'(generate it: l2b2-floorplan maps/{self.name}.floor.yaml)')
+                                  f'(generate it: l2b2-floorplan generate maps/{self.name}.floor.yaml)')
         return self
 
 
@@ -56,6 +57,19 @@ def buildings(share: str | os.PathLike | None = None) -> list[str]:
                   if (maps / f'{p.stem[:-len("_waypoints")]}.yaml').is_file())
 
 
+def building_paths(name: str, share: str | os.PathLike | None = None) -> BuildingFiles:
+    """Where building ``name``'s files live (or will: l2b2-floorplan writes them here); nothing is checked
+    but the name."""
+    root = Path(share or share_dir())
+    if not _NAME.match(name):
+        raise ConfigError(root / 'maps', 'building',
+                          f'"{name}" is not a building name (lower case letters, digits, _; a name, not a path)')
+    maps, worlds = root / 'maps', root / 'sim' / 'worlds'
+    return BuildingFiles(name=name, map_yaml=maps / f'{name}.yaml', map_image=maps / f'{name}.pgm',
+                         waypoints=maps / f'{name}_waypoints.yaml', floorplan=maps / f'{name}.floor.yaml',
+                         world_json=worlds / f'{name}.world.json', world_sdf=worlds / f'{name}.sdf')
+
+
 def building_files(name: str = '', share: str | os.PathLike | None = None) -> BuildingFiles:
     """The files of building ``name`` ('' = :data:`DEFAULT_BUILDING`); its map and waypoints must exist.
 
@@ -63,17 +77,7 @@ def building_files(name: str = '', share: str | os.PathLike | None = None) -> Bu
     """
     root = Path(share or share_dir())
     name = name or DEFAULT_BUILDING
-    if not _NAME.match(name):
-        raise ConfigError(root / 'maps', 'building',
-                          f'"{name}" is not a building name (lower case letters, digits, _; a name, not a path)')
-    files = BuildingFiles(
-        name=name,
-        map_yaml=root / 'maps' / f'{name}.yaml',
-        waypoints=root / 'maps' / f'{name}_waypoints.yaml',
-        floorplan=root / 'maps' / f'{name}.floor.yaml',
-        world_json=root / 'sim' / 'worlds' / f'{name}.world.json',
-        world_sdf=root / 'sim' / 'worlds' / f'{name}.sdf',
-    )
+    files = building_paths(name, root)
     if not files.map_yaml.is_file() or not files.waypoints.is_file():
         known = buildings(root)
         raise ConfigError(root / 'maps', 'building',

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 import sys
 
+from l2b2_common.building import building_paths
 from l2b2_common.catalog import load_catalog
 from l2b2_common.config import ConfigError, share_dir
 from l2b2_navigation.floorplan import FLOOR_SUFFIX, FloorPlan, load_floorplan, waypoints_yaml, world_json
@@ -18,14 +19,14 @@ from l2b2_navigation.floorplan_sdf import world_sdf
 
 
 def outputs(plan: FloorPlan, root: Path) -> dict[Path, bytes]:
-    """Every generated file of one floor plan, by path."""
-    maps, worlds = root / 'maps', root / 'sim' / 'worlds'
+    """Every generated file of one floor plan, by path: where the building setting finds them."""
+    files = building_paths(plan.name, root)
     return {
-        maps / f'{plan.name}.pgm': pgm_bytes(rasterise(plan)),
-        maps / f'{plan.name}.yaml': map_yaml(plan).encode(),
-        maps / f'{plan.name}_waypoints.yaml': waypoints_yaml(plan).encode(),
-        worlds / f'{plan.name}.sdf': world_sdf(plan).encode(),
-        worlds / f'{plan.name}.world.json': world_json(plan).encode(),
+        files.map_image: pgm_bytes(rasterise(plan)),
+        files.map_yaml: map_yaml(plan).encode(),
+        files.waypoints: waypoints_yaml(plan).encode(),
+        files.world_sdf: world_sdf(plan).encode(),
+        files.world_json: world_json(plan).encode(),
     }
 
 
