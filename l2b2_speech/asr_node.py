@@ -7,6 +7,7 @@ Transcripts are never logged or stored.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import queue
 import threading
 
@@ -17,33 +18,26 @@ from rclpy.node import Node
 from rclpy.time import Duration
 from rclpy.time import Time as RosTime
 
+from l2b2_common.codes import HealthLevel
 from l2b2_common.config import ConfigError, config_path
-from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.health import HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, declare_params
 from l2b2_common.qos import AUDIO, RELIABLE, STATUS
+from l2b2_common.tunables import declare_tunables, tunable
 from l2b2_speech.asr_engine import SAMPLE_RATE, AsrRouter, AsrStream
 from l2b2_speech.asr_setup import EngineChoice, build_engines
 from l2b2_speech.models import load_models
 
-PARAMS = [
-    Param('models_file', 'speech_models.yaml', 'Model paths per language (file under config/ or absolute).'),
-    Param('languages', ['de', 'tr'], 'Languages to recognize; unknown-language speech is decoded in all.',
-          item_type=str),
-    Param('engine', 'auto', 'auto: Vosk where a model is configured, else Whisper; or force one engine.',
-          choices=('auto', 'vosk', 'whisper')),
-    Param('use_grammar', True, 'Restrict Vosk to catalog and intent phrases (more robust in a noisy hall).'),
-    Param('grammar_extra', '', 'Extra phrases for the Vosk grammar (all languages), separated by "|".'),
-    Param('whisper_prompt', True, "Bias Whisper towards the office's words (department names, yes/no) "
-          'with an initial prompt built from the department catalog.'),
-    Param('whisper_beam_size', 1, 'Whisper beam size (1 = greedy, fastest).', min=1, max=5),
-    Param('whisper_cpu_threads', 2, 'CPU threads for Whisper.', min=1, max=16),
-    Param('min_segment_s', 0.4, 'Shorter segments are clicks, not utterances.', min=0.0, max=5.0),
-    Param('barge_in_grace_s', 0.5, 'A segment that overlapped the robot speaking waits this long for the TTS to '
-          'report it was cut short (barge-in) before it is dropped as the robot\'s own voice.', min=0.0, max=5.0),
-    Param('vosk_min_confidence', 0.3, 'Vosk hypotheses with a lower mean word confidence are dropped.',
-          min=0.0, max=1.0),
-]
+
+@dataclass(frozen=True)
+class AsrNodeParams:
+    """The node's own parameters; the engine's are :class:`~l2b2_speech.asr_setup.EngineChoice`."""
+
+    models_file: str = tunable('speech_models.yaml', 'Model paths per language (file under config/ or absolute).')
+    min_segment_s: float = tunable(0.4, 'Shorter segments are clicks, not utterances.', min=0.0, max=5.0)
+    barge_in_grace_s: float = tunable(
+        0.5, 'A segment that overlapped the robot speaking waits this long for the TTS to report it was cut short '
+        "(barge-in) before it is dropped as the robot's own voice.", min=0.0, max=5.0)
 
 
 class _Segment:
@@ -57,7 +51,8 @@ class _Segment:
 class AsrNode(Node):
     def __init__(self, **kwargs):
         super().__init__('asr', **kwargs)
-        self.p = declare_params(self, PARAMS)
+        self.p = declare_tunables(self, AsrNodeParams)
+        self.choice = declare_tunables(self, EngineChoice)
         self.health = HealthReporter(self, 'asr')
         self.router: AsrRouter | None = None
         self._speaking = False
@@ -78,17 +73,16 @@ class AsrNode(Node):
         try:
             models = load_models(config_path(self.p.models_file))
         except ConfigError as exc:
-            self.health.set(DEGRADED, f'speech models config unusable: {exc}; touch screen only')
+            self.health.set(HealthLevel.DEGRADED, f'speech models config unusable: {exc}; touch screen only')
             return
-        choice = EngineChoice(**{f: getattr(self.p, f) for f in EngineChoice.__dataclass_fields__})
-        chosen, problems = self._build_engines(models, choice)
+        chosen, problems = self._build_engines(models, self.choice)
         self.router = AsrRouter(chosen) if chosen else None
         summary = ', '.join(f'{lang}={engine.name}' for lang, engine in chosen.items()) or 'none'
         if problems:
-            self.health.set(DEGRADED, '; '.join(problems) + ('; touch screen only' if not chosen else ''),
+            self.health.set(HealthLevel.DEGRADED, '; '.join(problems) + ('; touch screen only' if not chosen else ''),
                             engines=summary)
         else:
-            self.health.set(OK, f'listening ({summary})', engines=summary)
+            self.health.set(HealthLevel.OK, f'listening ({summary})', engines=summary)
 
     def _build_engines(self, models, choice: EngineChoice):
         return build_engines(models, choice)  # a method: tests put their own engine here
@@ -159,8 +153,8 @@ class AsrNode(Node):
                 langs = ', '.join(lang for lang, e in engines.items() if e is engine)
                 problem = f'{engine.name} warm-up failed ({exc}); recognition for {langs} may not work'
                 self.get_logger().error(problem)
-                message = self.health.message if self.health.level != OK else ''
-                self.health.set(DEGRADED, f'{message}; {problem}' if message else problem,
+                message = self.health.message if self.health.level != HealthLevel.OK else ''
+                self.health.set(HealthLevel.DEGRADED, f'{message}; {problem}' if message else problem,
                                 engines=', '.join(f'{lang}={e.name}' for lang, e in engines.items()))
 
     def _work(self) -> None:

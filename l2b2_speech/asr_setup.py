@@ -6,10 +6,10 @@ own language; every problem is returned as a sentence for the health line.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from l2b2_common.config import ConfigError
+from l2b2_common.tunables import tunable
 from l2b2_speech.asr_engine import AsrEngine, ModelError
 from l2b2_speech.grammar import grammar_phrases, whisper_prompt
 from l2b2_speech.models import SpeechModels
@@ -19,16 +19,21 @@ WHISPER_LANGUAGES = ('de', 'tr', 'en')
 
 @dataclass(frozen=True)
 class EngineChoice:
-    """What the ASR is asked to use (the ASR node's parameters of the same names)."""
+    """What the ASR is asked to use: the ASR node's engine parameters, and l2b2-transcribe's settings."""
 
-    languages: Sequence[str] = ('de', 'tr')
-    engine: str = 'auto'
-    use_grammar: bool = True
-    grammar_extra: str = ''
-    whisper_prompt: bool = True
-    whisper_beam_size: int = 1
-    whisper_cpu_threads: int = 2
-    vosk_min_confidence: float = 0.3
+    languages: list[str] = tunable(['de', 'tr'], 'Languages to recognize; unknown-language speech is decoded in '
+                                   'all.', item_type=str)
+    engine: str = tunable('auto', 'auto: Vosk where a model is configured, else Whisper; or force one engine.',
+                          choices=('auto', 'vosk', 'whisper'))
+    use_grammar: bool = tunable(True, 'Restrict Vosk to catalog and intent phrases (more robust in a noisy hall).')
+    grammar_extra: str = tunable('', 'Extra phrases for the Vosk grammar (all languages), separated by "|".')
+    whisper_prompt: bool = tunable(True, "Bias Whisper towards the office's words (department names, yes/no) with "
+                                   'an initial prompt built from the department catalog.')
+    whisper_beam_size: int = tunable(1, 'Whisper beam size (1 = greedy, fastest; more also gives alternatives).',
+                                     min=1, max=5)
+    whisper_cpu_threads: int = tunable(2, 'CPU threads for Whisper.', min=1, max=16)
+    vosk_min_confidence: float = tunable(0.3, 'Vosk hypotheses with a lower mean word confidence are dropped.',
+                                         min=0.0, max=1.0)
 
 
 def build_engines(models: SpeechModels, choice: EngineChoice) -> tuple[dict[str, AsrEngine], list[str]]:

@@ -6,6 +6,7 @@ Nothing is stored. Without an audio device the node reports DEGRADED and keeps r
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import queue
 import threading
 
@@ -14,33 +15,36 @@ import numpy as np
 from rclpy.node import Node
 from rclpy.time import Duration
 
-from l2b2_common.health import DEGRADED, ERROR, OK, HealthReporter
+from l2b2_common.codes import HealthLevel
+from l2b2_common.health import HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, declare_params
 from l2b2_common.qos import AUDIO
+from l2b2_common.tunables import declare_tunables, tunable
 from l2b2_speech.audio import ASR_RATE, read_wav, resample
 from l2b2_speech.vad import VadConfig, VadSegmenter
 
-PARAMS = [
-    Param('source', 'topic', 'Where audio comes from: a microphone, a WAV file, or /audio/raw (simulation).',
-          choices=('microphone', 'wav', 'topic')),
-    Param('wav_path', '', 'WAV file to play in as if spoken (source "wav"); 16-bit PCM, any rate.'),
-    Param('wav_loop', False, 'Repeat the WAV file forever (demo).'),
-    Param('device', '', 'sounddevice input device name or index; empty = system default.'),
-    Param('block_ms', 20, 'Microphone/WAV block length.', min=10, max=200),
-    Param('vad_aggressiveness', 2, 'webrtcvad: 0 lenient .. 3 strict about what is speech.', min=0, max=3),
-    Param('vad_start_frames', 4, 'Voiced 20 ms frames (of the last 6) that start a segment.', min=1, max=6),
-    Param('end_silence_ms', 400, 'Silence that ends a segment (the end-of-speech hang-over).', min=60, max=2000),
-    Param('pre_roll_ms', 200, 'Audio kept from before speech starts.', min=0, max=1000),
-    Param('max_segment_s', 15.0, 'A segment longer than this is cut.', min=1.0, max=60.0),
-    Param('energy_floor_dbfs', -50.0, 'Frames quieter than this are silence.', min=-90.0, max=-10.0),
-]
+
+@dataclass(frozen=True)
+class AudioInputParams:
+    source: str = tunable('topic', 'Where audio comes from: a microphone, a WAV file, or /audio/raw (simulation).',
+                          choices=('microphone', 'wav', 'topic'))
+    wav_path: str = tunable('', 'WAV file to play in as if spoken (source "wav"); any PCM or float WAV, any rate.')
+    wav_loop: bool = tunable(False, 'Repeat the WAV file forever (demo).')
+    device: str = tunable('', 'sounddevice input device name or index; empty = system default.')
+    block_ms: int = tunable(20, 'Microphone/WAV block length.', min=10, max=200)
+    vad_aggressiveness: int = tunable(2, 'webrtcvad: 0 lenient .. 3 strict about what is speech.', min=0, max=3)
+    vad_start_frames: int = tunable(4, 'Voiced 20 ms frames (of the last 6) that start a segment.', min=1, max=6)
+    end_silence_ms: int = tunable(400, 'Silence that ends a segment (the end-of-speech hang-over).', min=60,
+                                  max=2000)
+    pre_roll_ms: int = tunable(200, 'Audio kept from before speech starts.', min=0, max=1000)
+    max_segment_s: float = tunable(15.0, 'A segment longer than this is cut.', min=1.0, max=60.0)
+    energy_floor_dbfs: float = tunable(-50.0, 'Frames quieter than this are silence.', min=-90.0, max=-10.0)
 
 
 class AudioInputNode(Node):
     def __init__(self, **kwargs):
         super().__init__('audio_input', **kwargs)
-        self.p = declare_params(self, PARAMS)
+        self.p = declare_tunables(self, AudioInputParams)
         self.health = HealthReporter(self, 'audio_input')
         self.segmenter = VadSegmenter(VadConfig(
             sample_rate=ASR_RATE, frame_ms=20, aggressiveness=self.p.vad_aggressiveness,
@@ -57,7 +61,7 @@ class AudioInputNode(Node):
         self._bad_rate_warned = False
         if self.p.source == 'topic':
             self.create_subscription(AudioChunk, '/audio/raw', self._on_raw, AUDIO)
-            self.health.set(OK, 'listening on /audio/raw')
+            self.health.set(HealthLevel.OK, 'listening on /audio/raw')
         elif self.p.source == 'wav':
             self._start_wav()
         else:
@@ -76,10 +80,10 @@ class AudioInputNode(Node):
         try:
             samples, rate = read_wav(self.p.wav_path)
         except (OSError, ValueError, EOFError) as exc:
-            self.health.set(ERROR, f'cannot read WAV {self.p.wav_path!r}: {exc}')
+            self.health.set(HealthLevel.ERROR, f'cannot read WAV {self.p.wav_path!r}: {exc}')
             return
         audio = resample(samples, rate)
-        self.health.set(OK, f'playing WAV {self.p.wav_path}')
+        self.health.set(HealthLevel.OK, f'playing WAV {self.p.wav_path}')
         self._thread = threading.Thread(target=self._wav_loop, args=(audio,), daemon=True, name='wav-input')
         self._thread.start()
 
@@ -94,14 +98,14 @@ class AudioInputNode(Node):
             with self._lock:
                 self._publish(self.segmenter.flush())
             if not self.p.wav_loop:
-                self.health.set(OK, 'WAV finished')
+                self.health.set(HealthLevel.OK, 'WAV finished')
                 return
 
     def _start_microphone(self) -> None:
         try:
             import sounddevice
         except (ImportError, OSError) as exc:  # OSError: PortAudio library missing
-            self.health.set(DEGRADED, f'no audio input (sounddevice unavailable: {exc}); touch screen only')
+            self.health.set(HealthLevel.DEGRADED, f'no audio input (sounddevice unavailable: {exc}); touch screen only')
             return
         device = self.p.device or None
         if isinstance(device, str) and device.isdigit():
@@ -120,9 +124,9 @@ class AudioInputNode(Node):
             self._stream.start()
         except Exception as exc:  # noqa: BLE001 - PortAudio raises several types when there is no device
             self._stream = None
-            self.health.set(DEGRADED, f'no microphone ({exc}); touch screen only')
+            self.health.set(HealthLevel.DEGRADED, f'no microphone ({exc}); touch screen only')
             return
-        self.health.set(OK, f'microphone {device or "default"} open')
+        self.health.set(HealthLevel.OK, f'microphone {device or "default"} open')
 
         def pump():
             while not self._stop.is_set():

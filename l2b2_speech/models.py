@@ -16,8 +16,11 @@ import os
 from pathlib import Path
 import shutil
 import sys
+from typing import Any, Literal
 
-from l2b2_common.config import ConfigError, Section, config_path, load_yaml
+from pydantic import field_validator
+
+from l2b2_common.config import ConfigError, StrictModel, config_path, load_model
 
 DEFAULT_FILE = 'speech_models.yaml'
 
@@ -63,27 +66,34 @@ def resolve_path(value: str, base: Path) -> Path | None:
     return p if p.is_absolute() else base / p
 
 
+class _WhisperSection(StrictModel):
+    #: Empty: the shipped model assembled by scripts/setup.sh.
+    path: str = ''
+
+
+class ModelsFile(StrictModel):
+    """config/speech_models.yaml: model and voice paths per language (empty: not installed)."""
+
+    version: Literal[1] = 1
+    vosk: dict[str, str] = {}
+    whisper: _WhisperSection = _WhisperSection()
+    piper: dict[str, str] = {}
+
+    @field_validator('vosk', 'piper', mode='before')
+    @classmethod
+    def _empty_is_not_installed(cls, value: Any) -> Any:
+        """``de:`` with nothing after it means the same as ``de: ''``."""
+        return {k: ('' if v is None else v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
 def load_models(path: str | Path | None = None) -> SpeechModels:
     path = Path(path) if path else config_path(DEFAULT_FILE)
-    root = Section(path, '', load_yaml(path) or {})
-    root.unknown_keys({'version', 'vosk', 'whisper', 'piper'})
-    if root.int('version', 1) != 1:
-        raise root.error('version', 'unsupported version (this software reads 1)')
+    data = load_model(path, ModelsFile)
     base = path.parent
-
-    def per_language(key: str) -> dict[str, Path | None]:
-        sec = root.section(key, {})
-        out = {}
-        for lang in sec.data:
-            value = sec.str(str(lang), '')
-            out[str(lang)] = resolve_path(value, base)
-        return out
-
-    whisper = root.section('whisper', {})
-    whisper.unknown_keys({'path'})
-    wpath = whisper.str('path', '')
-    return SpeechModels(vosk=per_language('vosk'), piper=per_language('piper'),
-                        whisper=resolve_path(wpath, base) if wpath else default_whisper_dir(), path=path)
+    return SpeechModels(vosk={str(lang): resolve_path(v, base) for lang, v in data.vosk.items()},
+                        piper={str(lang): resolve_path(v, base) for lang, v in data.piper.items()},
+                        whisper=resolve_path(data.whisper.path, base) if data.whisper.path.strip()
+                        else default_whisper_dir(), path=path)
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

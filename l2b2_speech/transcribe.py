@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 import json
 import sys
 import time
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from l2b2_common.config import ConfigError, config_path, load_yaml
+from l2b2_common.tunables import ParameterError, validated
 from l2b2_speech.asr_engine import SAMPLE_RATE, AsrRouter, Transcript
 from l2b2_speech.asr_setup import EngineChoice, build_engines
 from l2b2_speech.audio import WavError, read_wav
@@ -92,8 +94,8 @@ def configured_choice(languages: Sequence[str] | None) -> EngineChoice:
         params = {}
     fields = {k: v for k, v in params.items() if k in EngineChoice.__dataclass_fields__}
     if languages:
-        fields['languages'] = tuple(languages)
-    return EngineChoice(**fields)
+        fields['languages'] = list(languages)
+    return validated(EngineChoice, 'config/asr.yaml', **fields)
 
 
 def nlu_step() -> Callable[[str, str], dict[str, Any]]:
@@ -116,9 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--beam', type=int, default=None, help='Whisper beam size (default: config/asr.yaml)')
     parser.add_argument('files', nargs='+', metavar='FILE.wav')
     args = parser.parse_args(argv)
-    choice = configured_choice(None if args.lang == 'auto' else [args.lang])
+    try:
+        choice = configured_choice(None if args.lang == 'auto' else [args.lang])
+    except ParameterError as exc:
+        print(f'l2b2-transcribe: {exc}', file=sys.stderr)
+        return 2
     if args.beam is not None:
-        choice = EngineChoice(**{**choice.__dict__, 'whisper_beam_size': max(1, min(5, args.beam))})
+        choice = replace(choice, whisper_beam_size=max(1, min(5, args.beam)))
     try:
         engines, problems = build_engines(load_models(config_path(args.models)), choice)
     except ConfigError as exc:

@@ -7,6 +7,7 @@ AudioChunk blocks on /audio/tts_out. Nothing is stored unless ``wav_dir`` output
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import threading
 
 from l2b2_interfaces.msg import AudioChunk, SafetyState, SayRequest, SpeechStatus
@@ -15,11 +16,12 @@ from rclpy.node import Node
 from std_msgs.msg import Empty
 
 from l2b2_common.catalog import LANGUAGES
+from l2b2_common.codes import HealthLevel
 from l2b2_common.config import ConfigError, config_path
-from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.health import HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, declare_params
 from l2b2_common.qos import AUDIO, LATCHED, RELIABLE, STATUS
+from l2b2_common.tunables import declare_tunables, tunable
 from l2b2_speech.audio import resample
 from l2b2_speech.audio_out import AudioSink, CallbackSink, NullSink, SpeakerSink, WavDirSink
 from l2b2_speech.espeak_engine import EspeakEngine
@@ -27,24 +29,25 @@ from l2b2_speech.models import load_models
 from l2b2_speech.say_queue import SayQueue, Utterance
 from l2b2_speech.tts_engine import TtsEngine, TtsRouter, VoiceError
 
-PARAMS = [
-    Param('models_file', 'speech_models.yaml', 'Voice paths per language (file under config/ or absolute).'),
-    Param('output', 'topic', 'speaker (sounddevice), wav_dir (stores audio: only if wanted), topic '
-          '(/audio/tts_out, simulation) or null.', choices=('speaker', 'wav_dir', 'topic', 'null')),
-    Param('wav_dir', '', 'Folder for output "wav_dir".'),
-    Param('device', '', 'sounddevice output device; empty = system default.'),
-    Param('block_ms', 20, 'Playback block: the longest a stop or barge-in waits.', min=5, max=100),
-    Param('realtime', True, 'Play at real-time pace (false: as fast as synthesized, for benchmarks).'),
-    Param('barge_in', True, 'Stop an interruptible sentence when the visitor starts speaking.'),
-    Param('default_language', 'de', 'Language of requests that name none.'),
-    Param('espeak_rate_wpm', 160, 'espeak-ng speaking rate.', min=80, max=400),
-]
+
+@dataclass(frozen=True)
+class TtsNodeParams:
+    models_file: str = tunable('speech_models.yaml', 'Voice paths per language (file under config/ or absolute).')
+    output: str = tunable('topic', 'speaker (sounddevice), wav_dir (stores audio: only if wanted), topic '
+                          '(/audio/tts_out, simulation) or null.', choices=('speaker', 'wav_dir', 'topic', 'null'))
+    wav_dir: str = tunable('', 'Folder for output "wav_dir".')
+    device: str = tunable('', 'sounddevice output device; empty = system default.')
+    block_ms: int = tunable(20, 'Playback block: the longest a stop or barge-in waits.', min=5, max=100)
+    realtime: bool = tunable(True, 'Play at real-time pace (false: as fast as synthesized, for benchmarks).')
+    barge_in: bool = tunable(True, 'Stop an interruptible sentence when the visitor starts speaking.')
+    default_language: str = tunable('de', 'Language of requests that name none.')
+    espeak_rate_wpm: int = tunable(160, 'espeak-ng speaking rate.', min=80, max=400)
 
 
 class TtsNode(Node):
     def __init__(self, **kwargs):
         super().__init__('tts', **kwargs)
-        self.p = declare_params(self, PARAMS)
+        self.p = declare_tunables(self, TtsNodeParams)
         self.health = HealthReporter(self, 'tts')
         self.queue = SayQueue()
         self._cv = threading.Condition()
@@ -130,11 +133,11 @@ class TtsNode(Node):
 
     def _report_health(self) -> None:
         if self.router.engine_for(self.p.default_language) is None:
-            self.health.set(DEGRADED, 'no voice at all; subtitles only', problems=len(self._problems))
+            self.health.set(HealthLevel.DEGRADED, 'no voice at all; subtitles only', problems=len(self._problems))
         elif self._problems:
-            self.health.set(DEGRADED, '; '.join(self._problems))
+            self.health.set(HealthLevel.DEGRADED, '; '.join(self._problems))
         else:
-            self.health.set(OK, f'ready ({self.p.output} output; voices {self._voice_summary()})')
+            self.health.set(HealthLevel.OK, f'ready ({self.p.output} output; voices {self._voice_summary()})')
 
     # --- requests -------------------------------------------------------------------------------------
     def _on_say(self, msg: SayRequest) -> None:

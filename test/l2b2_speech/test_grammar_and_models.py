@@ -41,11 +41,19 @@ def test_models_config_resolves_relative_package_and_empty_paths(tmp_path):
 def test_models_config_errors_name_file_and_key(tmp_path):
     f = tmp_path / 'speech_models.yaml'
     f.write_text('version: 1\nvosk: {de: 3}\n')
-    with pytest.raises(ConfigError, match=r'speech_models.yaml: vosk.de: expected str'):
+    with pytest.raises(ConfigError, match=r'speech_models.yaml: vosk.de: input should be a valid string, got int 3'):
         load_models(f)
     f.write_text('version: 1\nvoks: {}\n')
-    with pytest.raises(ConfigError, match='voks: unknown key'):
+    with pytest.raises(ConfigError, match=r'voks: unknown key \(allowed: piper, version, vosk, whisper\)'):
         load_models(f)
+    f.write_text('version: 2\n')
+    with pytest.raises(ConfigError, match='version: input should be 1'):
+        load_models(f)
+    f.write_text('whisper: {path: x, size: base}\n')
+    with pytest.raises(ConfigError, match=r'whisper.size: unknown key \(allowed: path\)'):
+        load_models(f)
+    f.write_text('vosk: {de: }\n')  # nothing after the key: not installed, as with ''
+    assert load_models(f).vosk == {'de': None}
 
 
 def test_shipped_whisper_model_assembles_and_verifies(tmp_path, whisper_path):
