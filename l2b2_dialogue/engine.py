@@ -9,7 +9,8 @@ as ``now`` (seconds on the node clock), so tests and ``use_sim_time`` run it fas
 
 What each state does (time-out, question, buttons, utterance handler) is one row of
 :data:`l2b2_dialogue.states.SPECS`; this module reads the table. Check-in and tickets are
-:mod:`l2b2_dialogue.checkin`, opening hours :mod:`l2b2_dialogue.opening_hours`.
+:mod:`l2b2_dialogue.checkin`, the escort :mod:`l2b2_dialogue.escorting`, the visitor screen's buttons
+and touches :mod:`l2b2_dialogue.screen`, opening hours :mod:`l2b2_dialogue.opening_hours`.
 """
 from __future__ import annotations
 
@@ -22,13 +23,14 @@ import uuid
 from transitions import Machine
 
 from l2b2_common.catalog import Catalog, other_language
-from l2b2_common.codes import EscortOutcome
 from l2b2_dialogue.checkin import QueueConversation
 from l2b2_dialogue.effects import CancelEscort, CheckIn, DrawTicket, LookupAppointment, Say, Snapshot, StartEscort
+from l2b2_dialogue.escorting import EscortConversation
 from l2b2_dialogue.nlu import Understander, Understanding
 from l2b2_dialogue.normalize import Utterance
 from l2b2_dialogue.opening_hours import opening_hours_answer
 from l2b2_dialogue.responses import Responses
+from l2b2_dialogue.screen import VisitorScreen
 from l2b2_dialogue.settings import Settings
 from l2b2_dialogue.states import CONVERSING, SPECS, STATES, TRANSITIONS, StateSpec
 
@@ -56,7 +58,7 @@ class _Session:
     misunderstood: int = 0  # answers in a row the robot could only meet with "please say it again"
 
 
-class DialogueEngine(QueueConversation):
+class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
     """The conversation: events in, effects out, one `transitions` state machine in between."""
 
     def __init__(self, catalog: Catalog, nlu: Understander, responses: Responses, settings: Settings | None = None,
@@ -149,17 +151,6 @@ class DialogueEngine(QueueConversation):
                         last_robot_text=s.robot_text, choices=self.choices(), staff_takeover=self.state == 'takeover',
                         display_number=s.display_number, estimated_wait_minutes=int(s.wait_minutes))
 
-    def choices(self) -> list[str]:
-        """Buttons for the visitor screen: values a VisitorInput 'choice' may carry in this state."""
-        choices = self.spec.choices
-        return getattr(self, choices)() if isinstance(choices, str) else list(choices)
-
-    def _listening_choices(self) -> list[str]:
-        return [c for c in self.settings.listening_choices if c in ('checkin', 'ticket') or c in self.catalog]
-
-    def _clarify_choices(self) -> list[str]:
-        return [*self.session.candidates, 'none']
-
     # -- events --------------------------------------------------------------------------------------------
     def approach(self, now: float) -> None:
         """A person came within greeting distance."""
@@ -209,66 +200,6 @@ class DialogueEngine(QueueConversation):
             self._handle(u)
         finally:
             self._hearing = was_hearing
-
-    def touch(self, action: str, value: str, language: str, now: float) -> None:
-        """A touch on the visitor screen; everything works without speech."""
-        self.now = now
-        if self.estop_active or self.state == 'takeover':
-            return
-        if language in self.responses.languages and action != 'language':
-            self.session.language = language
-        was_hearing, self._hearing = self._hearing, False  # a touch is never a misunderstanding
-        try:
-            self._touch(action, value, language, now)
-        finally:
-            self._hearing = was_hearing
-
-    def _touch(self, action: str, value: str, language: str, now: float) -> None:
-        if action == 'start':
-            if self.spec.between_visitors:
-                self._greet()
-        elif action == 'language':
-            self.set_language(value, now)
-        elif action == 'cancel':
-            if self.state == 'escorting':
-                self.effects.append(CancelEscort())
-            if self.state != 'idle':
-                self._say('cancelled')
-                self.reset()
-        elif action == 'text':
-            self.hear(value, language, now, 'touch')
-        elif action == 'target' and value in self.catalog:
-            self._handle(Understanding('escort', value, 1.0, self.session.language))
-        elif action == 'checkin':
-            # "4711" or "4711 Mustermann": the number, optionally followed by the name on the booking.
-            number, _, name = value.strip().partition(' ')
-            if self.state == 'checkin' and self.session.awaiting_name and not number.isdigit():
-                self.hear(value, language, now, 'touch')
-                return
-            slots = {'booking_number': number} if number.isdigit() else {}
-            self._handle(Understanding('appointment_checkin', None, 1.0, self.session.language, slots),
-                         name=self.nlu.name_from_text(name))
-        elif action == 'ticket':
-            target = value if value in self.catalog else None
-            self._handle(Understanding('ticket', target, 1.0, self.session.language))
-        elif action == 'choice':
-            self._choice(value)
-
-    def _choice(self, value: str) -> None:
-        lang = self.session.language
-        if value in ('yes', 'affirm'):
-            self._handle(Understanding('affirm', None, 1.0, lang))
-        elif value in ('no', 'none', 'deny', 'stop'):
-            self._handle(Understanding('deny', None, 1.0, lang))
-        elif value == 'cancel':
-            self.touch('cancel', '', '', self.now)
-        elif value == 'checkin':
-            self._handle(Understanding('appointment_checkin', None, 1.0, lang))
-        elif value == 'ticket':
-            self._handle(Understanding('ticket', None, 1.0, lang))
-        elif value in self.catalog:
-            intent = 'ticket' if self.state == 'ticket' else 'escort'
-            self._handle(Understanding(intent, value, 1.0, lang))
 
     def set_language(self, language: str, now: float) -> bool:
         """Switch the visitor's language at any point; the current question is asked again in it."""
@@ -488,44 +419,3 @@ class DialogueEngine(QueueConversation):
             self._request(u)
         else:
             self._reprompt('reprompt_confirm', to_target=self._to(s.offer_target or self.settings.info_desk))
-
-    # -- escort --------------------------------------------------------------------------------------------------
-    def _while_escorting(self, u: Understanding, name: str = '') -> None:
-        if u.intent in ('deny', 'goodbye'):
-            self.effects.append(CancelEscort())
-            self.session.pending = ''
-            self._say('escort_cancelled')
-            self._farewell()
-        else:
-            self._say('escort_keep_following')
-
-    def escort_done(self, outcome: int, now: float) -> None:
-        """Result of the /escort action, or UNAVAILABLE-like outcomes when the server is absent."""
-        self.now = now
-        s = self.session
-        if self.state != 'escorting':
-            return
-        s.pending = ''
-        if outcome == EscortOutcome.ARRIVED:
-            self.arrive()  # the escort node itself announces the arrival ("Wir sind da ...")
-        elif outcome == EscortOutcome.VISITOR_LOST:
-            self._say('visitor_lost')
-            self.reset()
-        elif outcome == EscortOutcome.CANCELED:
-            self._farewell()
-        elif outcome == EscortOutcome.ESTOPPED:
-            self._say('escort_stopped')
-            self.reset()
-        else:  # NAVIGATION_FAILED, UNKNOWN_TARGET, BUSY
-            s.escorted = False
-            self._offer(self.settings.info_desk, key='escort_failed')
-
-    def escort_unavailable(self, now: float) -> None:
-        """No escort server, or it rejected the goal: tell the visitor the way via the info desk."""
-        self.now = now
-        s = self.session
-        if self.state != 'escorting':
-            return
-        s.pending, s.escorted = '', False
-        self.listen()
-        self._say('escort_unavailable', to_target=self._to(s.target))
