@@ -123,8 +123,8 @@ function render(m) {
   $('estop-state').hidden = !estop;
   $('estop').classList.toggle('engaged', estop);
   document.body.classList.toggle('estopped', estop);
-  $('resume').hidden = !estop || !$('resume-confirm').hidden;
-  if (!estop) $('resume-confirm').hidden = true;
+  if (!estop) closeResume();
+  $('resume').hidden = !estop || !$('resume-ask').hidden;
   const d = m.dialogue || {};
   $('dlg-state').textContent = (d.state || '–') + (d.staff_takeover ? ' ✋' : '');
   $('dlg-lang').textContent = d.language || '–';
@@ -241,8 +241,32 @@ function drawMap() {
 // The stop acts on press (not release) so nothing is lost to a slow finger.
 $('estop').addEventListener('pointerdown', (ev) => { ev.preventDefault(); joyRelease(); control('estop'); });
 $('estop').addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') control('estop'); });
-$('resume').addEventListener('click', () => { $('resume').hidden = true; $('resume-confirm').hidden = false; });
-$('resume-confirm').addEventListener('click', async () => { $('resume-confirm').hidden = true; await control('resume', {confirm: true}); });
+// Resume: "Resume…" opens the question; "Really resume" sits elsewhere and is armed only after
+// RESUME_ARM_MS, so the second tap of a double tap (or a bounce) cannot resume; unanswered, it closes.
+const RESUME_ARM_MS = 1000;
+const RESUME_OPEN_MS = 10000;
+let resumeTimers = [];
+function closeResume() {
+  resumeTimers.forEach(clearTimeout);
+  resumeTimers = [];
+  $('resume-ask').hidden = true;
+  $('resume-confirm').disabled = true;
+  if (S.state && S.state.safety.estop_active) $('resume').hidden = false;
+}
+$('resume').addEventListener('click', () => {
+  $('resume').hidden = true;
+  $('resume-confirm').disabled = true;
+  $('resume-ask').hidden = false;
+  resumeTimers = [setTimeout(() => { $('resume-confirm').disabled = false; }, RESUME_ARM_MS),
+                  setTimeout(closeResume, RESUME_OPEN_MS)];
+});
+$('resume-keep').addEventListener('click', closeResume);
+$('resume-confirm').addEventListener('click', async () => {
+  if ($('resume-confirm').disabled) return;
+  closeResume();
+  $('resume').hidden = true;
+  await control('resume', {confirm: true});
+});
 $('send-go').addEventListener('click', () => control('send', {target_id: $('send-target').value, language: $('say-lang').value}));
 $('cancel-goal').addEventListener('click', () => control('cancel'));
 $('pause').addEventListener('click', async () => {

@@ -310,3 +310,43 @@ def test_unconfirmed_estop_shows_a_big_translated_banner(ros, panel, browser):
     page.wait_for_selector('html[lang="tr"]', state='attached', timeout=TIMEOUT_MS)
     assert 'donanım' in page.inner_text('#estop-failed'), page.inner_text('#estop-failed')
     page.context.close()
+
+
+def test_a_double_tap_on_resume_does_not_resume(ros, sim, browser):
+    """Issue 17: "Really resume" appeared under the finger and was armed at once. Now a double click or a
+    double tap on "Resume…" leaves the stop latched; resuming takes a deliberate later press elsewhere."""
+    panel, gate = sim['panel'], sim['gate']
+    for touch in (False, True):
+        context = browser.new_context(bypass_csp=True, viewport={'width': 1280, 'height': 800}, has_touch=touch)
+        page = context.new_page()
+        login(page, panel.url)
+
+        def resumes() -> int:
+            return [e['action'] for e in panel.audit.recent()].count('resume')
+        before = resumes()
+        page.locator('#estop').dispatch_event('pointerdown')
+        ros.wait_for(lambda: gate.gate.estop_active, 10, 'stop latched')
+        page.wait_for_selector('#resume:not([hidden])', timeout=TIMEOUT_MS)
+        box = page.locator('#resume').bounding_box()
+        x, y = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
+        if touch:
+            page.touchscreen.tap(x, y)
+            page.touchscreen.tap(x, y)
+        else:
+            page.mouse.dblclick(x, y)
+        # The second tap lands on "keep stopped" (closing the question) or, had it missed, on nothing
+        # armed: wait until the page has settled either way, i.e. no disarmed question is left open.
+        page.wait_for_function("document.getElementById('resume-ask').hidden || "
+                               "!document.getElementById('resume-confirm').disabled", timeout=TIMEOUT_MS)
+        assert gate.gate.estop_active and page.is_visible('#estop-state')
+        assert resumes() == before
+        # A deliberate second action, at another place and after a pause, does resume.
+        page.click('#resume') if not touch else page.tap('#resume')
+        page.wait_for_selector('#resume-confirm:not([disabled])', timeout=TIMEOUT_MS)
+        confirm = page.locator('#resume-confirm').bounding_box()
+        assert abs(confirm['x'] - box['x']) > box['width'] / 2  # not where the finger was
+        assert gate.gate.estop_active
+        page.tap('#resume-confirm') if touch else page.click('#resume-confirm')
+        ros.wait_for(lambda: not gate.gate.estop_active, 10, 'resumed')
+        ros.wait_for(lambda n=before: resumes() == n + 1, 10, 'one resume audited')
+        context.close()
