@@ -8,8 +8,10 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
 
 from l2b2_common.health import DEGRADED, OK
-from l2b2_common.params import ParameterError
+from l2b2_common.tunables import ParameterError
 from l2b2_queue_bridge.queue_bridge_node import QueueBridgeNode
+
+from .conftest import ROBOT
 
 
 def start_bridge(ros, url: str, staff_key: str = '', **overrides):
@@ -197,3 +199,35 @@ def test_failed_check_in_warns_staff_without_visitor_data_until_a_success(ros, e
     seen.clear()
     ros.wait_for(lambda: any(h.component == 'queue_bridge' and h.level == OK for h in seen), 15.0,
                  'warning cleared by the next successful check-in')
+
+
+def test_wrong_credentials_are_an_error_on_health(ros, embedded_server, tmp_path, monkeypatch):
+    """The probe logs in (GET /status/ needs a session): refused credentials show as ERROR on
+    /l2b2/health (and so on the panel), without the password."""
+    monkeypatch.delenv('L2B2_ZMS_PASSWORD', raising=False)
+    secret = tmp_path / 'zms-password'
+    secret.write_text('not-the-password\n')
+    probe = ros.node('health_probe')
+    seen: list[ComponentHealth] = []
+    probe.create_subscription(ComponentHealth, '/l2b2/health', seen.append, QoSProfile(depth=50))
+    start_bridge(ros, embedded_server.url, login_name=ROBOT[0], password_file=str(secret), probe_period_s=0.2)
+    ros.wait_for(lambda: any(h.component == 'queue_bridge' and h.level == ComponentHealth.ERROR and 'login' in h.message
+                             for h in seen), 15.0, 'health ERROR about the login')
+    assert all('not-the-password' not in h.message for h in seen)
+
+
+def test_right_credentials_log_in_and_check_in(ros, embedded_server, monkeypatch):
+    monkeypatch.setenv('L2B2_ZMS_PASSWORD', ROBOT[1])
+    node = start_bridge(ros, embedded_server.url, login_name=ROBOT[0])
+    _probe, srv = clients(ros)
+    found = call(ros, srv['lookup_appointment'], LookupAppointment.Request(booking_number='4712', name='Yilmaz'))
+    assert found.result == LookupAppointment.Response.OK, found.message
+    checked = call(ros, srv['check_in'], CheckIn.Request(booking_number='4712'))
+    assert checked.result == CheckIn.Response.OK and checked.waiting_position >= 1
+    assert node.client.adapter.session.logins == 1
+
+
+def test_a_login_without_a_password_is_a_parameter_error(ros, monkeypatch):
+    monkeypatch.delenv('L2B2_ZMS_PASSWORD', raising=False)
+    with pytest.raises(ParameterError, match='login_name'):
+        QueueBridgeNode(context=ros.context, parameter_overrides=[Parameter('login_name', value='robot')])
