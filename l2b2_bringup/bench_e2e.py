@@ -41,6 +41,7 @@ def run(argv: list[str]) -> BenchResult:
     ap.add_argument('--idle-s', type=float, default=60.0,
                     help='idle CPU window: robot at home, nobody near, no visit (idle_cpu_* figures)')
     ap.add_argument('--stack', default='stack_sim.yaml')
+    ap.add_argument('--building', default='', help="building to run in (default: the stack file's)")
     ap.add_argument('--results', default=None, help='report folder (default results/e2e-<time>)')
     ap.add_argument('--seed', type=int, default=1)
     args = ap.parse_args(argv)
@@ -55,7 +56,8 @@ def run(argv: list[str]) -> BenchResult:
     out_dir = Path(args.results or REPO_ROOT / 'results' / f'e2e-{dt.datetime.now():%Y%m%d-%H%M%S}')
     out_dir.mkdir(parents=True, exist_ok=True)
     log = open(out_dir / 'stack.log', 'w', encoding='utf-8')
-    supervisor = Supervisor(load_stack(args.stack), out=log, log=lambda line: log.write(line + '\n'))
+    stack = load_stack(args.stack, building=args.building)
+    supervisor = Supervisor(stack, out=log, log=lambda line: log.write(line + '\n'))
     stop = threading.Event()
     supervisor.start()
 
@@ -65,7 +67,7 @@ def run(argv: list[str]) -> BenchResult:
     threading.Thread(target=supervise, daemon=True).start()
     monitor = StackMonitor(lambda: [(mp.spec.name, mp.pid) for mp in supervisor.procs if mp.running()]).start()
     runner = ScenarioRunner()
-    runner.sim_control = SimControl(runner.node)
+    runner.sim_control = SimControl(runner.node, building=stack.building)
     results, soak = [], {}
     try:
         missing = runner.wait_ready(180.0)

@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('paths', nargs='*', help='scenario files or folders (default: scenarios/)')
     parser.add_argument('--launch', action='store_true', help='start the stack (config/stack_sim.yaml) for the run')
     parser.add_argument('--stack', default='stack_sim.yaml', help='stack description used with --launch')
+    parser.add_argument('--building', default='',
+                        help="the running stack's building (with --launch: the one to start it in); default: "
+                             "the stack file's")
     parser.add_argument('--json', action='store_true', help='print one JSON object of results last')
     args = parser.parse_args(argv)
     try:
@@ -30,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f'l2b2-scenarios: {exc}', file=sys.stderr)
         return 2
-    results = run_scenarios(scenarios, launch_stack=args.stack if args.launch else None)
+    results = run_scenarios(scenarios, launch_stack=args.stack if args.launch else None,
+                            building=args.building or _stack_building(args.stack))
     width = max(len(r.name) for r in results) if results else 10
     for r in results:
         mark = 'PASS' if r.success else 'FAIL'
@@ -43,8 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if results and passed == len(results) else 1
 
 
-def run_scenarios(scenarios, launch_stack: str | None = None, log_dir: Path | None = None, ready_timeout=120.0):
-    """Run scenarios in order (optionally inside a stack this call starts and stops)."""
+def _stack_building(stack_file: str) -> str:
+    from l2b2_bringup.stack import load_stack
+    return load_stack(stack_file).building
+
+
+def run_scenarios(scenarios, launch_stack: str | None = None, log_dir: Path | None = None, ready_timeout=120.0,
+                  building: str = ''):
+    """Run scenarios in order (optionally inside a stack this call starts and stops) in ``building``."""
     from l2b2_bringup.scenario_runner import ScenarioResult, ScenarioRunner
     from l2b2_bringup.sim_control import SimControl
 
@@ -55,7 +65,7 @@ def run_scenarios(scenarios, launch_stack: str | None = None, log_dir: Path | No
         from l2b2_bringup.supervisor import Supervisor
         log_dir = log_dir or Path(tempfile.mkdtemp(prefix='l2b2-scenarios-'))
         log_file = open(log_dir / 'stack.log', 'w', encoding='utf-8')
-        supervisor = Supervisor(load_stack(launch_stack), out=log_file, log=lambda line: log_file.write(line + '\n'))
+        supervisor = Supervisor(load_stack(launch_stack, building=building), out=log_file, log=lambda line: log_file.write(line + '\n'))
         supervisor.start()
 
         def supervise():
@@ -64,7 +74,7 @@ def run_scenarios(scenarios, launch_stack: str | None = None, log_dir: Path | No
         threading.Thread(target=supervise, daemon=True).start()
     runner = ScenarioRunner()
     try:
-        runner.sim_control = SimControl(runner.node)
+        runner.sim_control = SimControl(runner.node, building=building)
         missing = runner.wait_ready(ready_timeout)
         if missing:
             return [ScenarioResult(s.name, s.scenario_class, False, 0.0, missing) for s in scenarios]

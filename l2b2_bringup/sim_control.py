@@ -8,7 +8,8 @@ from l2b2_interfaces.srv import SimSetVisitor, SimSpawnVisitor
 from rclpy.node import Node
 from std_srvs.srv import Trigger
 
-from l2b2_common.config import load_yaml, share_dir
+from l2b2_common.building import building_files
+from l2b2_common.maps import load_waypoints
 
 #: A visitor appears this far in front of the robot's home spot and walks up to it.
 APPROACH_FROM_M = 3.5
@@ -17,11 +18,12 @@ APPROACH_FROM_M = 3.5
 class SimControl:
     """Callable ``(behaviour, args) -> bool`` used by the scenario runner; 'reset' clears the floor."""
 
-    def __init__(self, node: Node, waypoints_file: str = 'maps/buergerbuero_waypoints.yaml'):
+    def __init__(self, node: Node, building: str = ''):
+        """``building``: the stack's (``Stack.building``); visitors appear in front of its home spot."""
         self._spawn = node.create_client(SimSpawnVisitor, '/sim/spawn_visitor')
         self._set = node.create_client(SimSetVisitor, '/sim/set_visitor')
         self._reset = node.create_client(Trigger, '/sim/reset')
-        self._waypoints_file = share_dir() / waypoints_file
+        self._waypoints_file = building_files(building).waypoints
         self.visitor_id = 0
 
     def available(self, timeout: float = 5.0) -> bool:
@@ -44,10 +46,9 @@ class SimControl:
         return bool(response and response.success)
 
     def _approach_start(self) -> tuple[float, float, float]:
-        home = (load_yaml(self._waypoints_file) or {}).get('waypoints', {}).get('home', {})
-        hx, hy, hyaw = float(home.get('x', 0.0)), float(home.get('y', 0.0)), float(home.get('yaw', 0.0))
-        x, y = hx + APPROACH_FROM_M * math.cos(hyaw), hy + APPROACH_FROM_M * math.sin(hyaw)
-        return x, y, hyaw + math.pi  # facing the robot
+        home = load_waypoints(self._waypoints_file)['home']
+        x, y = home.x + APPROACH_FROM_M * math.cos(home.yaw), home.y + APPROACH_FROM_M * math.sin(home.yaw)
+        return x, y, home.yaw + math.pi  # facing the robot
 
     @staticmethod
     def _call(client, request, timeout: float = 10.0):
