@@ -25,23 +25,29 @@ from l2b2_common.bench import BenchResult, percentile
 from l2b2_queue_bridge.server_db import AppointmentDb
 
 STAFF_KEY = 'bench-staff-key-01'
+ROBOT_LOGIN, ROBOT_PASSWORD = 'l2b2-robot', 'bench-robot-password-01'
+#: Sessions of the renewal run: the server ends them after SESSION_S, the bridge renews RENEW_S before.
+SESSION_S, RENEW_S = 3.0, 1.0
 
 
 def _ms(values: list[float], q: float) -> float:
     return round(percentile(values, q) * 1000.0, 2)
 
 
-def _http_load(url: str, path: str, total: int, clients: int) -> tuple[list[float], float, list]:
+def _http_load(url: str, path: str, total: int, clients: int,
+               headers: dict | None = None) -> tuple[list[float], float, list]:
     """``total`` GETs of ``path`` from ``clients`` concurrent clients: (latencies, seconds, bodies)."""
     per_client = max(1, total // clients)
 
     def worker(_i: int) -> list[tuple[float, dict]]:
         out = []
-        with httpx.Client(base_url=url, timeout=10.0) as http:
+        with httpx.Client(base_url=url, timeout=10.0, headers=headers or {}) as http:
             for _ in range(per_client):
                 t0 = time.perf_counter()
-                body = http.get(path).json()
-                out.append((time.perf_counter() - t0, body))
+                response = http.get(path)
+                if response.status_code != 200:  # a fast error is no throughput
+                    raise RuntimeError(f'GET {path}: HTTP {response.status_code}')
+                out.append((time.perf_counter() - t0, response.json()))
         return out
 
     started = time.perf_counter()
@@ -65,19 +71,21 @@ def run(argv: list[str]) -> BenchResult:
     parser.add_argument('--lookups', type=int, default=300, help='sequential look-ups through the ROS service')
     parser.add_argument('--tickets', type=int, default=200, help='tickets drawn in the concurrency run')
     parser.add_argument('--clients', type=int, default=20, help='concurrent HTTP / ROS clients')
+    parser.add_argument('--session-run-s', type=float, default=10.0,
+                        help='seconds of name look-ups with short sessions (renewals)')
     parser.add_argument('--quick', action='store_true', help='tiny sizes (smoke test)')
     opts = parser.parse_args(argv)
     if opts.quick:
-        opts.lookups, opts.tickets, opts.clients = 10, 20, 4
+        opts.lookups, opts.tickets, opts.clients, opts.session_run_s = 10, 20, 4, 4.0
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 
     with tempfile.TemporaryDirectory(prefix='l2b2-bench-queue-') as tmp:
         db_path = Path(tmp) / 'appointments.sqlite3'
         # The server runs in its own process, as deployed: the measuring clients do not share its GIL.
-        server, url = _start_server(db_path)
+        server, url = _start_server(db_path, Path(tmp))
         db = AppointmentDb(db_path)
         try:
-            figures, rows = _measure(url, db, opts)
+            figures, rows = _measure(url, db, opts, Path(tmp))
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -88,22 +96,30 @@ def run(argv: list[str]) -> BenchResult:
             db.close()
     return BenchResult(title='queue bridge (embedded ZMS server, loopback)', figures=figures, rows=rows,
                        notes=['lookup_*: LookupAppointment through ROS + HTTP + SQLite, one at a time',
+                              'bridge_lookups_per_s counts right answers only (bridge_lookup_errors must be 0)',
+                              f'login_ms: median workstation login; renewals / renewal_failures over a run '
+                              f'with {SESSION_S:g} s sessions (name look-ups every 50 ms; 0 failures expected)',
                               'down_answer_ms: first answer with nothing listening; down_open_answer_ms: circuit open',
                               'slow_answer_ms: a system that never answers, timeout_s 0.5, no retry'])
 
 
-def _start_server(db_path: Path) -> tuple[subprocess.Popen, str]:
+def _start_server(db_path: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
+    """The embedded server with the robot's workstation user, short sessions and no rate limit."""
     port = _free_port()
-    env = {**os.environ, 'L2B2_ZMS_STAFF_KEY': STAFF_KEY}
+    config = tmp / 'appointment_server.yaml'
+    config.write_text(f'appointment_server:\n  session_duration_s: {SESSION_S}\n  rate_limit_per_minute: 0\n'
+                      f'  users: [{{login: {ROBOT_LOGIN}, password_env: L2B2_ZMS_PASSWORD}}]\n', encoding='utf-8')
+    env = {**os.environ, 'L2B2_ZMS_STAFF_KEY': STAFF_KEY, 'L2B2_ZMS_PASSWORD': ROBOT_PASSWORD}
     proc = subprocess.Popen([sys.executable, '-m', 'l2b2_queue_bridge.appointment_server', '--port', str(port),
-                             '--db', str(db_path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             '--db', str(db_path), '--config', str(config)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f'http://127.0.0.1:{port}/'
     deadline = time.monotonic() + 30.0
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f'appointment server exited with {proc.returncode}')
         try:
-            if httpx.get(url + 'status/', timeout=1.0).status_code == 200:
+            if httpx.get(url + 'status/', timeout=1.0, headers={'X-Authkey': STAFF_KEY}).status_code == 200:
                 return proc, url
         except httpx.TransportError:
             pass
@@ -119,9 +135,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _measure(url: str, db, opts) -> tuple[dict, list]:
+def _measure(url: str, db, opts, tmp: Path) -> tuple[dict, list]:
     rows = []
-    _http_load(url, '/status/', opts.clients * 5, opts.clients)  # warm-up: threads, connections, caches
+    _http_load(url, '/status/', opts.clients * 5, opts.clients, {'X-Authkey': STAFF_KEY})  # warm-up
     # 1. The server alone: reads and ticket draws from concurrent HTTP clients.
     lat, secs, _ = _http_load(url, '/process/4711/demo/', opts.tickets, opts.clients)
     rows.append({'what': 'server GET process', 'requests': len(lat), 'clients': opts.clients,
@@ -132,17 +148,20 @@ def _measure(url: str, db, opts) -> tuple[dict, list]:
     unique = numbers == list(range(1, len(numbers) + 1)) and db.ticket_numbers(104) == numbers
     rows.append({'what': 'server draw ticket', 'requests': len(lat), 'clients': opts.clients,
                  'req_per_s': tickets_per_s, 'p50_ms': _ms(lat, 50), 'p99_ms': _ms(lat, 99)})
-    figures = _ros_figures(url, opts, rows)
+    figures = _ros_figures(url, opts, rows, tmp)
     return {'lookup_p50_ms': figures['lookup_p50_ms'], 'lookup_p99_ms': figures['lookup_p99_ms'],
             'tickets_per_s': tickets_per_s, 'tickets_unique': unique,
             'down_answer_ms': figures['down_answer_ms'], 'down_open_answer_ms': figures['down_open_answer_ms'],
             'slow_answer_ms': figures['slow_answer_ms'],
             'bridge_lookups_per_s': figures['bridge_lookups_per_s'],
             'bridge_lookup_p99_ms': figures['bridge_lookup_p99_ms'],
-            'server_requests_per_s': rows[0]['req_per_s'], 'server_p99_ms': rows[0]['p99_ms']}, rows
+            'server_requests_per_s': rows[0]['req_per_s'], 'server_p99_ms': rows[0]['p99_ms'],
+            'bridge_lookup_errors': figures['bridge_lookup_errors'], 'login_ms': figures['login_ms'],
+            'renewals': figures['renewals'], 'renewal_failures': figures['renewal_failures'],
+            'session_lookups_failed': figures['session_lookups_failed']}, rows
 
 
-def _ros_figures(url: str, opts, rows: list) -> dict:
+def _ros_figures(url: str, opts, rows: list, tmp: Path) -> dict:
     """Three bridges (system up, down, hanging), each with its services remapped to a name of its own."""
     from l2b2_interfaces.srv import LookupAppointment
     import rclpy
@@ -160,10 +179,14 @@ def _ros_figures(url: str, opts, rows: list) -> dict:
     hang.daemon_threads = True
     threading.Thread(target=hang.serve_forever, daemon=True).start()
     qos = QoSProfile(depth=1000)
+    sessions: dict[str, str] = {}
+    password_file = tmp / 'robot-password'
+    password_file.write_text(ROBOT_PASSWORD, encoding='utf-8')
 
     def bridge(name: str, base_url: str, **params) -> str:
         values = {'base_url': base_url, 'staff_auth_key': STAFF_KEY, 'enforce_opening_hours': False,
                   'probe_period_s': 0.0, **params}
+        sessions[name] = values.get('login_name', '')
         service = f'/bench_{name}/lookup_appointment'
         node = QueueBridgeNode(context=context, parameter_overrides=[Parameter(k, value=v) for k, v in values.items()],
                                cli_args=['--ros-args', '-r', f'__node:=queue_bridge_{name}',
@@ -183,7 +206,9 @@ def _ros_figures(url: str, opts, rows: list) -> dict:
                  'down': bridge('down', _closed_port_url(), read_retries=0, breaker_failures=1,
                                 breaker_reset_s=600.0),
                  'slow': bridge('slow', f'http://127.0.0.1:{hang.server_address[1]}/', timeout_s=0.5,
-                                read_retries=0)}
+                                read_retries=0),
+                 'session': bridge('session', url, login_name=ROBOT_LOGIN, password_file=str(password_file),
+                                   staff_auth_key='', session_duration_s=SESSION_S, renew_before_s=RENEW_S)}
         client = rclpy.create_node('queue_bench_client', context=context)
         executor.add_node(client)
         nodes.append(client)
@@ -201,7 +226,7 @@ def _ros_figures(url: str, opts, rows: list) -> dict:
         rows.append({'what': 'ROS lookup (sequential)', 'requests': len(lat), 'clients': 1,
                      'req_per_s': round(len(lat) / sum(lat), 1), 'p50_ms': _ms(lat, 50), 'p99_ms': _ms(lat, 99)})
         # concurrent: opts.clients requests in flight at any time
-        started, pending, clat = time.perf_counter(), [], []
+        started, pending, clat, errors = time.perf_counter(), [], [], 0
         remaining = opts.lookups
         while remaining or pending:
             while remaining and len(pending) < opts.clients:
@@ -209,14 +234,24 @@ def _ros_figures(url: str, opts, rows: list) -> dict:
                 remaining -= 1
             _wait(lambda waiting=pending: any(f.done() for _t, f in waiting), 30.0, poll=0.0005)
             now = time.perf_counter()
-            clat.extend(now - t0 for t0, f in pending if f.done())
+            for t0, f in pending:
+                if f.done():  # only right answers count: a fast error is no throughput
+                    if f.result().result == LookupAppointment.Response.OK:
+                        clat.append(now - t0)
+                    else:
+                        errors += 1
             pending = [(t0, f) for t0, f in pending if not f.done()]
         total = time.perf_counter() - started
+        if errors:
+            raise RuntimeError(f'{errors} of {opts.lookups} concurrent look-ups failed')
         rows.append({'what': f'ROS lookup ({opts.clients} in flight)', 'requests': len(clat),
                      'clients': opts.clients, 'req_per_s': round(len(clat) / total, 1),
                      'p50_ms': _ms(clat, 50), 'p99_ms': _ms(clat, 99)})
-        out = {'lookup_p50_ms': _ms(lat, 50), 'lookup_p99_ms': _ms(lat, 99),
+        out = {'lookup_p50_ms': _ms(lat, 50), 'lookup_p99_ms': _ms(lat, 99), 'bridge_lookup_errors': errors,
                'bridge_lookups_per_s': round(len(clat) / total, 1), 'bridge_lookup_p99_ms': _ms(clat, 99)}
+        out.update(_session_run(clients['session'], call, opts, rows,
+                                next(n for n in nodes if getattr(n, 'get_name', lambda: '')() ==
+                                     'queue_bridge_session')))
         answer, secs = call(clients['down'], request)
         out['down_answer_ms'] = round(secs * 1000.0, 1)
         answer, secs = call(clients['down'], request)
@@ -240,6 +275,28 @@ def _ros_figures(url: str, opts, rows: list) -> dict:
         for node in nodes:
             node.destroy_node()
         rclpy.shutdown(context=context)
+
+
+def _session_run(client, call, opts, rows: list, node) -> dict:
+    """Name look-ups (staff calls with the session) for ``session_run_s`` while the server ends each
+    session after SESSION_S: the bridge must renew in time, so no look-up fails."""
+    from l2b2_interfaces.srv import LookupAppointment
+
+    request = LookupAppointment.Request(booking_number='4712', name='Yilmaz')
+    failed, lat = 0, []
+    end = time.monotonic() + opts.session_run_s
+    while time.monotonic() < end:
+        answer, secs = call(client, request)
+        lat.append(secs)
+        failed += answer.result != LookupAppointment.Response.OK
+        time.sleep(0.05)
+    session = node.client.adapter.session
+    logins = [s * 1000.0 for s in session.login_seconds]
+    rows.append({'what': f'ROS name lookup, {SESSION_S:g} s sessions', 'requests': len(lat), 'clients': 1,
+                 'req_per_s': round(len(lat) / sum(lat), 1), 'p50_ms': _ms(lat, 50), 'p99_ms': _ms(lat, 99)})
+    return {'login_ms': round(sorted(logins)[len(logins) // 2], 2) if logins else None,
+            'renewals': session.renewals, 'renewal_failures': session.renewal_failures,
+            'session_lookups_failed': failed}
 
 
 def _wait(predicate, timeout: float, poll: float = 0.002) -> None:
