@@ -170,13 +170,13 @@ def make_probe(context):
 def _score_pending(stack: SimStack) -> None:
     """Score every tracker output against the ground truth of the same scan (same stamp)."""
     probe = stack.probe
-    status = probe.status[-1] if probe.status else None
+    odom = probe.odom[-1] if probe.odom else None  # ground truth (map and odom coincide in the simulator)
     with probe.lock:
         stamps = [s for s in probe.tracked if s in probe.truth]
         pairs = [(probe.tracked.pop(s), probe.truth.pop(s)) for s in stamps]
-    if status is None:
+    if odom is None:
         return
-    rx, ry = status.pose.pose.position.x, status.pose.pose.position.y
+    rx, ry = odom.pose.pose.position.x, odom.pose.pose.position.y
     for tracked, truth in pairs:
         # Only people the lidar could see count: within the tracker's range of the robot.
         visible = [(x, y) for x, y in truth if math.hypot(x - rx, y - ry) <= stack.tracker_range - 0.5]
@@ -227,13 +227,13 @@ class Scenario:
 
     def first_heading_point(self, target: str, along: float = 1.5) -> tuple[float, float]:
         """Where the planned path home → target is ``along`` metres out: the visitor waits opposite it."""
-        from l2b2_navigation.waypoints import load_waypoints
-        from l2b2_sim.planner import Costmap, load_map, plan
+        from l2b2_common.maps import load_waypoints
+        from l2b2_sim.planner import Costmap, plan
         x, y, _ = self.robot_pose()
         goal = load_waypoints()[load_catalog()[target].waypoint] if target in load_catalog() else None
         if goal is None:
             return x + 1.0, y
-        grid = _shared_grid(load_map)
+        grid = _shared_grid()
         path = plan(Costmap(grid), (x, y), (goal.x, goal.y)).path
         for px, py in path:
             if math.hypot(px - x, py - y) >= along:
@@ -274,12 +274,13 @@ class Scenario:
 _GRID = {}
 
 
-def _shared_grid(load_map):
+def _shared_grid():
     if 'grid' not in _GRID:
         import json
 
+        from l2b2_common.maps import OccupancyMap
         from l2b2_sim.world import map_file, world_file
-        _GRID['grid'] = load_map(map_file(json.loads(world_file('buergerbuero').read_text(encoding='utf-8'))))
+        _GRID['grid'] = OccupancyMap.from_yaml(map_file(json.loads(world_file('buergerbuero').read_text(encoding='utf-8'))))
     return _GRID['grid']
 
 
@@ -288,11 +289,11 @@ def planning_times(targets: list[str], repeats: int) -> tuple[dict[str, list[flo
     """Wall time of the sim navigator's planner (inflated costmap + A*) home → target, on this machine."""
     import json
 
-    from l2b2_navigation.waypoints import load_waypoints
-    from l2b2_sim.planner import Costmap, load_map, plan, shortest_grid_path_length
+    from l2b2_common.maps import OccupancyMap, load_waypoints
+    from l2b2_sim.planner import Costmap, plan, shortest_grid_path_length
     from l2b2_sim.world import map_file, world_file
     world = json.loads(world_file('buergerbuero').read_text(encoding='utf-8'))
-    grid = load_map(map_file(world))
+    grid = OccupancyMap.from_yaml(map_file(world))
     costmap = Costmap(grid)
     waypoints = load_waypoints()
     catalog = load_catalog()

@@ -8,29 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
-
-@dataclass
-class Pose2D:
-    x: float = 0.0
-    y: float = 0.0
-    yaw: float = 0.0
+from l2b2_common.geometry import Pose2D, wrap_angle
+from l2b2_common.tunables import tunable
 
 
-@dataclass
+@dataclass(frozen=True)
 class DriveLimits:
-    max_linear: float = 0.8
-    max_angular: float = 1.5
-    linear_accel: float = 1.0
-    angular_accel: float = 3.0
-    cmd_timeout: float = 0.5
+    max_linear_speed: float = tunable(0.8, 'Base speed limit (m/s).', min=0.0, max=3.0)
+    max_angular_speed: float = tunable(1.5, 'Base turn-rate limit (rad/s).', min=0.0, max=6.0)
+    linear_accel: float = tunable(1.0, 'Base acceleration (m/s²).', min=0.01, max=10.0)
+    angular_accel: float = tunable(3.0, 'Base angular acceleration (rad/s²).', min=0.01, max=20.0)
+    cmd_timeout_s: float = tunable(0.5, 'The base stops when no /cmd_vel arrived for this long (sim s).',
+                                   min=0.05, max=5.0)
 
 
 def _toward(current: float, target: float, step: float) -> float:
     return min(target, current + step) if target > current else max(target, current - step)
-
-
-def wrap_angle(a: float) -> float:
-    return math.atan2(math.sin(a), math.cos(a))
 
 
 class DiffDrive:
@@ -47,7 +40,7 @@ class DiffDrive:
 
     def command(self, v: float, w: float, now: float) -> None:
         lim = self.limits
-        self._cmd = (max(-lim.max_linear, min(lim.max_linear, v)), max(-lim.max_angular, min(lim.max_angular, w)))
+        self._cmd = (max(-lim.max_linear_speed, min(lim.max_linear_speed, v)), max(-lim.max_angular_speed, min(lim.max_angular_speed, w)))
         self._cmd_time = now
 
     def stop(self) -> None:
@@ -57,7 +50,7 @@ class DiffDrive:
     def propose(self, dt: float, now: float) -> tuple[Pose2D, float, float]:
         """The pose, v and w after ``dt`` if nothing is in the way (``accept`` makes it so)."""
         lim = self.limits
-        target_v, target_w = self._cmd if now - self._cmd_time <= lim.cmd_timeout else (0.0, 0.0)
+        target_v, target_w = self._cmd if now - self._cmd_time <= lim.cmd_timeout_s else (0.0, 0.0)
         v = _toward(self.v, target_v, lim.linear_accel * dt)
         w = _toward(self.w, target_w, lim.angular_accel * dt)
         p = self.pose

@@ -10,22 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
-from l2b2_sim.diff_drive import Pose2D, wrap_angle
+from l2b2_common.geometry import Pose2D, wrap_angle
+from l2b2_common.tunables import tunable
 
 
-@dataclass
+@dataclass(frozen=True)
 class FollowerParams:
-    max_linear: float = 0.8
-    max_angular: float = 1.2
-    lookahead: float = 0.8
-    xy_goal_tolerance: float = 0.25
-    yaw_goal_tolerance: float = 0.25
-    #: Turn on the spot when the lookahead point is more than this off the heading (radians).
-    rotate_in_place_angle: float = 0.9
-    #: Slow down linearly within this distance of the goal, to at least ``min_approach_speed``.
-    approach_distance: float = 1.0
-    min_approach_speed: float = 0.1
-    heading_gain: float = 2.0
+    max_linear_speed: float = tunable(0.8, 'Fastest forward speed (m/s).', min=0.05, max=3.0)
+    max_angular_speed: float = tunable(1.2, 'Fastest turn (rad/s).', min=0.1, max=6.0)
+    lookahead: float = tunable(0.8, 'Pure-pursuit lookahead distance (m).', min=0.1, max=5.0)
+    xy_goal_tolerance: float = tunable(0.25, 'Goal reached within this distance (m).', min=0.01, max=2.0)
+    yaw_goal_tolerance: float = tunable(0.25, 'Goal heading reached within this angle (rad).', min=0.01, max=3.2)
+    rotate_in_place_angle: float = tunable(0.9, 'Turn on the spot when the lookahead point is more than this '
+                                           'off the heading (rad).', min=0.1, max=3.2)
+    approach_distance: float = tunable(1.0, 'Slow down linearly within this distance of the goal (m) ...',
+                                       min=0.0, max=10.0)
+    min_approach_speed: float = tunable(0.1, '... to at least this speed (m/s).', min=0.01, max=3.0)
+    heading_gain: float = tunable(2.0, 'Turn rate per radian of heading error (1/s).', min=0.1, max=20.0)
 
 
 @dataclass
@@ -65,21 +66,21 @@ class PathFollower:
             err = wrap_angle(self.goal_yaw - pose.yaw)
             if abs(err) <= p.yaw_goal_tolerance:
                 return Command(0.0, 0.0, True, 0.0)
-            return Command(0.0, _clamp(p.heading_gain * err, p.max_angular, 0.3), False, 0.0)
+            return Command(0.0, _clamp(p.heading_gain * err, p.max_angular_speed, 0.3), False, 0.0)
 
         self._advance(pose)
         tx, ty = self._lookahead_point(pose)
         alpha = wrap_angle(math.atan2(ty - pose.y, tx - pose.x) - pose.yaw)
         remaining = self.remaining(pose)
         if abs(alpha) > p.rotate_in_place_angle:
-            return Command(0.0, _clamp(p.heading_gain * alpha, p.max_angular, 0.3), False, remaining)
+            return Command(0.0, _clamp(p.heading_gain * alpha, p.max_angular_speed, 0.3), False, remaining)
         dist = max(math.hypot(tx - pose.x, ty - pose.y), 1e-3)
         curvature = 2.0 * math.sin(alpha) / dist
-        v = p.max_linear
+        v = p.max_linear_speed
         if remaining < p.approach_distance:
             v = max(p.min_approach_speed, v * remaining / p.approach_distance)
-        if abs(curvature) * v > p.max_angular:  # regulate: slow down in tight turns
-            v = p.max_angular / abs(curvature)
+        if abs(curvature) * v > p.max_angular_speed:  # regulate: slow down in tight turns
+            v = p.max_angular_speed / abs(curvature)
         return Command(v, v * curvature, False, remaining)
 
     def _advance(self, pose: Pose2D) -> None:

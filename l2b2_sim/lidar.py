@@ -7,16 +7,20 @@ import math
 import numpy as np
 import pybullet
 
+from l2b2_common.tunables import tunable
 
-@dataclass
+
+@dataclass(frozen=True)
 class LidarSpec:
-    beams: int = 360
-    range_min: float = 0.1
-    range_max: float = 12.0
+    """The simulated lidar; the simulator declares the tunables with the prefix ``lidar_``."""
+
+    beams: int = tunable(360, 'Beams per scan over 360 degrees.', min=8, max=4096)
+    range_min: float = tunable(0.1, 'Nearest range reported (m).', min=0.0, max=1.0)
+    range_max: float = tunable(12.0, 'Farthest range reported (m).', min=1.0, max=100.0)
+    noise_std: float = tunable(0.01, 'Gaussian range noise (m; seeded: repeatable).', min=0.0, max=0.5)
     height: float = 0.4
-    #: Rays start this far from the centre, outside the robot's own body.
+    #: Rays start this far from the centre, outside the robot's own body (the simulator: its radius + 2 cm).
     start_radius: float = 0.42
-    noise_std: float = 0.01
 
     @property
     def angle_min(self) -> float:

@@ -5,9 +5,10 @@ action (``/navigate_to_pose``, nav2_msgs), the same feedback (current_pose, navi
 estimated_time_remaining, number_of_recoveries, distance_remaining), cancel, preemption by a newer
 goal, and abort with ``UNKNOWN`` and an ``error_msg`` when the goal lies in an obstacle or no path
 exists. It plans on the generated map (``l2b2_sim.planner``), follows with pure pursuit
-(``l2b2_sim.follower``), stops when /scan shows something in the way, replans around it when it
-stays, and aborts at once on the emergency stop (/safety/state). Publishes /cmd_vel_nav (the safety
-gate passes it on to /cmd_vel), /plan and the latched /map.
+(``l2b2_sim.follower``), slows and stops for what /scan shows in the way and re-plans around it or
+gives up (``l2b2_sim.way_guard``, planning with the marks of ``l2b2_sim.obstacles``), and aborts at
+once on the emergency stop (/safety/state). Publishes /cmd_vel_nav (the safety gate passes it on to
+/cmd_vel), /plan and the latched /map. Idle (no goal) it runs no timer.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import math
 import threading
 
 from builtin_interfaces.msg import Duration
-from geometry_msgs.msg import PoseStamped, Twist, Vector3
+from geometry_msgs.msg import PoseStamped, Quaternion, Twist, Vector3
 from l2b2_interfaces.msg import SafetyState
 from nav2_msgs.action import NavigateToPose
 from nav_msgs.msg import OccupancyGrid, Path
@@ -29,60 +30,38 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import LaserScan
 from tf2_msgs.msg import TFMessage
 
-from l2b2_common.config import share_dir
+from l2b2_common.config import ConfigError, share_dir
+from l2b2_common.frames import FrameTree
+from l2b2_common.geometry import Pose2D, quaternion_msg_fields, yaw_from_msg
 from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.maps import OccupancyMap
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, ParameterError, declare_params
 from l2b2_common.qos import LATCHED, RELIABLE
-from l2b2_sim.diff_drive import Pose2D
-from l2b2_sim.follower import FollowerParams, PathFollower, clearance_ahead, stopping_distance, stopping_speed
-from l2b2_sim.planner import Costmap, CostParams, load_map, plan
+from l2b2_common.tf_listener import TfListener
+from l2b2_common.tunables import ParameterError, declare_tunables, tunable
+from l2b2_sim.follower import FollowerParams, PathFollower
+from l2b2_sim.obstacles import ObstacleLayer, ObstacleParams
+from l2b2_sim.planner import Costmap, CostParams, plan
+from l2b2_sim.way_guard import GuardParams, WayGuard
 
-PARAMS = [
-    Param('map', 'buergerbuero', 'Nav2 map: a name under maps/ or a path to a map_server .yaml.'),
-    Param('robot_radius', 0.4, 'Footprint radius; closer to an obstacle is lethal, metres.', min=0.1, max=1.5),
-    Param('inflation_radius', 0.9, 'Cells closer than this to an obstacle cost more, metres.', min=0.1, max=5.0),
-    Param('cost_scaling_factor', 4.0, 'Exponential decay of the inflation cost (as Nav2).', min=0.1, max=20.0),
-    Param('inflation_weight', 2, 'Extra step cost at the inscribed radius (free cell: 1).', min=0, max=250),
-    Param('control_rate_hz', 10.0, 'Controller rate (sim time).', min=1.0, max=100.0),
-    Param('max_linear_speed', 0.8, 'm/s', min=0.05, max=3.0),
-    Param('max_angular_speed', 1.2, 'rad/s', min=0.1, max=6.0),
-    Param('lookahead', 0.8, 'Pure-pursuit lookahead distance, metres.', min=0.1, max=5.0),
-    Param('xy_goal_tolerance', 0.25, 'Goal reached within this distance, metres.', min=0.01, max=2.0),
-    Param('yaw_goal_tolerance', 0.25, 'Goal heading reached within this angle, radians.', min=0.01, max=3.2),
-    Param('stop_distance', 0.45, 'Stop when a scan point is this close ahead of the footprint, metres.',
-          min=0.05, max=3.0),
-    Param('max_linear_decel', 1.0, 'Braking the base can do, m/s^2: the robot slows toward what is ahead '
-          'so that it can always stop stop_distance short of it.', min=0.1, max=10.0),
-    Param('reaction_time_s', 0.2, 'Time before a stop command takes effect (a scan and a control period), s.',
-          min=0.0, max=2.0),
-    Param('replan_after_blocked_s', 2.0, 'Replan around what blocks the way after this long (sim s).',
-          min=0.1, max=60.0),
-    Param('blocked_timeout_s', 60.0, 'Abort when still blocked after this long (sim s).', min=1.0, max=3600.0),
-    Param('obstacle_radius', 0.35, 'Radius marked around scan points when replanning, metres.', min=0.05, max=2.0),
-    Param('obstacle_range', 3.0, 'Scan points within this range count as obstacles when replanning, metres.',
-          min=0.5, max=12.0),
-    Param('transform_timeout_s', 2.0, 'Abort with TF_ERROR when the robot pose is unknown this long (sim s).',
-          min=0.1, max=60.0),
-]
 
+@dataclass(frozen=True)
+class SimNavigatorParams:
+    """The node's own settings; planning, following, the way guard and the obstacle layer each declare theirs."""
+
+    map: str = tunable('buergerbuero', 'Nav2 map: a name under maps/ or a path to a map_server .yaml.')
+    control_rate_hz: float = tunable(10.0, 'Controller rate (sim time).', min=1.0, max=100.0)
+    transform_timeout_s: float = tunable(2.0, 'Abort with TF_ERROR when the robot pose is unknown this long (sim s).',
+                                         min=0.1, max=60.0)
+
+
+#: Scan points this close to the map's own walls and furniture are those, not people (m).
+STATIC_TOLERANCE = 0.2
 NEWEST_SCAN = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+NEWEST = QoSProfile(depth=2)
 UNKNOWN = NavigateToPose.Result.UNKNOWN
 TF_ERROR = NavigateToPose.Result.TF_ERROR
 NONE = NavigateToPose.Result.NONE
-#: Below this allowed speed the way counts as blocked (the robot would only creep).
-MIN_CREEP_SPEED = 0.05
-
-
-def _yaw(q) -> float:
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
-
-
-def _compose(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
-    ax, ay, ayaw = a
-    bx, by, byaw = b
-    c, s = math.cos(ayaw), math.sin(ayaw)
-    return ax + c * bx - s * by, ay + s * bx + c * by, ayaw + byaw
 
 
 def _duration(seconds: float) -> Duration:
@@ -102,11 +81,23 @@ class _Goal:
     frame_id: str
     start: float
     ended: threading.Event = field(default_factory=threading.Event)
+    guard: WayGuard | None = None
     follower: PathFollower | None = None
-    recoveries: int = 0
-    blocked_since: float | None = None
-    last_replan: float = -math.inf
     outcome: tuple[str, int, str] | None = None
+
+
+class _NewestTf(TfListener):
+    """The shared TfListener, keeping only the newest /tf message: the controller wants the pose *now*.
+
+    ``qos.TF`` queues 100 messages (right for the tracker's stamped lookups); a simulation running
+    faster than real time outruns that queue and the controller would steer on poses seconds old.
+    """
+
+    def __init__(self, node: Node, tree: FrameTree):
+        super().__init__(node, tree)
+        # TODO(l2b2_common): a ``qos`` argument of TfListener would replace this swap.
+        node.destroy_subscription(self._subs[0])
+        self._subs[0] = node.create_subscription(TFMessage, '/tf', self._on_tf, NEWEST)
 
 
 class SimNavigatorNode(Node):
@@ -114,51 +105,51 @@ class SimNavigatorNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('sim_navigator', **kwargs)
-        self.p = p = declare_params(self, PARAMS)
+        self.p = p = declare_tunables(self, SimNavigatorParams)
+        self.cost_params = declare_tunables(self, CostParams)
+        self.follower_params = declare_tunables(self, FollowerParams)
+        self.guard_params = declare_tunables(self, GuardParams)
+        self.obstacle_params = declare_tunables(self, ObstacleParams)
         self.health = HealthReporter(self, 'sim_navigator')
         map_path = share_dir() / 'maps' / f'{p.map}.yaml' if not p.map.endswith('.yaml') else share_dir() / p.map
         try:
-            self.grid = load_map(map_path)
-        except (OSError, ValueError, KeyError) as exc:
+            self.grid = OccupancyMap.from_yaml(map_path)
+        except (OSError, ValueError, KeyError, ConfigError) as exc:
             raise ParameterError(self.get_name(), 'map', f'cannot load {map_path}: {exc}') from None
-        self.costmap = Costmap(self.grid, CostParams(p.robot_radius, p.inflation_radius, p.cost_scaling_factor,
-                                                     inflation_weight=p.inflation_weight))
-        self.follower_params = FollowerParams(p.max_linear_speed, p.max_angular_speed, p.lookahead,
-                                              p.xy_goal_tolerance, p.yaw_goal_tolerance)
+        self.costmap = Costmap(self.grid, self.cost_params)
+        self.obstacles = ObstacleLayer(self.grid, self.costmap.static_distance <= STATIC_TOLERANCE,
+                                       self.obstacle_params)
         #: Planning times (ms) of this run: the nav benchmark reads them, the log shows each.
         self.plan_times_ms: list[float] = []
         self._lock = threading.Lock()
         self._control_lock = threading.Lock()  # one control step at a time (timer, new goal, estop)
         self._goal: _Goal | None = None
-        self._transforms: dict[tuple[str, str], tuple[float, float, float]] = {}
         self._scan: LaserScan | None = None
+        self._scan_in_layer: LaserScan | None = None
         self._estop = False
 
         self._cmd_pub = self.create_publisher(Twist, '/cmd_vel_nav', RELIABLE)
         self._plan_pub = self.create_publisher(Path, '/plan', RELIABLE)
         self._map_pub = self.create_publisher(OccupancyGrid, '/map', LATCHED)
-        # Only the newest pose and scan matter: a short queue never feeds the controller stale data.
-        self.create_subscription(TFMessage, '/tf', self._on_tf, QoSProfile(depth=2))
+        # Only the newest pose and scan matter: a short history never feeds the controller stale data.
+        self.tf = _NewestTf(self, FrameTree(history=2))
         self.create_subscription(LaserScan, '/scan', self._on_scan, NEWEST_SCAN)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
         self._server = ActionServer(
             self, NavigateToPose, '/navigate_to_pose', execute_callback=self._execute,
             goal_callback=lambda _goal: GoalResponse.ACCEPT, cancel_callback=lambda _h: CancelResponse.ACCEPT,
             callback_group=ReentrantCallbackGroup())
-        self.create_timer(1.0 / p.control_rate_hz, self._control, callback_group=MutuallyExclusiveCallbackGroup())
+        # Both timers run only while a goal does: an idle navigator waits for goals and nothing else.
+        self._control_timer = self.create_timer(1.0 / p.control_rate_hz, self._control, autostart=False,
+                                                callback_group=MutuallyExclusiveCallbackGroup())
         # Cancel requests are answered even while simulated time stands still (sim paused or gone).
-        self.create_timer(0.1, self._check_cancel, callback_group=MutuallyExclusiveCallbackGroup(),
-                          clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self._cancel_timer = self.create_timer(0.1, self._check_cancel, callback_group=MutuallyExclusiveCallbackGroup(),
+                                               clock=Clock(clock_type=ClockType.STEADY_TIME), autostart=False)
+        self._wake = self.create_guard_condition(lambda: None)
         self._publish_map()
         self.health.set(OK, f'ready: map {map_path.name}, inflation {self.costmap.inflate_ms:.0f} ms')
 
     # --- inputs ----------------------------------------------------------------------------------
-    def _on_tf(self, msg: TFMessage) -> None:
-        for t in msg.transforms:
-            tr = t.transform
-            self._transforms[(t.header.frame_id, t.child_frame_id)] = (
-                tr.translation.x, tr.translation.y, _yaw(tr.rotation))
-
     def _on_scan(self, msg: LaserScan) -> None:
         self._scan = msg
 
@@ -168,11 +159,12 @@ class SimNavigatorNode(Node):
             self._control()  # abort at once, not at the next tick
 
     def _pose(self) -> Pose2D | None:
-        odom = self._transforms.get(('odom', 'base_link'))
+        """base_link on the map; map→odom may be missing (map and odom coincide in the simulator)."""
+        odom = self.tf.tree.lookup('odom', 'base_link')
         if odom is None:
             return None
-        x, y, yaw = _compose(self._transforms.get(('map', 'odom'), (0.0, 0.0, 0.0)), odom)
-        return Pose2D(x, y, math.atan2(math.sin(yaw), math.cos(yaw)))
+        map_odom = self.tf.tree.lookup('map', 'odom')
+        return odom if map_odom is None else map_odom.compose(odom)
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
@@ -185,12 +177,17 @@ class SimNavigatorNode(Node):
         awaiting the outcome kept a core busy for as long as the robot drove.
         """
         pose = handle.request.pose
-        goal = _Goal(handle, pose.pose.position.x, pose.pose.position.y, _yaw(pose.pose.orientation),
+        goal = _Goal(handle, pose.pose.position.x, pose.pose.position.y, yaw_from_msg(pose.pose.orientation),
                      pose.header.frame_id, self._now())
+        goal.guard = WayGuard(self.guard_params, self.cost_params.robot_radius, self.follower_params.max_linear_speed)
         with self._lock:
             previous, self._goal = self._goal, goal
+            self.obstacles.clear()  # not watched while idle: marks of unknown age
         if previous is not None:
             self._finish(previous, 'aborted', UNKNOWN, 'preempted by a newer goal')
+        self._control_timer.reset()
+        self._cancel_timer.reset()
+        self._wake.trigger()  # timers restarted from this thread must wake the executor
         self._control()
         goal.ended.wait()
         state, code, message = goal.outcome
@@ -210,10 +207,12 @@ class SimNavigatorNode(Node):
                 return
             goal.outcome = (state, code, message)
             goal.ended.set()  # first: the execute thread must return even if the stop below fails (shutdown)
-            if goal.blocked_since is not None:
+            if goal.guard is not None and goal.guard.blocked_since is not None:
                 self.health.set(OK, f'goal {state}')
             if self._goal is goal:
                 self._goal = None
+                self._control_timer.cancel()
+                self._cancel_timer.cancel()
                 self._cmd_pub.publish(Twist())
 
     def _check_cancel(self) -> None:
@@ -246,33 +245,24 @@ class SimNavigatorNode(Node):
             return
         if goal.follower is None and not self._plan(goal, pose):
             return
+        self._update_obstacles(pose)
         cmd = goal.follower.update(pose)
         if cmd.done:
             self.get_logger().info(f'goal ({goal.x:.2f}, {goal.y:.2f}) reached in {now - goal.start:.1f} s')
             return self._finish(goal, 'succeeded')
-        v, w = cmd.v, cmd.w
-        limit = self._speed_limit(pose) if v > 0 else math.inf
-        if v > 0 and limit < MIN_CREEP_SPEED:
-            v = w = 0.0
-            if goal.blocked_since is None:
-                goal.blocked_since = now
-                self.get_logger().info('way blocked: stopping')
-                self.health.set(DEGRADED, 'way blocked: waiting', x=round(pose.x, 2), y=round(pose.y, 2))
-            elif now - goal.blocked_since > self.p.blocked_timeout_s:
-                return self._finish(goal, 'aborted', UNKNOWN,
-                                    f'way blocked for {self.p.blocked_timeout_s:.0f} s')
-            elif (now - goal.blocked_since >= self.p.replan_after_blocked_s
-                  and now - goal.last_replan >= self.p.replan_after_blocked_s):
-                goal.last_replan = now
-                goal.recoveries += 1
-                self._replan_around_obstacles(goal, pose)
-        else:
-            if v > limit:  # slow down toward what is ahead, on the same curve
-                v, w = limit, w * limit / v
-            if goal.blocked_since is not None:
-                self.health.set(OK, 'navigating')
-            goal.blocked_since = None
-        self._cmd_pub.publish(Twist(linear=_vec(v), angular=_vec(0.0, 0.0, w)))
+        guard = goal.guard
+        points = [r for r, _ in self._dynamic_points(pose, guard.reach)] if cmd.v > 0 else []
+        step = guard.step(now, cmd.v, cmd.w, points)
+        if step.blocked_now:
+            self.get_logger().info('way blocked: stopping')
+            self.health.set(DEGRADED, 'way blocked: waiting', x=round(pose.x, 2), y=round(pose.y, 2))
+        elif step.cleared_now:
+            self.health.set(OK, 'navigating')
+        if step.abort:
+            return self._finish(goal, 'aborted', UNKNOWN, step.abort)
+        if step.replan:
+            self._replan_around_obstacles(goal, pose)
+        self._cmd_pub.publish(Twist(linear=_vec(step.v), angular=_vec(0.0, 0.0, step.w)))
         self._feedback(goal, pose, cmd.remaining, now)
 
     def _plan(self, goal: _Goal, pose: Pose2D) -> bool:
@@ -288,9 +278,9 @@ class SimNavigatorNode(Node):
         return True
 
     def _replan_around_obstacles(self, goal: _Goal, pose: Pose2D) -> None:
-        """Mark what the lidar sees near the robot as obstacles and plan again; keep the path if none."""
-        points = [m for _, m in self._dynamic_points(pose, self.p.obstacle_range)]
-        self.costmap.set_extra_obstacles(points, self.p.obstacle_radius)
+        """Plan again with what the obstacle layer holds near the robot; keep the path if there is none."""
+        points = self.obstacles.points_near(pose.x, pose.y, self.obstacle_params.obstacle_range)
+        self.costmap.set_extra_obstacles(points, self.obstacle_params.obstacle_radius)
         result = plan(self.costmap, (pose.x, pose.y), (goal.x, goal.y))
         self.costmap.clear_extra_obstacles()
         self.plan_times_ms.append(result.plan_ms)
@@ -300,6 +290,15 @@ class SimNavigatorNode(Node):
             self._publish_plan(result.path)
         else:
             self.get_logger().info(f'no way around the obstacle yet ({result.error}); waiting')
+
+    def _update_obstacles(self, pose: Pose2D) -> None:
+        """Fold the newest scan into the obstacle layer once (the laser sits on the base's axis)."""
+        scan = self._scan
+        if scan is None or scan is self._scan_in_layer:
+            return
+        self._scan_in_layer = scan
+        self.obstacles.update(pose, scan.ranges, scan.angle_min, scan.angle_increment, scan.range_min,
+                              scan.range_max)
 
     def _scan_points(self, max_range: float) -> list[tuple[float, float]]:
         """Lidar points in the robot frame (the laser sits on the base's axis)."""
@@ -320,29 +319,19 @@ class SimNavigatorNode(Node):
         out = []
         for x, y in self._scan_points(max_range):
             mx, my = pose.x + c * x - s * y, pose.y + s * x + c * y
-            if not self.costmap.is_static(mx, my):
+            if not self.costmap.is_static(mx, my, STATIC_TOLERANCE):
                 out.append(((x, y), (mx, my)))
         return out
-
-    def _speed_limit(self, pose: Pose2D) -> float:
-        """Fastest forward speed that still stops ``stop_distance`` short of anything the lidar sees ahead."""
-        p = self.p
-        braking = stopping_distance(p.max_linear_speed, p.max_linear_decel, p.reaction_time_s)
-        reach = p.robot_radius + p.stop_distance + braking + 0.2  # all that can matter at full speed
-        points = [r for r, _ in self._dynamic_points(pose, reach)]
-        free = clearance_ahead(points, p.robot_radius) - p.stop_distance
-        return stopping_speed(free, p.max_linear_decel, p.reaction_time_s)
 
     def _feedback(self, goal: _Goal, pose: Pose2D, remaining: float, now: float) -> None:
         fb = NavigateToPose.Feedback()
         fb.current_pose.header.frame_id = 'map'
         fb.current_pose.header.stamp = self.get_clock().now().to_msg()
         fb.current_pose.pose.position.x, fb.current_pose.pose.position.y = pose.x, pose.y
-        fb.current_pose.pose.orientation.z = math.sin(pose.yaw / 2)
-        fb.current_pose.pose.orientation.w = math.cos(pose.yaw / 2)
+        fb.current_pose.pose.orientation = Quaternion(**quaternion_msg_fields(pose.yaw))
         fb.navigation_time = _duration(now - goal.start)
-        fb.estimated_time_remaining = _duration(remaining / max(self.p.max_linear_speed, 1e-3))
-        fb.number_of_recoveries = goal.recoveries
+        fb.estimated_time_remaining = _duration(remaining / max(self.follower_params.max_linear_speed, 1e-3))
+        fb.number_of_recoveries = goal.guard.recoveries
         fb.distance_remaining = float(remaining)
         goal.handle.publish_feedback(fb)
 
@@ -364,9 +353,9 @@ class SimNavigatorNode(Node):
         msg = OccupancyGrid()
         msg.header.frame_id = 'map'
         msg.info.resolution = g.resolution
-        msg.info.height, msg.info.width = g.shape
-        msg.info.origin.position.x, msg.info.origin.position.y = g.origin_x, g.origin_y
-        msg.info.origin.orientation.w = 1.0
+        msg.info.height, msg.info.width = g.height, g.width
+        msg.info.origin.position.x, msg.info.origin.position.y = g.origin[0], g.origin[1]
+        msg.info.origin.orientation = Quaternion(**quaternion_msg_fields(g.origin[2]))
         msg.data = array.array('b', g.data.ravel().tobytes())
         self._map_pub.publish(msg)
 

@@ -11,82 +11,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 import os
-from pathlib import Path
 import time
 
 import numpy as np
 from scipy import ndimage
 import tcod
-import yaml
+
+from l2b2_common.maps import OccupancyMap
+from l2b2_common.tunables import tunable
 
 
-@dataclass
-class GridMap:
-    """An occupancy grid in the map frame: row 0 is the lowest y (as nav_msgs/OccupancyGrid)."""
-
-    #: 0 free, 100 occupied, -1 unknown
-    data: np.ndarray
-    resolution: float
-    origin_x: float
-    origin_y: float
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.data.shape
-
-    def to_cell(self, x: float, y: float) -> tuple[int, int]:
-        """(row, col) of the cell containing the point."""
-        return int(math.floor((y - self.origin_y) / self.resolution)), int(math.floor((x - self.origin_x) / self.resolution))
-
-    def to_point(self, row: int, col: int) -> tuple[float, float]:
-        """The centre of a cell, in metres."""
-        return self.origin_x + (col + 0.5) * self.resolution, self.origin_y + (row + 0.5) * self.resolution
-
-    def contains(self, row: int, col: int) -> bool:
-        return 0 <= row < self.data.shape[0] and 0 <= col < self.data.shape[1]
+def load_map(yaml_path: str | os.PathLike) -> OccupancyMap:
+    """The map the planner uses: a map_server map read by the one shared reader (l2b2_common.maps)."""
+    return OccupancyMap.from_yaml(yaml_path)
 
 
-def load_map(yaml_path: str | os.PathLike) -> GridMap:
-    """Read a map_server map (``.yaml`` + binary ``.pgm``), trinary mode, as the grid the planner uses."""
-    yaml_path = Path(yaml_path)
-    meta = yaml.safe_load(yaml_path.read_text(encoding='utf-8'))
-    image_path = yaml_path.parent / meta['image']
-    raw = image_path.read_bytes()
-    header = raw.split(maxsplit=4)
-    if header[0] != b'P5':
-        raise ValueError(f'{image_path}: not a binary PGM (P5)')
-    cols, rows, maxval = int(header[1]), int(header[2]), int(header[3])
-    pixels = np.frombuffer(header[4][:rows * cols], dtype=np.uint8).reshape(rows, cols)
-    occupancy = (maxval - pixels.astype(np.float32)) / maxval
-    if meta.get('negate', 0):
-        occupancy = 1.0 - occupancy
-    data = np.full((rows, cols), -1, dtype=np.int8)
-    data[occupancy > float(meta.get('occupied_thresh', 0.65))] = 100
-    data[occupancy < float(meta.get('free_thresh', 0.25))] = 0
-    origin = meta['origin']
-    return GridMap(np.flipud(data).copy(), float(meta['resolution']), float(origin[0]), float(origin[1]))
-
-
-@dataclass
+@dataclass(frozen=True)
 class CostParams:
     """Inflation as Nav2's inflation layer: lethal inside the robot, exponential decay outside."""
 
-    robot_radius: float = 0.4
-    inflation_radius: float = 0.9
-    cost_scaling_factor: float = 4.0
-    #: Cost of a free cell far from obstacles, and the extra cost at the inscribed radius. A base cost
-    #: of 1 keeps tcod's A* heuristic tight (it assumes at least 1 per step): far fewer cells expanded.
-    base_cost: int = 1
-    inflation_weight: int = 2
-    #: A* runs on cells of ``stride`` map cells (max-pooled: a coarse cell is lethal if any part is);
+    robot_radius: float = tunable(0.4, 'Footprint radius; closer to an obstacle is lethal (m).', min=0.1, max=1.5)
+    inflation_radius: float = tunable(0.9, 'Cells closer than this to an obstacle cost more (m).', min=0.1, max=5.0)
+    cost_scaling_factor: float = tunable(4.0, 'Exponential decay of the inflation cost (as Nav2).', min=0.1, max=20.0)
+    #: A base cost of 1 keeps tcod's A* heuristic tight (it assumes at least 1 per step): far fewer cells expanded.
+    base_cost: int = tunable(1, 'Step cost of a free cell far from obstacles.', min=1, max=100)
+    inflation_weight: int = tunable(2, 'Extra step cost at the inscribed radius (free cell: base_cost).',
+                                    min=0, max=250)
     #: 2 on a 0.05 m map plans on 0.1 m cells, about 4x faster, well inside door clearances.
-    stride: int = 2
+    stride: int = tunable(2, 'A* runs on cells of this many map cells (max-pooled: lethal if any part is).',
+                          min=1, max=8)
 
 
 class Costmap:
     """Lethal cells and A* step costs for a grid; obstacles can be added (people seen in /scan)."""
 
-    def __init__(self, grid: GridMap, params: CostParams | None = None):
+    def __init__(self, grid: OccupancyMap, params: CostParams | None = None):
         self.grid = grid
         self.params = params or CostParams()
         self.static_blocked = grid.data != 0  # occupied and unknown
@@ -124,8 +83,8 @@ class Costmap:
         rcells = int(math.ceil(radius / self.grid.resolution))
         for x, y in points:
             r, c = self.grid.to_cell(x, y)
-            r0, r1 = max(0, r - rcells), min(self.grid.shape[0], r + rcells + 1)
-            c0, c1 = max(0, c - rcells), min(self.grid.shape[1], c + rcells + 1)
+            r0, r1 = max(0, r - rcells), min(self.grid.height, r + rcells + 1)
+            c0, c1 = max(0, c - rcells), min(self.grid.width, c + rcells + 1)
             rr, cc = np.ogrid[r0:r1, c0:c1]
             self.extra_blocked[r0:r1, c0:c1] |= (rr - r) ** 2 + (cc - c) ** 2 <= rcells ** 2
         self._build()
@@ -151,8 +110,8 @@ class Costmap:
         if self.grid.contains(r, c) and not self.lethal[r, c]:
             return r, c
         n = int(math.ceil(max_dist / self.grid.resolution))
-        r0, r1 = max(0, r - n), min(self.grid.shape[0], r + n + 1)
-        c0, c1 = max(0, c - n), min(self.grid.shape[1], c + n + 1)
+        r0, r1 = max(0, r - n), min(self.grid.height, r + n + 1)
+        c0, c1 = max(0, c - n), min(self.grid.width, c + n + 1)
         free = np.argwhere(~self.lethal[r0:r1, c0:c1])
         if free.size == 0:
             return None
@@ -222,7 +181,7 @@ def _nearest_passable(cost: np.ndarray, r: int, c: int) -> tuple[int, int] | Non
     return None
 
 
-def shortest_grid_path_length(grid: GridMap, robot_radius: float, start, goal) -> float:
+def shortest_grid_path_length(grid: OccupancyMap, robot_radius: float, start, goal) -> float:
     """Length of the shortest 8-connected grid path for a robot of ``robot_radius`` (no inflation cost).
 
     The yardstick for the nav benchmark's path ratio; NaN when there is none.

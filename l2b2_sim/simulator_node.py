@@ -13,12 +13,13 @@ the run down instead of changing what happens in it.
 from __future__ import annotations
 
 import array
+from dataclasses import dataclass, replace
 import math
 import threading
 import time
 
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import TransformStamped, Twist
+from geometry_msgs.msg import Quaternion, TransformStamped, Twist
 from l2b2_interfaces.msg import TrackedPeople, TrackedPerson
 from l2b2_interfaces.srv import SimSetVisitor, SimSpawnVisitor
 from nav_msgs.msg import Odometry
@@ -28,47 +29,39 @@ from sensor_msgs.msg import BatteryState, LaserScan
 from std_srvs.srv import Trigger
 from tf2_msgs.msg import TFMessage
 
+from l2b2_common.geometry import quaternion_msg_fields
 from l2b2_common.health import ERROR, OK, HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.params import Param, ParameterError, declare_params
 from l2b2_common.qos import RELIABLE
+from l2b2_common.tunables import ParameterError, declare_tunables, tunable
 from l2b2_sim.diff_drive import DriveLimits
 from l2b2_sim.lidar import LidarSpec
 from l2b2_sim.visitors import BEHAVIOURS
 from l2b2_sim.world import SimWorld, WorldConfig
 
-PARAMS = [
-    Param('world', 'buergerbuero', 'Generated world: a name under sim/worlds/ or a path to a .world.json.'),
-    Param('start_place', 'home', 'Place of the world where the robot starts (and returns on /sim/reset).'),
-    Param('real_time_factor', 1.0, 'Sim seconds per wall second; 0 = as fast as possible.', min=0.0, max=100.0),
-    Param('lockstep', False, 'Never run more than lockstep_period_s ahead of the last /cmd_vel while driven.'),
-    Param('lockstep_period_s', 0.1, 'Lockstep: sim time allowed past the last command.', min=0.01, max=1.0),
-    Param('lockstep_timeout_s', 0.25, 'Lockstep: wall time to wait for a command before running on.',
-          min=0.01, max=5.0),
-    Param('lockstep_idle_s', 0.5, 'Lockstep: without a command for this long (sim), run free.', min=0.1, max=10.0),
-    Param('physics_rate_hz', 50.0, 'Simulation steps per sim second (also /clock and /odom rate).',
-          min=10.0, max=1000.0),
-    Param('odom_rate_hz', 25.0, 'Odometry and /tf messages per sim second.', min=1.0, max=1000.0),
-    Param('scan_rate_hz', 10.0, 'Lidar scans per sim second.', min=1.0, max=50.0),
-    Param('lidar_beams', 360, 'Beams per scan over 360 degrees.', min=8, max=4096),
-    Param('lidar_range_min', 0.1, 'Nearest range reported, metres.', min=0.0, max=1.0),
-    Param('lidar_range_max', 12.0, 'Farthest range reported, metres.', min=1.0, max=100.0),
-    Param('lidar_noise_std', 0.01, 'Gaussian range noise, metres (seeded: repeatable).', min=0.0, max=0.5),
-    Param('robot_radius', 0.4, 'Footprint radius, metres.', min=0.1, max=1.5),
-    Param('visitor_radius', 0.2, 'Radius of a simulated visitor body the lidar sees, metres.', min=0.05, max=0.6),
-    Param('max_linear_speed', 0.8, 'Base speed limit, m/s.', min=0.0, max=3.0),
-    Param('max_angular_speed', 1.5, 'Base turn-rate limit, rad/s.', min=0.0, max=6.0),
-    Param('linear_accel', 1.0, 'Base acceleration, m/s^2.', min=0.01, max=10.0),
-    Param('angular_accel', 3.0, 'Base angular acceleration, rad/s^2.', min=0.01, max=20.0),
-    Param('cmd_timeout_s', 0.5, 'The base stops when no /cmd_vel arrived for this long (sim time).',
-          min=0.05, max=5.0),
-    Param('seed', 0, 'Seed for lidar noise and visitor choices (repeatable runs).', min=0),
-    Param('battery_hours', 8.0, 'Hours of driving on a full battery (drains faster when moving).',
-          min=0.1, max=100.0),
-    Param('publish_ground_truth', True, 'Publish the visitors on /sim/visitors (for scoring only).'),
-    Param('foxglove_port', 0, 'Stream the sim to Foxglove on ws://127.0.0.1:<port>; 0 = off.', min=0, max=65535),
-    Param('mcap_path', '', 'Record the run to this MCAP file; empty = record nothing.'),
-]
+
+@dataclass(frozen=True)
+class SimulatorParams:
+    """How the simulation runs and what it publishes; the world, the base and the lidar declare theirs
+    (WorldConfig, DriveLimits, LidarSpec with the prefix ``lidar_``)."""
+
+    real_time_factor: float = tunable(1.0, 'Sim seconds per wall second; 0 = as fast as possible.', min=0.0, max=100.0)
+    lockstep: bool = tunable(False, 'Never run more than lockstep_period_s ahead of the last /cmd_vel while driven.')
+    lockstep_period_s: float = tunable(0.1, 'Lockstep: sim time allowed past the last command.', min=0.01, max=1.0)
+    lockstep_timeout_s: float = tunable(0.25, 'Lockstep: wall time to wait for a command before running on.',
+                                        min=0.01, max=5.0)
+    lockstep_idle_s: float = tunable(0.5, 'Lockstep: without a command for this long (sim), run free.',
+                                     min=0.1, max=10.0)
+    physics_rate_hz: float = tunable(50.0, 'Simulation steps per sim second (also /clock rate).',
+                                     min=10.0, max=1000.0)
+    odom_rate_hz: float = tunable(25.0, 'Odometry and /tf messages per sim second.', min=1.0, max=1000.0)
+    scan_rate_hz: float = tunable(10.0, 'Lidar scans per sim second.', min=1.0, max=50.0)
+    battery_hours: float = tunable(8.0, 'Hours of driving on a full battery (drains faster when moving).',
+                                   min=0.1, max=100.0)
+    publish_ground_truth: bool = tunable(True, 'Publish the visitors on /sim/visitors (for scoring only).')
+    foxglove_port: int = tunable(0, 'Stream the sim to Foxglove on ws://127.0.0.1:<port>; 0 = off.',
+                                 min=0, max=65535)
+    mcap_path: str = tunable('', 'Record the run to this MCAP file; empty = record nothing.')
 
 
 def _stamp(t: float) -> Time:
@@ -80,7 +73,7 @@ def _tf(stamp: Time, parent: str, child: str, x: float, y: float, z: float, yaw:
     t = TransformStamped()
     t.header.stamp, t.header.frame_id, t.child_frame_id = stamp, parent, child
     t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = x, y, z
-    t.transform.rotation.z, t.transform.rotation.w = math.sin(yaw / 2), math.cos(yaw / 2)
+    t.transform.rotation = Quaternion(**quaternion_msg_fields(yaw))
     return t
 
 
@@ -89,17 +82,14 @@ class SimulatorNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('simulator', **kwargs)
-        self.p = p = declare_params(self, PARAMS)
+        self.p = p = declare_tunables(self, SimulatorParams)
         self.health = HealthReporter(self, 'simulator')
-        lidar = LidarSpec(beams=p.lidar_beams, range_min=p.lidar_range_min, range_max=p.lidar_range_max,
-                          start_radius=p.robot_radius + 0.02, noise_std=p.lidar_noise_std)
-        limits = DriveLimits(p.max_linear_speed, p.max_angular_speed, p.linear_accel, p.angular_accel,
-                             p.cmd_timeout_s)
+        world = declare_tunables(self, WorldConfig)
+        lidar = replace(declare_tunables(self, LidarSpec, prefix='lidar_'), start_radius=world.robot_radius + 0.02)
         try:
-            self.world = SimWorld(WorldConfig(p.world, p.start_place, p.robot_radius, p.visitor_radius,
-                                              limits, lidar, p.seed))
+            self.world = SimWorld(replace(world, limits=declare_tunables(self, DriveLimits), lidar=lidar))
         except (OSError, ValueError, KeyError) as exc:
-            raise ParameterError(self.get_name(), 'world', f'cannot load world {p.world!r}: {exc}') from None
+            raise ParameterError(self.get_name(), 'world', f'cannot load world {world.world!r}: {exc}') from None
         self._lock = threading.Lock()
         self._cmd_cond = threading.Condition()
         self._cmd_count = 0
@@ -234,7 +224,7 @@ class SimulatorNode(Node):
         odom = Odometry()
         odom.header.stamp, odom.header.frame_id, odom.child_frame_id = stamp, 'odom', 'base_link'
         odom.pose.pose.position.x, odom.pose.pose.position.y = pose.x, pose.y
-        odom.pose.pose.orientation.z, odom.pose.pose.orientation.w = math.sin(pose.yaw / 2), math.cos(pose.yaw / 2)
+        odom.pose.pose.orientation = Quaternion(**quaternion_msg_fields(pose.yaw))
         odom.twist.twist.linear.x, odom.twist.twist.angular.z = v, w
         self._odom_pub.publish(odom)
         self._tf_pub.publish(TFMessage(transforms=[
@@ -265,7 +255,7 @@ class SimulatorNode(Node):
     def _publish_battery(self) -> None:
         with self._lock:
             pose, moving = self.world.pose, abs(self.world.drive.v) > 0.01
-            home = self.world.places[self.p.start_place]
+            home = self.world.places[self.world.config.start_place]
         at_home = math.hypot(pose.x - home['x'], pose.y - home['y']) < 0.3
         drain = 1.0 / (self.p.battery_hours * 3600.0) * (1.0 if moving else 0.3)
         self._battery = min(1.0, self._battery + 0.0005) if at_home else max(0.0, self._battery - drain)

@@ -17,7 +17,9 @@ import pybullet
 import xacro
 
 from l2b2_common.config import share_dir
-from l2b2_sim.diff_drive import DiffDrive, DriveLimits, Pose2D
+from l2b2_common.geometry import Pose2D
+from l2b2_common.tunables import tunable
+from l2b2_sim.diff_drive import DiffDrive, DriveLimits
 from l2b2_sim.lidar import Lidar, LidarSpec
 from l2b2_sim.planner import Costmap, CostParams, load_map, plan
 from l2b2_sim.visitors import Crowd
@@ -45,13 +47,14 @@ def robot_urdf(xacro_path: str | os.PathLike | None = None) -> str:
 
 @dataclass
 class WorldConfig:
-    world: str = 'buergerbuero'
-    start_place: str = 'home'
-    robot_radius: float = 0.4
-    visitor_radius: float = 0.2
+    world: str = tunable('buergerbuero', 'Generated world: a name under sim/worlds/ or a path to a .world.json.')
+    start_place: str = tunable('home', 'Place of the world where the robot starts (and returns on /sim/reset).')
+    robot_radius: float = tunable(0.4, 'Footprint radius (m).', min=0.1, max=1.5)
+    visitor_radius: float = tunable(0.2, 'Radius of a simulated visitor body the lidar sees (m).',
+                                    min=0.05, max=0.6)
+    seed: int = tunable(0, 'Seed for lidar noise and visitor choices (repeatable runs).', min=0)
     limits: DriveLimits | None = None
     lidar: LidarSpec | None = None
-    seed: int = 0
 
 
 class SimWorld:

@@ -13,8 +13,8 @@ from l2b2_interfaces.msg import ComponentHealth
 import pytest
 
 from l2b2_common.catalog import load_catalog
+from l2b2_common.maps import load_waypoints
 from l2b2_navigation.bench import Scenario, SimStack
-from l2b2_navigation.waypoints import load_waypoints
 
 ARRIVED, VISITOR_LOST, NAVIGATION_FAILED = Escort.Result.ARRIVED, Escort.Result.VISITOR_LOST, \
     Escort.Result.NAVIGATION_FAILED

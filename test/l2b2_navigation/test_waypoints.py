@@ -5,7 +5,7 @@ import pytest
 
 from l2b2_common.catalog import load_catalog
 from l2b2_common.config import ConfigError
-from l2b2_navigation.waypoints import load_waypoints, require_waypoints, waypoints_path
+from l2b2_common.maps import load_waypoints, require_waypoints, waypoints_path
 
 
 def test_valid_file_loads(tmp_path):

@@ -6,21 +6,23 @@ import math
 import numpy as np
 import pytest
 
-from l2b2_sim.diff_drive import DiffDrive, DriveLimits, Pose2D
+from l2b2_common.geometry import Pose2D
+from l2b2_common.maps import OccupancyMap
+from l2b2_sim.diff_drive import DiffDrive, DriveLimits
 from l2b2_sim.follower import FollowerParams, PathFollower, clearance_ahead, stopping_speed
-from l2b2_sim.planner import Costmap, CostParams, GridMap, load_map, plan, shortest_grid_path_length
+from l2b2_sim.planner import Costmap, CostParams, load_map, plan, shortest_grid_path_length
 from l2b2_sim.visitors import Crowd
 from l2b2_sim.world import SimWorld, WorldConfig, map_file
 
 
-def _open_room(size=200, res=0.05) -> GridMap:
+def _open_room(size=200, res=0.05) -> OccupancyMap:
     data = np.zeros((size, size), dtype=np.int8)
     data[0, :] = data[-1, :] = data[:, 0] = data[:, -1] = 100
-    return GridMap(data, res, 0.0, 0.0)
+    return OccupancyMap(data, res, (0.0, 0.0, 0.0))
 
 
 def test_diff_drive_respects_speed_and_acceleration_limits_and_watchdog():
-    drive = DiffDrive(DriveLimits(max_linear=0.8, linear_accel=1.0, cmd_timeout=0.5))
+    drive = DiffDrive(DriveLimits(max_linear_speed=0.8, linear_accel=1.0, cmd_timeout_s=0.5))
     drive.command(5.0, 0.0, now=0.0)
     t = 0.0
     for _ in range(10):
@@ -93,7 +95,7 @@ def test_planner_aborts_reasons_and_finds_short_paths():
 def test_pure_pursuit_reaches_the_goal_pose():
     path = [(x * 0.05, 0.0) for x in range(101)] + [(5.0, y * 0.05) for y in range(1, 61)]
     follower = PathFollower(path, math.pi / 2, FollowerParams())
-    drive = DiffDrive(DriveLimits(max_angular=1.2), Pose2D(0.0, 0.0, 0.0))
+    drive = DiffDrive(DriveLimits(max_angular_speed=1.2), Pose2D(0.0, 0.0, 0.0))
     t = 0.0
     for _ in range(400):
         cmd = follower.update(drive.pose)
