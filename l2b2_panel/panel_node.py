@@ -57,26 +57,33 @@ class PanelNode(Node):
         if demo:
             users.enable_demo_user()
         audit_path = Path(p.audit_log) if p.audit_log else users_path.parent / 'panel_audit.jsonl'
-        auth = Authenticator(users, SessionStore(p.session_expiry_s),
-                             LoginThrottle(p.login_max_failures, p.login_window_s))
+        self.auth = Authenticator(users, SessionStore(p.session_expiry_s),
+                                  LoginThrottle(p.login_max_failures, p.login_window_s))
         self.audit = AuditLog(audit_path)
         self.bridge = RosBridge(self, self.state, service_timeout_s=p.service_timeout_s, notify=self._notify,
                                 teleop=TeleopDeadman(p.teleop_deadman_s, p.teleop_rate_hz, p.max_linear_mps,
                                                      p.max_angular_rps))
-        self._load_static()
+        try:
+            self._start_serving(demo)
+        except Exception:
+            self.close()  # the stream node's thread must not outlive a node that failed to start
+            raise
+        if len(users) == 0:
+            self.health.set(DEGRADED, f'no staff user yet: run "l2b2-panel --set-password USER" ({users_path})')
+        else:
+            self.health.set(OK, f'serving {self.url}' + (' (demo user enabled)' if demo else ''))
 
+    def _start_serving(self, demo: bool) -> None:
+        p = self.p
+        self._load_static()
         listen = [] if p.host in ('0.0.0.0', '::', '') else [p.host]
-        self.web = PanelWebApp(self.state, self.bridge, auth, self.audit, WebConfig(
+        self.web = PanelWebApp(self.state, self.bridge, self.auth, self.audit, WebConfig(
             update_rate_hz=p.update_rate_hz, cookie_secure=p.cookie_secure,
             visitor_networks=_networks('visitor_networks', list(p.visitor_networks)), demo_mode=demo,
             home_waypoint=self._home, trusted_proxies=_networks('trusted_proxies', list(p.trusted_proxies)),
             allowed_hosts=[*listen, *p.allowed_hosts]))
         self.port = self._start_web()
         self.url = f'http://{p.host}:{self.port}/'
-        if len(users) == 0:
-            self.health.set(DEGRADED, f'no staff user yet: run "l2b2-panel --set-password USER" ({users_path})')
-        else:
-            self.health.set(OK, f'serving {self.url}' + (' (demo user enabled)' if demo else ''))
 
     # --- static data -----------------------------------------------------------------------------
     def _resolve(self, name: str) -> Path:
@@ -158,6 +165,10 @@ class PanelNode(Node):
             loop.call_soon_threadsafe(loop.stop)
             self._web_thread.join(timeout=5.0)
         self._web_loop = None
+        bridge = getattr(self, 'bridge', None)
+        if bridge is not None:
+            bridge.close()
+            self.bridge = None
 
     def _notify(self) -> None:
         web_app = getattr(self, 'web', None)

@@ -46,6 +46,7 @@ from l2b2_common.maps import OccupancyMap
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR, STATUS
 from l2b2_common.tf_listener import TfListener, stamp_seconds
 from l2b2_panel.state import FloorMap, PanelState
+from l2b2_panel.streams import StreamNode
 from l2b2_panel.teleop import TeleopDeadman
 
 
@@ -80,21 +81,27 @@ class RosBridge:
         self.cli_cancel_nav = cli(CancelGoal, '/navigate_to_pose/_action/cancel_goal', callback_group=cb)
         self.escort = ActionClient(node, Escort, '/escort', callback_group=cb)
 
+        # The streams that never stop (/tf and /odom at 50 Hz, tracked people, every node's health and
+        # the battery each second) go to a small node of their own on its own thread: each wake-up of an
+        # rclpy executor walks every entity of its nodes (~70 here, with the clients and QoS event
+        # handlers), and it was that walk, 100 times a second, that kept an idle panel busy.
+        self.streams = StreamNode(node.context)
         self.frames = FrameTree(history=2)
         self._base_on_tf = False  # once /tf carries base_link, /odom is not fed in as well (one source each)
-        self._tf = TfListener(node, self.frames, on_update=self._on_tf)
+        self._tf = TfListener(self.streams, self.frames, on_update=self._on_tf)
+        fast = self.streams.create_subscription
+        fast(ComponentHealth, '/l2b2/health', self._on_health, 50)
+        fast(RobotStatus, '/robot/status', self._on_robot_status, RELIABLE)
+        self._odom_sub = fast(Odometry, '/odom', self._on_odom, SENSOR)
+        fast(TrackedPeople, '/people/tracked', self._on_people, SENSOR)
+        fast(BatteryState, '/battery', self._on_battery, SENSOR)
         sub = node.create_subscription
         sub(DialogueState, '/dialogue/state', self._on_dialogue, LATCHED)
         sub(RecognizedSpeech, '/speech/recognized', self._on_recognized, RELIABLE)
         sub(SayRequest, '/speech/say', self._on_say, RELIABLE)
         sub(SpeechStatus, '/speech/status', self._on_speech_status, STATUS)
-        sub(ComponentHealth, '/l2b2/health', self._on_health, 50)
         sub(SafetyState, '/safety/state', self._on_safety, LATCHED)
-        sub(RobotStatus, '/robot/status', self._on_robot_status, RELIABLE)
-        sub(Odometry, '/odom', self._on_odom, SENSOR)
         sub(PathMsg, '/plan', self._on_plan, RELIABLE)
-        sub(TrackedPeople, '/people/tracked', self._on_people, SENSOR)
-        sub(BatteryState, '/battery', self._on_battery, SENSOR)
         sub(OccupancyGrid, '/map', self._on_map, LATCHED)
         sub(Escort.Impl.FeedbackMessage, '/escort/_action/feedback', self._on_escort_feedback, RELIABLE)
         sub(GoalStatusArray, '/escort/_action/status', self._on_escort_status, LATCHED)
@@ -109,6 +116,9 @@ class RosBridge:
 
     def now(self) -> float:
         return self._steady.now().nanoseconds * 1e-9
+
+    def close(self) -> None:
+        self.streams.close()
 
     def notify(self) -> None:
         """Wake the browsers if the state changed since they were last woken."""
@@ -155,8 +165,10 @@ class RosBridge:
         self.notify()
 
     def _on_tf(self, m: Any) -> None:
-        if not self._base_on_tf:
-            self._base_on_tf = any(t.child_frame_id.lstrip('/') == 'base_link' for t in m.transforms)
+        if not self._base_on_tf and any(t.child_frame_id.lstrip('/') == 'base_link' for t in m.transforms):
+            self._base_on_tf = True
+            # /tf carries the robot: stop taking /odom too (50 messages a second for nothing when idle).
+            self.streams.destroy_subscription(self._odom_sub)
         self._frames_changed()
 
     def _on_odom(self, m: Odometry) -> None:

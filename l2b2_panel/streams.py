@@ -1,0 +1,42 @@
+"""``panel_streams``: the panel's second, tiny node for the topics that never stop, spun on its own thread.
+
+An rclpy executor walks every entity of its nodes on each wake-up. The panel node has ~70 (service and
+action clients, publishers, subscriptions and their QoS event handlers); waking it for each /tf and
+/odom message (50 Hz each) and each component's 1 Hz health cost more than all the panel's own work.
+This node holds only those subscriptions (the robot bridge creates them here), so a wake-up is cheap,
+and the main node wakes for what staff and visitors do. Callbacks run on this node's thread: they
+only touch the thread-safe :class:`~l2b2_panel.state.PanelState` and wake the browsers.
+"""
+from __future__ import annotations
+
+import threading
+
+from rclpy.context import Context
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+
+
+class StreamNode(Node):
+    """Spins itself from construction until :meth:`close`."""
+
+    def __init__(self, context: Context):
+        super().__init__('panel_streams', context=context)
+        self._executor = SingleThreadedExecutor(context=context)
+        self._executor.add_node(self)
+        self._thread = threading.Thread(target=self._spin, name='panel-streams', daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        try:
+            self._executor.spin()
+        except ExternalShutdownException:
+            pass
+        except Exception:  # the context shut down under the spinning executor: a normal stop
+            if self.context.ok():
+                raise
+
+    def close(self) -> None:
+        """Stop spinning and leave the graph (the panel node calls this from its own close)."""
+        self._executor.shutdown(timeout_sec=1.0)
+        self._thread.join(timeout=5.0)
+        self.destroy_node()
