@@ -60,6 +60,7 @@ class AsrNode(Node):
         self._jobs: queue.Queue = queue.Queue()
         self._held: list[tuple[_Segment, RosTime]] = []  # overlapped the robot's voice: barge-in or echo?
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._bad_rate_warned = False
         self.pub = self.create_publisher(RecognizedSpeech, '/speech/recognized', RELIABLE)
         self.create_subscription(SpeechStatus, '/speech/status', self._on_status, STATUS)
@@ -176,11 +177,14 @@ class AsrNode(Node):
             msg.header.stamp = self.get_clock().now().to_msg()
             msg.speech_start = (start + Duration(nanoseconds=int(result.start_s * 1e9))).to_msg()
             msg.speech_end = (start + Duration(nanoseconds=int(result.end_s * 1e9))).to_msg()
+            if self._closing.is_set():
+                return  # a decode that outlived close(): the node is being destroyed, nobody to tell
             self.pub.publish(msg)
             self.get_logger().debug(f'recognized {len(result.text)} chars, {result.language}, '
                                     f'conf {result.confidence:.2f} ({result.engine})')
 
     def close(self) -> None:
+        self._closing.set()
         self._jobs.put(None)
         self._worker.join(timeout=5.0)
         if self.router is not None:

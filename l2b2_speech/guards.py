@@ -67,6 +67,43 @@ def longest_repeat(text: str, max_n: int = 4) -> int:
     return best
 
 
+def cut_loop(text: str) -> str:
+    """Drop what a decoding loop added: the text's tail said again, and stuttered words.
+
+    * The end of the text repeating the text just before it ("A B C A B C A B" -> "A B C"; the token
+      budget usually cuts the loop mid-word) is removed, from three words on, or two long ones.
+    * A word three or more times in a row is kept twice ("ich ich ich möchte" -> "ich ich möchte");
+      "ja ja" is speech.
+    Words are compared without case and punctuation.
+    """
+    raw = text.split()
+    norm = [w.strip('.,!?;:-\'"').lower() for w in raw]
+    out_raw, out_norm = [], []
+    for w, n in zip(raw, norm, strict=True):  # stutters
+        if len(out_norm) >= 2 and out_norm[-1] == out_norm[-2] == n:
+            continue
+        out_raw.append(w)
+        out_norm.append(n)
+    if len(out_norm) >= 3 and out_norm[-1] == out_norm[-2] == out_norm[-3]:
+        out_raw, out_norm = out_raw[:-2], out_norm[:-2]
+    raw, norm = out_raw, out_norm
+    for j in range(1, len(norm)):  # the longest tail first
+        tail = norm[j:]
+        if not all(tail) or len(tail) < 2 or (len(tail) == 2 and sum(map(len, tail)) < 12):
+            continue
+        if any(_same(tail, norm[j - k:j - k + len(tail)]) for k in range(1, j + 1)):
+            raw, norm = raw[:j], norm[:j]
+            break
+    return ' '.join(raw).rstrip(',;:-') if raw else ''
+
+
+def _same(tail: list[str], earlier: list[str]) -> bool:
+    """``tail`` says ``earlier`` again; its last word may be cut short (the token budget ran out)."""
+    if len(earlier) != len(tail) or tail[:-1] != earlier[:-1]:
+        return False
+    return tail[-1] == earlier[-1] or (len(tail[-1]) >= 3 and earlier[-1].startswith(tail[-1]))
+
+
 def reject_reason(text: str, *, speech_s: float, avg_logprob: float, no_speech_prob: float,
                   limits: GuardLimits = GuardLimits()) -> str | None:
     """Why ``text`` (decoded from ``speech_s`` seconds of speech) is not believable, or None."""

@@ -18,7 +18,7 @@ import threading
 import numpy as np
 
 from l2b2_speech.asr_engine import SAMPLE_RATE, AsrEngine, AsrStream, BufferedStream, ModelError, Transcript
-from l2b2_speech.guards import GuardLimits, max_new_tokens, reject_reason, rms_dbfs
+from l2b2_speech.guards import GuardLimits, cut_loop, max_new_tokens, reject_reason, rms_dbfs
 
 REQUIRED_FILES = ('model.bin', 'config.json', 'tokenizer.json', 'vocabulary.txt')
 
@@ -29,7 +29,7 @@ class WhisperEngine(AsrEngine):
     def __init__(self, model_dir: str | Path, languages: Sequence[str] = ('de', 'tr'), *, beam_size: int = 1,
                  cpu_threads: int = 2, min_avg_logprob: float = -1.5, max_no_speech_prob: float = 0.6,
                  clear_language_ratio: float = 4.0, prompts: dict[str, str] | None = None, n_best: int = 3,
-                 limits: GuardLimits | None = None):
+                 limits: GuardLimits | None = None, encoder_pad_s: float | None = None):
         model_dir = Path(model_dir)
         missing = [f for f in REQUIRED_FILES if not (model_dir / f).is_file()]
         if missing:
@@ -59,6 +59,9 @@ class WhisperEngine(AsrEngine):
         #: Why the last segment gave no transcript ('' when it gave one): for benchmarks and debugging.
         self.last_rejection = ''
         self._prompt_tokens: dict[str, list[int]] = {}
+        #: None: the encoder sees Whisper's full 30 s window (the segment plus zeros), as trained. A number:
+        #: only the segment plus this much silence (far cheaper: the encoder's cost grows with its input).
+        self.encoder_pad_s = encoder_pad_s
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -95,6 +98,7 @@ class WhisperEngine(AsrEngine):
                 hypotheses += self._generate(encoded, lang, speech_s)
         believable = []
         for text, logprob, no_speech, lang in hypotheses:
+            text = cut_loop(text)
             reason = reject_reason(text, speech_s=speech_s, avg_logprob=logprob, no_speech_prob=no_speech,
                                    limits=self.limits)
             if reason is None:
@@ -121,7 +125,10 @@ class WhisperEngine(AsrEngine):
     def _encode(self, audio: np.ndarray):
         features = self._model.feature_extractor(audio)
         frames = self._model.feature_extractor.nb_max_frames
-        return self._model.encode(self._pad(features[:, :frames]))
+        if self.encoder_pad_s is not None:
+            per_s = frames / 30.0
+            frames = min(frames, int(features.shape[-1] + self.encoder_pad_s * per_s) // 2 * 2)
+        return self._model.encode(self._pad(features[:, :frames], frames))
 
     def language_probabilities(self, encoded, languages: Sequence[str]) -> list[tuple[str, float]]:
         """The configured languages' probabilities from the encoder output, renormalised, best first."""

@@ -3,7 +3,15 @@ import numpy as np
 import pytest
 
 from l2b2_speech.audio import noise, silence
-from l2b2_speech.guards import GuardLimits, compression_ratio, longest_repeat, max_new_tokens, reject_reason, rms_dbfs
+from l2b2_speech.guards import (
+    GuardLimits,
+    compression_ratio,
+    cut_loop,
+    longest_repeat,
+    max_new_tokens,
+    reject_reason,
+    rms_dbfs,
+)
 
 OK = {'avg_logprob': -0.4, 'no_speech_prob': 0.05}
 
@@ -40,3 +48,20 @@ def test_helpers_measure_what_they_say():
 def test_limits_are_configurable():
     strict = GuardLimits(max_chars_per_s=5.0, min_chars_allowed=3)
     assert reject_reason('Guten Tag', speech_s=1.0, limits=strict, **OK) is not None
+
+
+@pytest.mark.parametrize(('looped', 'kept'), [
+    ('Ich brauche eine Betraubische Geburt, wo Kunden. Ich brauche eine Betraubische Geburt,',
+     'Ich brauche eine Betraubische Geburt, wo Kunden.'),  # measured: the token budget cut the loop
+    ('Parkhausmeisskuh-Anbona Parkhausmeisskuh-Anbona Parkhausmeiss', 'Parkhausmeisskuh-Anbona'),
+    ('bitte zum Amt bitte zum Amt bitte zum Amt', 'bitte zum Amt'),
+    ('ich ich ich ich möchte', 'ich ich möchte'),
+])
+def test_a_decoding_loop_is_cut_after_its_first_pass(looped, kept):
+    assert cut_loop(looped) == kept
+
+
+@pytest.mark.parametrize('speech', ['Guten Tag, wo ist das Standesamt?', 'ja ja', 'Nein, nein danke.',
+                                    'Yabancılar dairesine gitmek istiyorum.', ''])
+def test_ordinary_speech_is_left_alone(speech):
+    assert cut_loop(speech) == speech
