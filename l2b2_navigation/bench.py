@@ -91,7 +91,9 @@ class SimStack:
              **(simulator or {})})))
         self.navigator = add(NavigatorNode(context=context, parameter_overrides=params(
             {**sim_time, **(navigator or {})})))
-        self.gate = add(SafetyGateNode(context=context, parameter_overrides=params(sim_time)))
+        # The pybullet simulator and the stand-in navigator speak Twist (as config/stack_sim.yaml says).
+        self.gate = add(SafetyGateNode(context=context, parameter_overrides=params(
+            {**sim_time, 'stamped_cmd_vel': False})))
         self.tracker = add(PersonTrackerNode(context=context, parameter_overrides=params(
             {**sim_time, 'max_range': tracker_range})))
         self.escort = add(EscortNode(context=context, parameter_overrides=params(

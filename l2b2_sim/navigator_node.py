@@ -28,7 +28,6 @@ from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import LaserScan
-from tf2_msgs.msg import TFMessage
 
 from l2b2_common.config import ConfigError, share_dir
 from l2b2_common.frames import FrameTree
@@ -37,8 +36,8 @@ from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.maps import OccupancyMap
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE
-from l2b2_common.tf_listener import TfListener
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
+from l2b2_navigation.recent_tf import RecentTfListener
 from l2b2_sim.follower import FollowerParams, PathFollower
 from l2b2_sim.obstacles import ObstacleLayer, ObstacleParams
 from l2b2_sim.planner import Costmap, CostParams, plan
@@ -58,7 +57,6 @@ class SimNavigatorParams:
 #: Scan points this close to the map's own walls and furniture are those, not people (m).
 STATIC_TOLERANCE = 0.2
 NEWEST_SCAN = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
-NEWEST = QoSProfile(depth=2)
 UNKNOWN = NavigateToPose.Result.UNKNOWN
 TF_ERROR = NavigateToPose.Result.TF_ERROR
 NONE = NavigateToPose.Result.NONE
@@ -84,20 +82,6 @@ class _Goal:
     guard: WayGuard | None = None
     follower: PathFollower | None = None
     outcome: tuple[str, int, str] | None = None
-
-
-class _NewestTf(TfListener):
-    """The shared TfListener, keeping only the newest /tf message: the controller wants the pose *now*.
-
-    ``qos.TF`` queues 100 messages (right for the tracker's stamped lookups); a simulation running
-    faster than real time outruns that queue and the controller would steer on poses seconds old.
-    """
-
-    def __init__(self, node: Node, tree: FrameTree):
-        super().__init__(node, tree)
-        # TODO(l2b2_common): a ``qos`` argument of TfListener would replace this swap.
-        node.destroy_subscription(self._subs[0])
-        self._subs[0] = node.create_subscription(TFMessage, '/tf', self._on_tf, NEWEST)
 
 
 class SimNavigatorNode(Node):
@@ -132,7 +116,7 @@ class SimNavigatorNode(Node):
         self._plan_pub = self.create_publisher(Path, '/plan', RELIABLE)
         self._map_pub = self.create_publisher(OccupancyGrid, '/map', LATCHED)
         # Only the newest pose and scan matter: a short history never feeds the controller stale data.
-        self.tf = _NewestTf(self, FrameTree(history=2))
+        self.tf = RecentTfListener(self, FrameTree(history=2), depth=2)
         self.create_subscription(LaserScan, '/scan', self._on_scan, NEWEST_SCAN)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
         self._server = ActionServer(
