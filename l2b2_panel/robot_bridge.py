@@ -44,7 +44,7 @@ from l2b2_common.frames import FrameTree
 from l2b2_common.geometry import Pose2D, yaw_from_msg
 from l2b2_common.maps import OccupancyMap
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR, STATUS
-from l2b2_common.tf_listener import TfListener, stamp_seconds
+from l2b2_common.tf_listener import TfListener
 from l2b2_panel.state import FloorMap, PanelState
 from l2b2_panel.streams import StreamNode
 from l2b2_panel.teleop import TeleopDeadman
@@ -87,7 +87,8 @@ class RosBridge:
         # handlers), and it was that walk, 100 times a second, that kept an idle panel busy.
         self.streams = StreamNode(node.context)
         self.frames = FrameTree(history=2)
-        self._base_on_tf = False  # once /tf carries base_link, /odom is not fed in as well (one source each)
+        self._base_on_tf = False  # once /tf carries base_link, /odom is not needed
+        self._odom_pose: Pose2D | None = None  # odom→base_link from /odom, kept apart from the /tf tree
         self._tf = TfListener(self.streams, self.frames, on_update=self._on_tf)
         fast = self.streams.create_subscription
         fast(ComponentHealth, '/l2b2/health', self._on_health, 50)
@@ -176,14 +177,19 @@ class RosBridge:
         if self._base_on_tf:
             return
         p = m.pose.pose.position
-        self.frames.set(m.header.frame_id or 'odom', m.child_frame_id or 'base_link',
-                        Pose2D(p.x, p.y, yaw_from_msg(m.pose.pose.orientation)), stamp_seconds(m.header.stamp))
+        self._odom_pose = Pose2D(p.x, p.y, yaw_from_msg(m.pose.pose.orientation))
         self._frames_changed()
 
     def robot_pose(self) -> Pose2D | None:
-        """base_link on the map (map→odom→base_link, or map→base_link); odometry alone counts as the map."""
+        """base_link on the map: map→odom→base_link or map→base_link from /tf, else /odom after /tf's
+        map→odom (odometry alone counts as the map)."""
         pose = self.frames.lookup('map', 'base_link')
-        return pose if pose is not None else self.frames.lookup('odom', 'base_link')
+        if pose is None:
+            pose = self.frames.lookup('odom', 'base_link')
+        if pose is not None or self._odom_pose is None:
+            return pose
+        map_odom = self.frames.lookup('map', 'odom')
+        return self._odom_pose if map_odom is None else map_odom.compose(self._odom_pose)
 
     def _frames_changed(self) -> None:
         pose = self.robot_pose()

@@ -23,20 +23,26 @@ class StreamNode(Node):
         super().__init__('panel_streams', context=context)
         self._executor = SingleThreadedExecutor(context=context)
         self._executor.add_node(self)
+        self._closing = False
         self._thread = threading.Thread(target=self._spin, name='panel-streams', daemon=True)
         self._thread.start()
 
     def _spin(self) -> None:
-        try:
-            self._executor.spin()
-        except ExternalShutdownException:
-            pass
-        except Exception:  # the context shut down under the spinning executor: a normal stop
-            if self.context.ok():
-                raise
+        """Spin until closed. A failing callback is logged and spinning goes on: one bad message must
+        not freeze the robot's picture on every screen."""
+        while self.context.ok() and not self._closing:
+            try:
+                self._executor.spin()
+            except ExternalShutdownException:
+                return
+            except Exception as exc:  # noqa: BLE001 - a callback failed, or the context shut down under us
+                if not self.context.ok() or self._closing:
+                    return
+                self.get_logger().error(f'stream callback failed: {type(exc).__name__}: {exc}')
 
     def close(self) -> None:
         """Stop spinning and leave the graph (the panel node calls this from its own close)."""
+        self._closing = True
         self._executor.shutdown(timeout_sec=1.0)
         self._thread.join(timeout=5.0)
         self.destroy_node()
