@@ -32,6 +32,10 @@ class EngineChoice:
     whisper_beam_size: int = tunable(1, 'Whisper beam size (1 = greedy, fastest; more also gives alternatives).',
                                      min=1, max=5)
     whisper_cpu_threads: int = tunable(2, 'CPU threads for Whisper.', min=1, max=16)
+    whisper_encoder_pad_s: float = tunable(
+        30.0, "Silence after the segment that Whisper's encoder sees (the window is at most 30 s). 30: the full "
+        'window, as the model was trained. 1.0: an encoder about ten times cheaper for a 3 s request (see '
+        'docs/speech.md for its measured accuracy).', min=0.5, max=30.0)
     vosk_min_confidence: float = tunable(0.3, 'Vosk hypotheses with a lower mean word confidence are dropped.',
                                          min=0.0, max=1.0)
 
@@ -57,7 +61,9 @@ def build_engines(models: SpeechModels, choice: EngineChoice) -> tuple[dict[str,
             from l2b2_speech.whisper_engine import WhisperEngine
             prompts = {lang: whisper_prompt(lang) for lang in need_whisper} if choice.whisper_prompt else None
             whisper = WhisperEngine(models.whisper, need_whisper, beam_size=choice.whisper_beam_size,
-                                    cpu_threads=choice.whisper_cpu_threads, prompts=prompts)
+                                    cpu_threads=choice.whisper_cpu_threads, prompts=prompts,
+                                    encoder_pad_s=None if choice.whisper_encoder_pad_s >= 30.0
+                                    else choice.whisper_encoder_pad_s)
             chosen.update({lang: whisper for lang in need_whisper})
         except ModelError as exc:
             problems.append(str(exc))
