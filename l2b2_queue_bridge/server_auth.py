@@ -88,7 +88,8 @@ class Sessions:
         user = self.users.get(login)
         given = password_hash(password).encode()
         # Compare even for an unknown user, so timing does not tell which user names exist.
-        if user is None or not hmac.compare_digest(given, user.password_sha256.encode()):
+        expected = (user.password_sha256 if user else password_hash(secrets.token_hex(8))).encode()
+        if not hmac.compare_digest(given, expected) or user is None:
             raise DbError(401, 'The login credentials (username, password) are invalid.', INVALID_CREDENTIALS)
         with self._lock:
             for key in [k for k, w in self._by_key.items() if w.user.login == login]:
