@@ -21,6 +21,7 @@ from enum import StrEnum
 import math
 
 from l2b2_common.codes import EscortOutcome, VisitorStatus
+from l2b2_common.config import ConfigError, StrictModel, load_model
 from l2b2_common.geometry import Pose2D
 from l2b2_common.tunables import tunable
 
@@ -66,6 +67,44 @@ class EscortConfig:
     def resume_within(self) -> float:
         """``resume_distance``, never beyond ``follow_distance`` (resuming must mean following)."""
         return min(self.resume_distance, self.follow_distance)
+
+
+# What the escort says ------------------------------------------------------------------------
+class _ByLanguage(StrictModel):
+    """One sentence per language; German and Turkish are required, others (en) optional."""
+
+    model_config = {**StrictModel.model_config, 'extra': 'allow'}
+    de: str
+    tr: str
+
+    def texts(self) -> dict[str, str]:
+        extra = {str(k): v for k, v in (self.model_extra or {}).items()}
+        bad = [k for k, v in extra.items() if not isinstance(v, str)]
+        if bad:
+            raise ValueError(f'{bad[0]}: must be a string')
+        return {'de': self.de, 'tr': self.tr, **extra}
+
+
+class EscortTexts(StrictModel):
+    follow_me: _ByLanguage
+    arrived: _ByLanguage
+    visitor_lost: _ByLanguage
+
+
+TEXT_KEYS = tuple(EscortTexts.model_fields)
+
+
+def load_texts(path) -> dict[str, dict[str, str]]:
+    """The escort's sentences per key and language; German and Turkish are required for every key."""
+    texts = load_model(path, EscortTexts)
+    out = {}
+    for key in TEXT_KEYS:
+        try:
+            out[key] = getattr(texts, key).texts()
+        except ValueError as exc:
+            lang, _, reason = str(exc).partition(': ')
+            raise ConfigError(path, f'{key}.{lang}', reason) from None
+    return out
 
 
 # Commands for the node ------------------------------------------------------------------------

@@ -38,14 +38,25 @@ from std_srvs.srv import SetBool
 from l2b2_common.calls import NO_SERVER, BoundedCaller, CallOutcome, PendingCall
 from l2b2_common.catalog import load_catalog
 from l2b2_common.codes import EscortOutcome, HealthLevel
-from l2b2_common.config import StrictModel, config_path, load_model
+from l2b2_common.config import config_path
 from l2b2_common.geometry import Pose2D, quaternion_msg_fields, yaw_from_msg
 from l2b2_common.health import HealthReporter
 from l2b2_common.maps import load_waypoints, require_waypoints
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
 from l2b2_common.tunables import declare_tunables, tunable
-from l2b2_navigation.escort import CancelGoal, Command, EscortConfig, Finish, Person, Phase, Say, SendGoal, TellStaff
+from l2b2_navigation.escort import (
+    CancelGoal,
+    Command,
+    EscortConfig,
+    Finish,
+    Person,
+    Phase,
+    Say,
+    SendGoal,
+    TellStaff,
+    load_texts,
+)
 from l2b2_navigation.escort_trips import Note, Order, SetHealth, Trip, Trips
 from l2b2_navigation.recent_tf import RecentTfListener
 
@@ -71,44 +82,6 @@ class EscortNodeParams:
                                     min=0.1, max=50.0)
     status_heartbeat_s: float = tunable(2.0, '/robot/status is repeated this often when nothing changes (s).',
                                         min=0.1, max=60.0)
-
-
-class _ByLanguage(StrictModel):
-    """One sentence per language; German and Turkish are required, others (en) optional."""
-
-    model_config = {**StrictModel.model_config, 'extra': 'allow'}
-    de: str
-    tr: str
-
-    def texts(self) -> dict[str, str]:
-        extra = {str(k): v for k, v in (self.model_extra or {}).items()}
-        bad = [k for k, v in extra.items() if not isinstance(v, str)]
-        if bad:
-            raise ValueError(f'{bad[0]}: must be a string')
-        return {'de': self.de, 'tr': self.tr, **extra}
-
-
-class EscortTexts(StrictModel):
-    follow_me: _ByLanguage
-    arrived: _ByLanguage
-    visitor_lost: _ByLanguage
-
-
-TEXT_KEYS = tuple(EscortTexts.model_fields)
-
-
-def load_texts(path) -> dict[str, dict[str, str]]:
-    """The escort's sentences per key and language; German and Turkish are required for every key."""
-    texts = load_model(path, EscortTexts)
-    out = {}
-    for key in TEXT_KEYS:
-        try:
-            out[key] = getattr(texts, key).texts()
-        except ValueError as exc:
-            from l2b2_common.config import ConfigError
-            lang, _, reason = str(exc).partition(': ')
-            raise ConfigError(path, f'{key}.{lang}', reason) from None
-    return out
 
 
 @dataclass(eq=False)

@@ -5,8 +5,8 @@ import pytest
 
 from l2b2_common.config import ConfigError, config_path, load_yaml
 from l2b2_common.tunables import describe
-from l2b2_navigation.escort import EscortConfig
-from l2b2_navigation.escort_node import TEXT_KEYS, EscortNodeParams, load_texts
+from l2b2_navigation.escort import TEXT_KEYS, EscortConfig, load_texts
+from l2b2_navigation.escort_node import EscortNodeParams
 from l2b2_navigation.person_tracker import DetectorConfig, ProximityMonitor, TrackerConfig
 from l2b2_navigation.person_tracker_node import TrackerNodeParams
 
