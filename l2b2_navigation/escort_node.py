@@ -121,7 +121,7 @@ class EscortNode(Node):
         self.health = HealthReporter(self, 'escort')
         self.pub_status = self.create_publisher(RobotStatus, '/robot/status', RELIABLE)
         self.pub_say = self.create_publisher(SayRequest, '/speech/say', RELIABLE)
-        self.tf = RecentTfListener(self, depth=10, callback_group=g)
+        self.tf: RecentTfListener | None = None  # /tf is read only while a trip is under way
         self.create_subscription(TrackedPeople, '/people/tracked', self._on_people, RELIABLE, callback_group=g)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED, callback_group=g)
         self.create_subscription(BatteryState, '/battery', self._on_battery, SENSOR, callback_group=g)
@@ -146,23 +146,44 @@ class EscortNode(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _robot_pose(self) -> Pose2D | None:
+        """The robot on the map now; when not listening to /tf, where it was last seen."""
+        pose = self._live_pose()
+        return pose if pose is not None else self.last_pose
+
+    def _live_pose(self) -> Pose2D | None:
+        if self.tf is None:
+            return None
         try:
             pose = self.tf.tree.lookup(self.p.global_frame, self.p.base_frame)
         except (IndexError, RuntimeError):  # /tf being written on another thread this very moment
-            pose = None
-        return pose if pose is not None else self.last_pose
+            return None
+        if pose is not None:
+            self.last_pose = pose
+        return pose
 
     def _waypoint_pose(self, name: str) -> Pose2D:
         w = self.waypoints[name]
         return Pose2D(w.x, w.y, w.yaw)
 
     def _schedule(self) -> None:
-        """Tick while a trip or a return home is under way; sleep otherwise (an idle escort costs nothing)."""
+        """Tick and read /tf while a trip or a return home is under way; sleep otherwise: an idle escort
+        at home has nothing to watch (its status keeps the last pose)."""
         if self.trips.under_way and self._tick_timer.is_canceled():
+            self._listen(True)
             self._tick_timer.reset()
             self._wake.trigger()  # a timer reset from another thread must wake a sleeping executor
         elif not self.trips.under_way and not self._tick_timer.is_canceled():
             self._tick_timer.cancel()
+            self._listen(False)
+
+    def _listen(self, on: bool) -> None:
+        if on and self.tf is None:
+            self.last_pose = None  # from before the trip: a jump in the path length if the robot was moved
+            self.tf = RecentTfListener(self, depth=10, callback_group=self._group)
+        elif not on and self.tf is not None:
+            self._live_pose()
+            self.tf.close(self)
+            self.tf = None
 
     def _on_wake(self) -> None:
         pass  # the wake-up itself makes the executor see the restarted tick timer
@@ -216,7 +237,7 @@ class EscortNode(Node):
             trip, orders = self.trips.begin(req.target_id, self._waypoint_pose(self._waypoint_name(req.target_id)),
                                             self._now(), language=req.language or 'de',
                                             with_visitor=req.with_visitor, visitor_id=int(req.visitor_track_id),
-                                            robot=self._robot_pose())
+                                            robot=self._live_pose())
             ride = self.rides[trip] = Ride(goal_handle)
             self._carry_out(orders)
         self._publish_status(changed_only=True)

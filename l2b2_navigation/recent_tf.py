@@ -34,3 +34,9 @@ class RecentTfListener(TfListener):
         node.destroy_subscription(self._subs[0])
         self._subs[0] = node.create_subscription(TFMessage, '/tf', self._on_tf, recent_tf_qos(depth),
                                                  callback_group=callback_group)
+
+    def close(self, node: Node) -> None:
+        """Stop listening (a node that needs /tf only while it works sleeps through the rest)."""
+        for sub in self._subs:
+            node.destroy_subscription(sub)
+        self._subs = []
