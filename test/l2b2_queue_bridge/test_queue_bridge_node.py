@@ -231,3 +231,16 @@ def test_a_login_without_a_password_is_a_parameter_error(ros, monkeypatch):
     monkeypatch.delenv('L2B2_ZMS_PASSWORD', raising=False)
     with pytest.raises(ParameterError, match='login_name'):
         QueueBridgeNode(context=ros.context, parameter_overrides=[Parameter('login_name', value='robot')])
+
+
+def test_the_bridge_logs_out_when_it_closes(ros, embedded_server, monkeypatch):
+    import httpx
+    monkeypatch.setenv('L2B2_ZMS_PASSWORD', ROBOT[1])
+    node = start_bridge(ros, embedded_server.url, login_name=ROBOT[0])
+    _probe, srv = clients(ros)
+    found = call(ros, srv['lookup_appointment'], LookupAppointment.Request(booking_number='4712', name='Yilmaz'))
+    assert found.result == LookupAppointment.Response.OK
+    key = node.client.adapter.session.workstation.authkey
+    assert httpx.get(embedded_server.url + 'status/', headers={'X-Authkey': key}).status_code == 200
+    node.close()
+    assert httpx.get(embedded_server.url + 'status/', headers={'X-Authkey': key}).status_code == 401
