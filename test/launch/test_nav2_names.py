@@ -117,3 +117,20 @@ def test_our_behaviour_tree_uses_kilted_nodes_and_ports_and_never_spins_or_backs
                                                                          for e in root.iter('FollowPath')}
     assert ids <= set(PARAMS['planner_server']['ros__parameters']['planner_plugins']) | set(
         PARAMS['controller_server']['ros__parameters']['controller_plugins'])
+
+
+def test_the_stand_in_navigator_does_what_nav2_does_with_people_in_the_way():
+    """The sim navigator's blocked-way rule (l2b2_sim.way_guard.GuardParams) and Nav2's configuration agree:
+    stop zone, wait before re-planning, and when to give up."""
+    from l2b2_sim.way_guard import GuardParams
+    guard = GuardParams()
+    radius = PARAMS['local_costmap']['local_costmap']['ros__parameters']['robot_radius']
+    cm = PARAMS['collision_monitor']['ros__parameters']
+    stop = yaml.safe_load(cm['PolygonStop']['points'])
+    assert max(x for x, _y in stop) == pytest.approx(radius + guard.stop_distance)
+    assert max(abs(y) for _x, y in stop) == pytest.approx(radius)
+    root = ET.parse(REPO_ROOT / BEHAVIOR_TREE).getroot()
+    wait = float(next(root.iter('Wait')).get('wait_duration'))
+    assert wait == guard.replan_after_blocked_s
+    rounds = int(root.find('BehaviorTree/RecoveryNode').get('number_of_retries'))
+    assert rounds * wait == pytest.approx(guard.blocked_timeout_s)
