@@ -240,12 +240,14 @@ class RosBridge:
             self.notify()
 
     # --- bounded calls ---------------------------------------------------------------------------
-    def _begin(self, client: Any, request: Any, server_wait_s: float = 0.0) -> concurrent.futures.Future:
-        """Start a bounded call (service, or an action's goal); the future ends with its CallOutcome."""
+    def _begin(self, client: Any, request: Any, *, wake: bool = True) -> concurrent.futures.Future:
+        """Start a bounded call (service, or an action's goal); the future ends with its CallOutcome.
+
+        ``wake=False``: the caller triggers ``self._wake`` itself once its calls are all sent."""
         done: concurrent.futures.Future = concurrent.futures.Future()
-        self._caller.call(client, request, done.set_result, server_wait_s=server_wait_s,
-                          answer_timeout_s=self.timeout_s)
-        self._wake.trigger()
+        self._caller.call(client, request, done.set_result, server_wait_s=0.0, answer_timeout_s=self.timeout_s)
+        if wake:
+            self._wake.trigger()
         return done
 
     def _call(self, client: Any, request: Any, what: str) -> tuple[bool, Any]:
@@ -259,11 +261,11 @@ class RosBridge:
             return False, f'{what} did not answer within {self.timeout_s:.1f} s'
         return False, f'{what}: {outcome.reason}'
 
-    def _cancel_all(self, client: Any) -> bool:
+    def _cancel_all(self, client: Any, *, wake: bool = True) -> bool:
         """Cancel every goal of an action server (zero goal id and stamp = all, per the action protocol)."""
         if not client.service_is_ready():
             return False
-        self._begin(client, CancelGoal.Request())
+        self._begin(client, CancelGoal.Request(), wake=wake)
         return True
 
     # --- RobotBridge: called from the web thread ------------------------------------------------
@@ -272,10 +274,11 @@ class RosBridge:
         goals, joystick. Returns a blocking wait for the gate's confirmation."""
         self.stop_teleop()
         ready = self.cli_estop.service_is_ready()
-        future = self._begin(self.cli_estop, SetBool.Request(data=True)) if ready else None
+        future = self._begin(self.cli_estop, SetBool.Request(data=True), wake=False) if ready else None
         self._pub_stop.publish(Empty())
-        escort = self._cancel_all(self.cli_cancel_escort)
-        nav = self._cancel_all(self.cli_cancel_nav)
+        escort = self._cancel_all(self.cli_cancel_escort, wake=False)
+        nav = self._cancel_all(self.cli_cancel_nav, wake=False)
+        self._wake.trigger()  # once everything is on its way: the executor then counts the deadlines
 
         def confirmation() -> dict[str, Any]:
             if future is None:
