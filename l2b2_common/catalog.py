@@ -16,7 +16,11 @@ from pydantic import AfterValidator, Field
 from l2b2_common.config import ConfigError, StrictModel, config_path, load_model, load_yaml
 
 DEFAULT_FILE = 'departments.yaml'
-LANGUAGES = ('de', 'tr')
+#: The visitor languages, in order of preference: every target and service has a name in each. Adding a
+#: language is data (names and keywords here, a lexicon section, a responses file) plus its code here.
+LANGUAGES = ('de', 'tr', 'en')
+#: The two languages the robot was built for; ``other_language`` switches between them.
+PRIMARY_LANGUAGES = ('de', 'tr')
 DAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
 _ID = re.compile(r'^[a-z][a-z0-9_]*$')
 _SPAN = re.compile(r'^(\d{2}):(\d{2})-(\d{2}):(\d{2})$')
@@ -29,7 +33,10 @@ def _non_empty(text: str) -> str:
 
 
 def other_language(language: str) -> str:
-    """The visitor language that is not ``language`` (German <-> Turkish)."""
+    """The language a visitor most likely switches to from ``language``: German <-> Turkish, others → German.
+
+    (Callers that mean "any other language" iterate :data:`LANGUAGES`.)
+    """
     return 'tr' if language == 'de' else 'de'
 
 

@@ -268,11 +268,18 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
         if question is None:
             return
         values = getattr(self, question.values)() if question.values else {}
-        self._say(question.first if switched else question.again, **values)
+        key = question.first if switched else question.again
+        if key == 'clarify':  # two places are asked about as "A or B?"
+            key = self._clarify_key()
+        self._say(key, **values)
 
     def _clarify_values(self) -> dict[str, str]:
-        names = [self._name(t) for t in self.session.candidates]
-        return {'options': self.responses.join(names, self.session.language)}
+        candidates = self.session.candidates
+        names = [self._name(t) for t in candidates]
+        values = {'options': self.responses.join(names, self.session.language)}
+        if len(candidates) == 2:
+            values.update(first=self._to(candidates[0]), second=self._to(candidates[1]))
+        return values
 
     def _offer_values(self) -> dict[str, str]:
         return {'to_target': self._to(self.session.offer_target)}
@@ -330,7 +337,9 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
     def _request(self, u: Understanding, name: str = '') -> None:
         """A request heard while listening (or a new request in any conversing state)."""
         if u.intent == 'escort' and u.target:
-            if u.confidence >= self.settings.confidence_threshold:
+            if u.clarify:
+                self._ask_between(list(u.clarify))
+            elif u.confidence >= self.settings.confidence_threshold:
                 self._offer(u.target)
             else:
                 self._clarify_from(u)
@@ -370,9 +379,20 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
             self.listen()
             self._reprompt('not_understood')
             return
+        self._ask_between(candidates)
+
+    def _ask_between(self, candidates: list[str]) -> None:
+        """"Möchten Sie zur Pass- und Ausweisstelle oder zum Abholterminal?": the candidates become buttons."""
+        candidates = [t for t in dict.fromkeys(candidates) if t in self.catalog]
+        if len(candidates) == 1:
+            self._offer(candidates[0])
+            return
         self.session.candidates = candidates
         self.clarify()
-        self._say('clarify', **self._clarify_values())
+        self._say(self._clarify_key(), **self._clarify_values())
+
+    def _clarify_key(self) -> str:
+        return 'clarify_two' if len(self.session.candidates) == 2 else 'clarify'
 
     def _in_clarifying(self, u: Understanding, name: str = '') -> None:
         s = self.session

@@ -1,4 +1,4 @@
-"""German or Turkish? Evidence from letters, spelling, Turkish suffixes and each language's own words.
+"""German, Turkish or English? Evidence from letters, spelling, Turkish suffixes and each language's own words.
 
 Used when the speech layer does not say which language it heard (typed text, a language-neutral ASR).
 Every word adds evidence for a language:
@@ -9,6 +9,9 @@ Every word adds evidence for a language:
   end, ``-tion``, the endings ``-ung``/``-heit``/``-keit``/``-schaft``/``-lich``;
 - Turkish spelling: ``-lar/-ler``, ``-mak/-mek``, ``-yor``, possessive and case chains, ``-lik``/``-luk``, a ``c``
   outside ``ch``/``ck``, ``y`` before a vowel inside a word;
+- English spelling: ``th``, ``sh``, ``wh``, ``ee``/``oo``/``ea``/``ou``/``ai``/``ay``, ``-ing``/``-ness``/``-ment``/
+  ``-ly``/``-ed``, an apostrophe inside a word; spelling German and English share (``ch``, ``ck``, ``w``, a
+  consonant cluster at the start) counts for both;
 - weak (0.25): Turkish vowel harmony (all vowels front or all back) or its absence;
 - words of one language only: function words and intent words (``lexicon.yaml``) and the words of the
   catalog's names and keywords of that language (a word both lists share, such as "Meldestelle",
@@ -23,11 +26,15 @@ from collections import Counter
 from collections.abc import Iterable
 import re
 
-from l2b2_common.catalog import LANGUAGES, other_language
+from l2b2_common.catalog import LANGUAGES
 from l2b2_dialogue.normalize import Utterance, clean, fold, tokens
 
 _WORD = re.compile(r'[^\W\d_]+')
 _GERMAN_SPELLING = ('ch', 'ck', 'tz', 'pf', 'w', 'q', 'x', 'ph', 'th')
+#: Of the German spelling, what English writes too (evidence for both).
+_SHARED_SPELLING = ('ch', 'ck', 'w', 'q', 'x', 'ph', 'th')
+_ENGLISH_SPELLING = ('th', 'sh', 'wh', 'ee', 'oo', 'ea', 'ou', 'ai', 'ay', 'oa', 'ght')
+_ENGLISH_ENDINGS = ('ing', 'ness', 'ment', 'ly', 'ed', 'ful', 'ous', 'able', 'ity')
 _GERMAN_VOWELS = ('ei', 'ie', 'au', 'eu')
 _GERMAN_ENDINGS = ('ung', 'heit', 'keit', 'schaft', 'lich', 'isch', 'nis')
 #: Folded Turkish endings: plural, infinitive, progressive, possessive and case chains, past tense.
@@ -69,15 +76,16 @@ class LanguageDetector:
         return self.counts[lang][word] > (1 if lang == unseen else 0)
 
     def _own(self, word: str, lang: str, unseen: str) -> bool:
-        return self._known(word, lang, unseen) and not self._known(word, other_language(lang), unseen)
+        return self._known(word, lang, unseen) and not any(
+            self._known(word, other, unseen) for other in LANGUAGES if other != lang)
 
     def _part_evidence(self, word: str, lang: str) -> bool:
         """A known word of ``lang`` with a Turkish suffix after it, or as a part of a German compound."""
         if len(word) < _MIN_PART + 2:
             return False
-        other = other_language(lang)
+        others = [o for o in LANGUAGES if o != lang]
         for part in self._parts[lang]:
-            if len(part) >= len(word) or self.counts[other][part]:
+            if len(part) >= len(word) or any(self.counts[o][part] for o in others):
                 continue
             if lang == 'tr':
                 if word.startswith(part) and _SUFFIX.match(word[len(part):]):
@@ -86,13 +94,13 @@ class LanguageDetector:
                         word[len(part) - 1:]):
                     return True
                 continue
-            if lang == 'de' and len(part) >= 5 and (word.startswith(part) or word.endswith(part)):
+            if lang != 'tr' and len(part) >= 5 and (word.startswith(part) or word.endswith(part)):
                 return True
         return False
 
     def word_scores(self, raw: str, unseen: str = '') -> dict[str, float]:
         """Evidence of one lower-case word for each language."""
-        score = {'de': 0.0, 'tr': 0.0}
+        score = dict.fromkeys(LANGUAGES, 0.0)
         word = fold(raw)
         score['tr'] += 2.0 * sum(raw.count(ch) for ch in 'şğıç')
         score['de'] += 2.0 * sum(raw.count(ch) for ch in 'äß')
@@ -110,28 +118,38 @@ class LanguageDetector:
                     if len(self._cache) < 50000:
                         self._cache[key] = hit
                 score[lang] += hit
+        english = 'en' in score
         if any(s in word for s in _GERMAN_SPELLING):
             score['de'] += 1.0
+            if english and any(s in word for s in _SHARED_SPELLING):
+                score['en'] += 1.0
         elif any(s in word for s in _GERMAN_VOWELS):
             score['de'] += 0.5
+        if english and ("'" in raw.strip("'") or any(s in word for s in _ENGLISH_SPELLING)):
+            score['en'] += 0.5
         if len(word) >= 5:
             if word.endswith(_GERMAN_ENDINGS):
                 score['de'] += 0.5
             elif word.endswith(_TURKISH_ENDINGS) or (len(word) >= 6 and 'yor' in word):
                 score['tr'] += 0.5
+            if english and word.endswith(_ENGLISH_ENDINGS):
+                score['en'] += 0.5
         if _GERMAN_SHAPE.search(word):
             score['de'] += 0.5
+            if english:
+                score['en'] += 0.5
         if _TURKISH_SHAPE.search(word):
             score['tr'] += 0.5
         vowels = [ch for ch in raw if ch in _FRONT or ch in _BACK]
         if len(vowels) >= 2 and not any(s in word for s in (*_GERMAN_SPELLING, *_GERMAN_VOWELS)):
             harmonic = all(v in _FRONT for v in vowels) or all(v in _BACK for v in vowels)
-            score['tr' if harmonic else 'de'] += 0.25
+            for lang in (('tr',) if harmonic else [o for o in score if o != 'tr']):
+                score[lang] += 0.25
         return score
 
     def scores(self, text: str | Utterance, unseen: str = '') -> dict[str, float]:
         """Evidence per language for a whole text (``unseen``: leave the text out of that language's words)."""
-        total = {'de': 0.0, 'tr': 0.0}
+        total = dict.fromkeys(LANGUAGES, 0.0)
         cleaned = text.cleaned if isinstance(text, Utterance) else clean(text)
         for raw in _WORD.findall(cleaned):
             for lang, value in self.word_scores(raw, unseen).items():
@@ -139,13 +157,12 @@ class LanguageDetector:
         return total
 
     def detect(self, text: str | Utterance, default: str = 'de', unseen: str = '') -> str:
-        """``de`` or ``tr``; ``default`` (the conversation's language) when the evidence is even."""
+        """The language with the most evidence; ``default`` (the conversation's language) on a tie."""
         score = self.scores(text, unseen)
-        if score['tr'] > score['de']:
-            return 'tr'
-        if score['de'] > score['tr']:
-            return 'de'
-        return default if default in LANGUAGES else 'de'
+        best = max(score.values())
+        leaders = [lang for lang, value in score.items() if value == best]
+        default = default if default in LANGUAGES else 'de'
+        return default if default in leaders else leaders[0]
 
     def clear_cache(self) -> None:
         self._cache.clear()

@@ -33,6 +33,7 @@ class PerLanguage(StrictModel):
 
     de: list[Word] = []
     tr: list[Word] = []
+    en: list[Word] = []
 
     def of(self, language: str) -> list[str]:
         return list(getattr(self, language, []))

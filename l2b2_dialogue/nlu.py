@@ -11,14 +11,16 @@ rapidfuzz ratio (:mod:`l2b2_dialogue.phrases`). The utterance is normalised once
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from l2b2_common.catalog import LANGUAGES, Catalog, load_catalog, other_language
 from l2b2_dialogue import LEXICON_FILE  # noqa: F401 - re-exported: tests and tools find the lexicon here
+from l2b2_dialogue.combine import Policy, combine
 from l2b2_dialogue.langdet import LanguageDetector
+from l2b2_dialogue.learned import LearnedModel, load_or_train
 from l2b2_dialogue.lexicon import Lexicon, load_lexicon
 from l2b2_dialogue.normalize import Utterance, as_utterance, fold, stem_key, tokens, word_keys
 from l2b2_dialogue.numbers import booking_number
@@ -41,20 +43,28 @@ class Understanding:
     slots: dict[str, Any] = field(default_factory=dict)
     #: The best targets with their confidence, best first (for a clarifying question).
     candidates: list[tuple[str, float]] = field(default_factory=list)
+    #: Two target ids to ask about ("zur Pass- und Ausweisstelle oder zum Abholterminal?"), or empty.
+    clarify: list[str] = field(default_factory=list)
+    #: Who decided: 'rules', 'learned' or 'both' (agreeing, or a two-choice question from both).
+    source: str = 'rules'
 
     def as_dict(self) -> dict[str, Any]:
-        return {'intent': self.intent, 'target': self.target, 'confidence': round(self.confidence, 3),
-                'language': self.language, 'slots': self.slots,
-                'candidates': [[t, round(c, 3)] for t, c in self.candidates]}
+        out = {'intent': self.intent, 'target': self.target, 'confidence': round(self.confidence, 3),
+               'language': self.language, 'slots': self.slots,
+               'candidates': [[t, round(c, 3)] for t, c in self.candidates], 'source': self.source}
+        if self.clarify:
+            out['clarify'] = list(self.clarify)
+        return out
 
 
 class Understander:
     """Loads the catalog and the lexicon once; :meth:`understand` is then pure and fast."""
 
     def __init__(self, catalog: Catalog | None = None, lexicon_path: str | Path | None = None,
-                 threshold: float = 0.6, default_language: str = 'de'):
+                 threshold: float = 0.6, default_language: str = 'de', learned: bool | LearnedModel = True):
         self.catalog = catalog or load_catalog()
         self.threshold = threshold
+        self.policy = Policy(threshold=threshold)
         self.default_language = default_language
         self.lexicon: Lexicon = load_lexicon(lexicon_path)
         lex = self.lexicon.file
@@ -77,6 +87,10 @@ class Understander:
             self.ordinals[lang] = [fold(w) for w in lex.ordinals.of(lang)]
             self.function_words[lang] = set(lex.function_words.folded(lang))
         self.language_detector = LanguageDetector(self._language_words())
+        self.office_names = _office_names(self.catalog)
+        #: The learned layer (None: rules only); trained once per machine and cached (:mod:`l2b2_dialogue.learned`).
+        self.model: LearnedModel | None = (learned if isinstance(learned, LearnedModel) else
+                                           load_or_train(self.catalog, self.lexicon) if learned else None)
 
     # -- building the index ---------------------------------------------------------------------------
     def _target_phrases(self, lang: str) -> PhraseIndex:
@@ -89,9 +103,17 @@ class Understander:
                 texts += [(w, src_lang) for src_lang, words in service.keywords.items() for w in words]
             raw += [(target.id, text, text_lang) for text, text_lang in texts if text_lang in LANGUAGES]
         builder = PhraseBuilder(self.lexicon.stopwords)
+        lex = self.lexicon.file
+        # A word of another language that is a small word of this one ("died" stems to German "die") is left out.
+        small = set(lex.function_words.folded(lang)) | set(self.lexicon.stopwords.get(lang, ()))
         for target_id, text, src_lang in raw:
             # Words of the other language still count (code-switching: "Ausländerbehörde nerede"),
             # but a little less than the visitor's own language.
+            if src_lang != lang:
+                text = ' '.join(w for w in tokens(text, src_lang)
+                                if fold(w) not in small and stem_key(w, src_lang) not in small)
+                if not text:
+                    continue
             builder.add(target_id, text, src_lang, 1.0 if src_lang == lang else 0.9, drop_stopwords=True)
         # Specific words beat generic ones: a single word that is a keyword of several targets weighs less.
         owners: dict[str, set[str]] = defaultdict(set)
@@ -170,7 +192,19 @@ class Understander:
         ordinal = self._ordinal(lang, folded)
         if ordinal is not None:
             slots['ordinal'] = ordinal
-        return Understanding(intent, target, round(confidence, 3), lang, slots, candidates[:3])
+        rules = Understanding(intent, target, round(confidence, 3), lang, slots, candidates[:3])
+        if self.model is None or not folded:
+            return rules
+        probs = dict(zip(self.model.labels, self.model.probabilities(utterance, lang).tolist(), strict=True))
+        u = combine(rules, probs, self._named(folded, rules.target), self.policy)
+        return replace(u, confidence=round(u.confidence, 3))
+
+    def _named(self, folded: list[str], target: str | None) -> bool:
+        """The visitor named the rules' target as an office ("Standesamt", "Pass- und Ausweisstelle")."""
+        if target is None:
+            return False
+        words = set(folded)
+        return any(set(name) <= words for name in self.office_names.get(target, ()))
 
     def _decide(self, keys, folded, intents, candidates, queue_candidates, where, slots):
         """The intent by fixed precedence; see docs/dialogue.md. ``folded``: the utterance's folded words."""
@@ -261,6 +295,22 @@ def _candidates(scores: dict[str, float]) -> list[tuple[str, float]]:
         strength = min(1.0, value)
         share = value / total if total else 0.0
         out.append((target, strength * (0.35 + 0.65 * share)))
+    return out
+
+
+#: A keyword that is the name of an office: it ends like one (German compounds, Turkish and English names).
+_OFFICE_ENDINGS = ('amt', 'stelle', 'behorde', 'buro', 'burosu', 'dairesi', 'terminal', 'theke', 'kasse', 'office',
+                   'desk', 'veznesi', 'danisma', 'subesi')
+
+
+def _office_names(catalog: Catalog) -> dict[str, list[tuple[str, ...]]]:
+    """Per target: its names (every language) and the keywords that name it as an office, as folded words."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for target in catalog.targets.values():
+        texts = list(target.name.values())
+        texts += [k for words in target.keywords.values() for k in words if fold(k.lower()).endswith(_OFFICE_ENDINGS)]
+        names = {tuple(fold(w) for w in tokens(t)) for t in texts}
+        out[target.id] = sorted(n for n in names if n)
     return out
 
 

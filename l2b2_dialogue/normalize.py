@@ -17,7 +17,8 @@ import snowballstemmer
 MAX_CHARS = 400
 MAX_TOKENS = 60
 
-_STEMMERS = {'de': snowballstemmer.stemmer('german'), 'tr': snowballstemmer.stemmer('turkish')}
+_STEMMERS = {'de': snowballstemmer.stemmer('german'), 'tr': snowballstemmer.stemmer('turkish'),
+             'en': snowballstemmer.stemmer('english')}
 _NON_WORD = re.compile(r'[\W_]+', re.UNICODE)
 _DIGITS_LETTERS = re.compile(r'(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)')
 _FOLD_PAIRS = (('ae', 'a'), ('oe', 'o'), ('ue', 'u'))

@@ -12,9 +12,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from l2b2_common.catalog import LANGUAGES
 from l2b2_common.config import ConfigError, StrictModel, config_path, load_model
 
-LANGUAGES = ('de', 'tr')
+__all__ = ['LANGUAGES', 'Responses', 'load_responses']
 REFERENCE = 'de'
 
 

@@ -19,7 +19,8 @@ class Settings:
         0.6, 'Below this NLU confidence the robot asks a clarifying question.', min=0.0, max=1.0)
     candidate_min_confidence: float = tunable(
         0.15, 'A target needs this confidence to be offered in a clarifying question.', min=0.0, max=1.0)
-    max_candidates: int = tunable(3, 'At most this many targets are offered in a clarifying question.', min=1, max=5)
+    max_candidates: int = tunable(
+        2, 'At most this many targets are offered in a clarifying question (two: "A or B?").', min=1, max=5)
     max_reprompts: int = tunable(
         2, 'Re-prompts after silence (or answers the robot cannot use) before it says goodbye or offers the '
         'info desk.', min=0, max=10)

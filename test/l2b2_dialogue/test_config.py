@@ -7,7 +7,7 @@ import shutil
 import pytest
 import yaml
 
-from l2b2_common.catalog import load_catalog
+from l2b2_common.catalog import LANGUAGES, load_catalog
 from l2b2_common.config import ConfigError, config_path
 from l2b2_dialogue.nlu import LEXICON_FILE, Understander
 from l2b2_dialogue.responses import load_responses
@@ -34,7 +34,7 @@ def test_every_target_has_a_way_to_say_to_it():
 
 
 def _copy_responses(tmp_path: Path) -> Path:
-    for lang in ('de', 'tr'):
+    for lang in LANGUAGES:
         shutil.copy(config_path(f'responses_{lang}.yaml'), tmp_path / f'responses_{lang}.yaml')
     return tmp_path
 

@@ -144,7 +144,7 @@ def test_low_confidence_asks_with_candidates_and_takes_an_ordinal(nlu, responses
     assert c.state == 'clarifying'
     snap = c.engine.snapshot()
     assert 2 <= len(snap.candidates) <= 3 and 'abholterminal' in snap.candidates
-    assert snap.choices[-1] == 'none' and of(out, eng.Say)[0].key == 'clarify'
+    assert snap.choices[-1] == 'none' and of(out, eng.Say)[0].key in ('clarify', 'clarify_two')
     c.hear('die zweite')
     assert c.state == 'confirming' and c.engine.snapshot().target_id == snap.candidates[1]
 

@@ -132,7 +132,8 @@ def test_intent_cli_prints_one_json_object(capsys):
     assert intent_main(['--lang', 'tr', 'kimliğimi', 'kaybettim']) == 0
     out = json.loads(capsys.readouterr().out)
     assert out == {'intent': 'escort', 'target': 'pass_ausweis', 'confidence': out['confidence'], 'language': 'tr',
-                   'slots': {}}
+                   'slots': {}, 'source': out['source']}
+    assert 0.6 <= out['confidence'] <= 1.0 and out['source'] in ('rules', 'learned', 'both')
 
 
 def test_intent_cli_reads_stdin(capsys, monkeypatch):

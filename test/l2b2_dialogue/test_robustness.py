@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import pytest
 
+from l2b2_common.catalog import LANGUAGES
 from l2b2_dialogue import engine as eng
 from l2b2_dialogue.nlu import INTENTS, Understander
 from l2b2_dialogue.numbers import booking_number
@@ -35,7 +36,7 @@ any_text = st.one_of(st.text(max_size=500), mixed_scripts,
 def _check(result):
     assert result.intent in INTENTS
     assert 0.0 <= result.confidence <= 1.0
-    assert result.language in ('de', 'tr')
+    assert result.language in LANGUAGES
     assert result.target is None or result.target in NLU.catalog
 
 
@@ -76,7 +77,7 @@ def test_non_string_input_is_tolerated():
 
 
 events = st.one_of(
-    st.tuples(st.just('hear'), any_text, st.sampled_from(['', 'de', 'tr'])),
+    st.tuples(st.just('hear'), any_text, st.sampled_from(['', 'de', 'tr', 'en'])),
     st.tuples(st.just('touch'), st.sampled_from(['start', 'language', 'target', 'choice', 'checkin', 'ticket', 'text',
                                                  'cancel', 'bogus']),
               st.one_of(st.sampled_from(['yes', 'no', 'none', 'stop', 'de', 'tr', 'wc', 'info', '4711', 'meldestelle',
@@ -126,12 +127,12 @@ def test_any_sequence_of_events_keeps_the_machine_consistent(seq):
             engine.do_reset(now)
         snap = engine.snapshot()
         assert snap.state in eng.STATES
-        assert snap.language in ('de', 'tr')
+        assert snap.language in LANGUAGES
         assert snap.staff_takeover == (snap.state == 'takeover')
         if engine.estop_active:
             assert snap.state in ('idle', 'takeover')
         for effect in engine.drain():
             if isinstance(effect, eng.Say):
-                assert effect.text and effect.language in ('de', 'tr') and '{' not in effect.text
+                assert effect.text and effect.language in LANGUAGES and '{' not in effect.text
             if isinstance(effect, eng.StartEscort):
                 assert effect.target_id in NLU.catalog and not engine.estop_active

@@ -1,0 +1,111 @@
+"""Rules and the learned model together: one answer with a calibrated confidence, or a two-choice question.
+
+The rules (:mod:`l2b2_dialogue.nlu`) are exact where the catalog or lexicon names a thing, and say so
+with a high confidence; the learned model (:mod:`l2b2_dialogue.learned`) generalises to words nobody
+listed, with a probability per label. Policy, in order:
+
+1. **Named explicitly wins**: when the visitor names a department (its name, or a keyword that is a name
+   of the office such as "Standesamt") and the rules chose it, the answer stands, never second-guessed.
+   So do a language switch and a booking number (a check-in).
+2. **Agreement**: both choose the same label: confidence is the higher of the two.
+3. **The rules are unsure** (below the threshold, or "out of scope" only because no word was known): the
+   model's label is taken when its probability reaches ``learned_min``.
+4. **Both sure, but of different places**: ask which of the two.
+5. **Close call between two places** (the best two within ``margin``, or the best below the threshold):
+   ask which of the two (``clarify``: two target ids, best first).
+
+Everything else keeps the rules' answer. Pure functions, no ROS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from l2b2_dialogue.learned import label_of
+
+#: Intents decided by rules alone (a word list is exact, a model would only blur it).
+RULE_INTENTS = ('language_switch',)
+
+
+@dataclass(frozen=True)
+class Policy:
+    threshold: float = 0.6
+    #: The model's probability needed to overrule unsure rules.
+    learned_min: float = 0.5
+    #: Two places closer than this (combined confidence) are asked about.
+    margin: float = 0.2
+    #: The model must be this sure of another place to question sure rules.
+    dispute: float = 0.75
+    #: ... and give the rules' choice less than this.
+    dispute_floor: float = 0.1
+
+
+def combine(rules, probs: dict[str, float], explicit: bool, policy: Policy = Policy()):
+    """The understanding of rules and model together (``rules``: an Understanding; ``probs``: label → p)."""
+    if explicit or rules.intent in RULE_INTENTS or 'booking_number' in rules.slots:
+        return replace(rules, source='rules')
+    ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+    (l1, p1), (l2, _) = ranked[0], ranked[1] if len(ranked) > 1 else ('', 0.0)
+    rule_label = label_of(rules.intent, rules.target)
+    places = _places(rules, probs)
+    if rule_label == l1:
+        if rules.intent == 'escort':
+            return _maybe_ask(replace(rules, confidence=max(rules.confidence, p1), source='both'), places, policy)
+        return replace(rules, confidence=max(rules.confidence, p1), source='both')
+    unsure = rules.confidence < policy.threshold or (rules.intent == 'out_of_scope' and rules.confidence <= 0.5)
+    if unsure:
+        if p1 >= policy.learned_min:
+            intent, target = _split(l1)
+            if intent != 'escort':
+                target = rules.target if intent == rules.intent else _queue_target(rules, intent)
+            chosen = replace(rules, intent=intent, target=target, confidence=p1, source='learned')
+            return _maybe_ask(chosen, places, policy) if intent == 'escort' else chosen
+        if rules.intent == 'escort' or (l1.startswith('escort:') and l2.startswith('escort:')):
+            return _maybe_ask(replace(rules, intent='escort', target=places[0][0] if places else rules.target,
+                                      confidence=places[0][1] if places else rules.confidence,
+                                      source='both'), places, policy)
+        return replace(rules, source='rules')
+    # Sure rules: only a sure model that finds the rules' choice unlikely questions them.
+    p_rule = probs.get(rule_label, 0.0)
+    if rules.intent == 'escort' and l1.startswith('escort:') and p1 >= policy.dispute \
+            and p_rule < policy.dispute_floor:
+        return replace(rules, clarify=[rules.target, _split(l1)[1]], confidence=min(rules.confidence, p1),
+                       source='both')
+    if rules.intent == 'escort':
+        return _maybe_ask(replace(rules, source='rules'), places, policy)
+    return replace(rules, source='rules')
+
+
+def _split(label: str) -> tuple[str, str | None]:
+    intent, _, target = label.partition(':')
+    return intent, target or None
+
+
+def _places(rules, probs: dict[str, float]) -> list[tuple[str, float]]:
+    """Targets by combined confidence: the mean of the rules' candidate confidence and the model's probability."""
+    from_rules = dict(rules.candidates)
+    targets = set(from_rules) | {lab[7:] for lab, p in probs.items() if lab.startswith('escort:') and p >= 0.05}
+    scored = [(t, 0.5 * from_rules.get(t, 0.0) + 0.5 * probs.get(f'escort:{t}', 0.0)) for t in targets]
+    return sorted(scored, key=lambda kv: (-kv[1], kv[0]))
+
+
+def _maybe_ask(chosen, places: list[tuple[str, float]], policy: Policy):
+    """Ask between the best two places when the call is close or the best is unsure."""
+    if len(places) < 2 or chosen.confidence >= 0.9:
+        return chosen
+    (t1, s1), (t2, s2) = places[0], places[1]
+    if chosen.target not in (t1, t2):
+        return chosen
+    close = s1 - s2 < policy.margin and s2 >= 0.15
+    unsure = chosen.confidence < policy.threshold and s2 >= 0.1
+    if close or unsure:
+        first, second = (chosen.target, t2 if chosen.target == t1 else t1)
+        return replace(chosen, clarify=[first, second])
+    return chosen
+
+
+def _queue_target(rules, intent: str) -> str | None:
+    """A ticket, check-in or opening hours taken from the model: the rules' best place, if it was sure."""
+    if intent in ('ticket', 'appointment_checkin', 'opening_hours') and rules.candidates \
+            and rules.candidates[0][1] >= 0.8:
+        return rules.candidates[0][0]
+    return None
