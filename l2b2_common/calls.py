@@ -74,6 +74,9 @@ class BoundedCaller:
         self._timer = node.create_timer(poll_s, self._poll, callback_group=callback_group,
                                         clock=Clock(clock_type=ClockType.STEADY_TIME))
         self._timer.cancel()  # runs only while something is pending
+        # A call made from another thread (a web server, a test) must wake an executor that sleeps in its
+        # wait set without this timer: the guard condition makes it look at the reset timer at once.
+        self._wake = node.create_guard_condition(lambda: None, callback_group=callback_group)
 
     def _now(self) -> float:
         return self._node.get_clock().now().nanoseconds * 1e-9
@@ -97,6 +100,7 @@ class BoundedCaller:
             self._pending.append(pc)
             self._try_send(pc, pc.started)
             self._timer.reset()
+        self._wake.trigger()
         return pc
 
     def watch_result(self, goal_handle, on_result: Callable[[CallOutcome], None], *, server_gone_s: float,
@@ -110,6 +114,7 @@ class BoundedCaller:
             self._pending.append(pc)
             pc.future = goal_handle.get_result_async()
             self._timer.reset()
+        self._wake.trigger()
         pc.future.add_done_callback(lambda fut, pc=pc: self._on_answer(pc, fut))
         return pc
 

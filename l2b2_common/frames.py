@@ -37,6 +37,10 @@ class FrameTree:
         elif stamp == poses[-1][0]:
             poses[-1] = (stamp, pose)
         else:  # a little out of order (several publishers or queues): keep the history sorted
+            if len(poses) == poses.maxlen:
+                if stamp < poses[0][0]:
+                    return  # older than all the history keeps: nothing would ask for it
+                poses.popleft()  # a full deque refuses insert(): make room by dropping the oldest
             poses.insert(bisect.bisect_left(poses, stamp, key=lambda e: e[0]), (stamp, pose))
 
     def latest_stamp(self, frame: str) -> float | None:

@@ -100,3 +100,16 @@ def test_waypoint_file_errors(tmp_path):
     path.write_text('waypoints:\n  home: {x: 1, y: 2}\n')
     with pytest.raises(ConfigError, match='missing waypoints for: wc'):
         require_waypoints(load_waypoints(path), ['home', 'wc'], path)
+
+
+def test_frame_tree_full_history_takes_late_stamps():
+    """A slightly late stamp arriving when the history is full must not raise (a deque at its maximum
+    size refuses insert); one older than everything kept is dropped."""
+    tree = FrameTree(history=3)
+    for stamp in (1.0, 1.2, 1.4):
+        tree.set('odom', 'base_link', Pose2D(stamp, 0.0, 0.0), stamp)
+    tree.set('odom', 'base_link', Pose2D(1.3, 0.0, 0.0), 1.3)
+    assert tree.lookup('odom', 'base_link', stamp=1.31).x == pytest.approx(1.3)
+    tree.set('odom', 'base_link', Pose2D(1.05, 0.0, 0.0), 1.05)  # older than the history kept: ignored
+    assert tree.lookup('odom', 'base_link', stamp=1.0).x == pytest.approx(1.2)
+    assert tree.latest_stamp('base_link') == 1.4
