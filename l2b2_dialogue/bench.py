@@ -1,8 +1,12 @@
 """``l2b2-bench dialogue``: NLU accuracy per language and intent, confusions, latency per utterance.
 
-Reads the labelled utterance sets in ``test/data/`` (development set and held-out set). The held-out
-set was never used for tuning, so ``accuracy_de``/``accuracy_tr`` (held-out) are the honest figures;
-the development set's are reported beside them. ``langdet_accuracy_de``/``_tr``: language detection
+Reads the labelled utterance sets in ``test/data/`` (development set and held-out sets). The held-out
+sets were never used for tuning, so ``accuracy_de``/``accuracy_tr`` (held-out v4 + v5) are the honest
+figures; the development set's are reported beside them. Held-out v6 (de, tr, en; ``--heldout-v6``)
+gives, per language, ``heldout_accuracy_<lang>`` (right without asking, or asked with the right place
+among the two choices), ``confident_wrong_rate_<lang>`` (a wrong intent or target given without asking),
+``clarify_rate_<lang>`` (answered with a question between places) and ``heldout_direct_accuracy_<lang>``
+(right without asking). ``langdet_accuracy_de``/``_tr``: language detection
 on the catalog's names and keywords (see :func:`langdet_accuracy`); ``langdet_accuracy_heldout_*`` on the
 held-out utterances.
 """
@@ -15,13 +19,14 @@ from pathlib import Path
 import time
 
 from l2b2_common.bench import BenchResult, percentile
-from l2b2_common.catalog import other_language
+from l2b2_common.catalog import LANGUAGES, other_language
 from l2b2_common.config import REPO_ROOT
 from l2b2_dialogue.nlu import Understander, Understanding, catalog_texts
 
 DATA_DIR = REPO_ROOT / 'test' / 'data'
 DEV_FILE = DATA_DIR / 'utterances_dev.tsv'
 HELDOUT_FILE = DATA_DIR / 'utterances_heldout.tsv'
+HELDOUT_V6_FILE = DATA_DIR / 'utterances_heldout_v6.tsv'
 #: Intents whose target is part of the answer (None must then be None too).
 TARGET_INTENTS = ('escort', 'ticket', 'opening_hours', 'appointment_checkin')
 
@@ -52,6 +57,50 @@ def is_correct(example: Example, result: Understanding) -> bool:
     if result.intent != example.intent:
         return False
     return example.intent not in TARGET_INTENTS or result.target == example.target
+
+
+def choices_asked(result: Understanding, threshold: float, min_candidate: float = 0.15) -> list[str]:
+    """The places the robot asks between, as the engine does: the two-choice question, or an unsure place's
+    candidates (at least two above ``min_candidate``); empty when it answers (or re-prompts) instead."""
+    if result.clarify:
+        return list(result.clarify)
+    if result.intent == 'escort' and result.confidence < threshold:
+        offered = [t for t, c in result.candidates if c >= min_candidate][:2]
+        return offered if len(offered) == 2 else []
+    return []
+
+
+def outcome(example: Example, result: Understanding, threshold: float) -> str:
+    """'right', 'asked_right' (the right place is one of the choices), 'asked_wrong', 'unsure_wrong' (the
+    robot says it did not understand) or 'confident_wrong' (a wrong intent or target given without asking)."""
+    choices = choices_asked(result, threshold)
+    if choices:
+        return 'asked_right' if example.intent == 'escort' and example.target in choices else 'asked_wrong'
+    if is_correct(example, result):
+        return 'right'
+    if result.confidence < threshold and (result.intent == 'out_of_scope' or not result.candidates):
+        return 'unsure_wrong'  # "I did not understand, say it again": no walk across the office
+    return 'confident_wrong'
+
+
+def per_language_outcomes(nlu: Understander, examples: list[Example]) -> dict[str, float]:
+    """The v6 figures per language: heldout_accuracy, confident_wrong_rate, clarify_rate, direct accuracy."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for ex in examples:
+        counts[ex.language][outcome(ex, nlu.understand(ex.text, ex.language), nlu.threshold)] += 1
+    figures: dict[str, float] = {}
+    for lang in LANGUAGES:
+        c = counts.get(lang, Counter())
+        n = sum(c.values())
+
+        def rate(*kinds: str, c: Counter = c, n: int = n) -> float:
+            return sum(c[k] for k in kinds) / n if n else float('nan')
+        figures[f'heldout_accuracy_{lang}'] = rate('right', 'asked_right')
+        figures[f'heldout_direct_accuracy_{lang}'] = rate('right')
+        figures[f'confident_wrong_rate_{lang}'] = rate('confident_wrong')
+        figures[f'clarify_rate_{lang}'] = rate('asked_right', 'asked_wrong')
+        figures[f'n_heldout_v6_{lang}'] = n
+    return figures
 
 
 def evaluate(nlu: Understander, examples: list[Example], repeat: int = 1) -> dict:
@@ -101,7 +150,7 @@ def langdet_accuracy(nlu: Understander, examples: list[Example] | None = None) -
     """
     out = {}
     detector = nlu.language_detector
-    for lang in ('de', 'tr'):
+    for lang in LANGUAGES:
         other = other_language(lang)
         if examples is None:
             texts = catalog_texts(nlu.catalog, lang)
@@ -120,6 +169,8 @@ def run(argv: list[str]) -> BenchResult:
     parser = argparse.ArgumentParser(prog='l2b2-bench dialogue')
     parser.add_argument('--dev', default=str(DEV_FILE), help='development (tuning) set')
     parser.add_argument('--heldout', default=str(HELDOUT_FILE), help='held-out set, never tuned on')
+    parser.add_argument('--heldout-v6', default=str(HELDOUT_V6_FILE),
+                        help='held-out set v6 (de, tr, en) for the per-language figures, never tuned on')
     parser.add_argument('--repeat', type=int, default=1, help='runs per utterance for the in-service latency')
     parser.add_argument('--limit', type=int, default=0, help='use only the first N utterances of each set (smoke)')
     parser.add_argument('--show-failures', action='store_true', help='list every misunderstood utterance')
@@ -128,21 +179,22 @@ def run(argv: list[str]) -> BenchResult:
     t0 = time.perf_counter()
     nlu = Understander()
     load_ms = (time.perf_counter() - t0) * 1000.0
-    dev, held = load_examples(args.dev), load_examples(args.heldout)
+    dev, held, v6 = load_examples(args.dev), load_examples(args.heldout), load_examples(args.heldout_v6)
     if args.limit:
-        dev, held = dev[:args.limit], held[:args.limit]
+        dev, held, v6 = dev[:args.limit], held[:args.limit], v6[:args.limit]
     nlu.clear_caches()
     r_dev = evaluate(nlu, dev, args.repeat)
     r_held = evaluate(nlu, held, args.repeat)
+    r_v6 = evaluate(nlu, v6, args.repeat)
 
     rows = []
-    for intent in sorted(set(r_dev['per_intent']) | set(r_held['per_intent'])):
+    for intent in sorted(set(r_dev['per_intent']) | set(r_held['per_intent'])):  # (v6: per language, below)
         d, h = r_dev['per_intent'].get(intent, []), r_held['per_intent'].get(intent, [])
         rows.append({'intent': intent, 'dev_n': len(d), 'dev_acc': _acc(d), 'heldout_n': len(h),
                      'heldout_acc': _acc(h)})
-    latencies = r_dev['latencies'] + r_held['latencies']
-    cold = r_dev['cold'] + r_held['cold']
-    cpu = r_dev['cpu'] + r_held['cpu']
+    latencies = r_dev['latencies'] + r_held['latencies'] + r_v6['latencies']
+    cold = r_dev['cold'] + r_held['cold'] + r_v6['cold']
+    cpu = r_dev['cpu'] + r_held['cpu'] + r_v6['cpu']
     figures = {
         'accuracy_de': _acc(r_held['per_lang'].get('de', [])),
         'accuracy_tr': _acc(r_held['per_lang'].get('tr', [])),
@@ -152,6 +204,8 @@ def run(argv: list[str]) -> BenchResult:
         'n_heldout_tr': len(r_held['per_lang'].get('tr', [])),
         'n_dev_de': len(r_dev['per_lang'].get('de', [])),
         'n_dev_tr': len(r_dev['per_lang'].get('tr', [])),
+        'accuracy_dev_en': _acc(r_dev['per_lang'].get('en', [])),
+        'n_dev_en': len(r_dev['per_lang'].get('en', [])),
         'latency_p50_ms': percentile(latencies, 50),
         'latency_p99_ms': percentile(latencies, 99),
         'latency_max_ms': max(latencies) if latencies else float('nan'),
@@ -161,16 +215,19 @@ def run(argv: list[str]) -> BenchResult:
         'latency_cold_p99_ms': percentile(cold, 99),
         'load_ms': load_ms,
     }
+    figures.update(per_language_outcomes(nlu, v6))
     catalog_langdet, heldout_langdet = langdet_accuracy(nlu), langdet_accuracy(nlu, held)
-    figures.update({'langdet_accuracy_de': catalog_langdet['de'], 'langdet_accuracy_tr': catalog_langdet['tr'],
-                    'langdet_accuracy_heldout_de': heldout_langdet['de'],
-                    'langdet_accuracy_heldout_tr': heldout_langdet['tr']})
-    confusions = r_dev['confusions'] + r_held['confusions']
+    v6_langdet = langdet_accuracy(nlu, v6)
+    for lang in LANGUAGES:
+        figures[f'langdet_accuracy_{lang}'] = catalog_langdet[lang]
+        figures[f'langdet_accuracy_heldout_{lang}'] = heldout_langdet[lang]
+        figures[f'langdet_accuracy_heldout_v6_{lang}'] = v6_langdet[lang]
+    confusions = r_dev['confusions'] + r_held['confusions'] + r_v6['confusions']
     notes = ['', 'confusions (expected -> got, count):' if confusions else 'confusions: none']
     notes += [f'  {exp} -> {got}  x{n}' for (exp, got), n in confusions.most_common(15)]
     if args.show_failures:
         notes.append('failures:')
         notes += [f'  [{ex.language}] {ex.text!r}: expected {ex.intent}:{ex.target}, got {res.intent}:{res.target} '
-                  f'({res.confidence:.2f})' for ex, res in r_dev['failures'] + r_held['failures']]
+                  f'({res.confidence:.2f})' for ex, res in r_dev['failures'] + r_held['failures'] + r_v6['failures']]
     figures['confusions'] = {f'{e} -> {g}': n for (e, g), n in confusions.items()}
     return BenchResult('dialogue NLU: accuracy (held-out / dev) and latency per utterance', figures, rows, notes)

@@ -5,12 +5,14 @@ with a high confidence; the learned model (:mod:`l2b2_dialogue.learned`) general
 listed, with a probability per label. Policy, in order:
 
 1. **Named explicitly wins**: when the visitor names a department (its name, or a keyword that is a name
-   of the office such as "Standesamt") and the rules chose it, the answer stands, never second-guessed.
-   So do a language switch and a booking number (a check-in).
+   of the office such as "Standesamt") and the rules chose it, the department stands, never
+   second-guessed (only a sure model may say the visitor asks for its opening hours, a ticket or a
+   check-in there). A language switch and a booking number (a check-in) stand as well.
 2. **Agreement**: both choose the same label: confidence is the higher of the two.
 3. **The rules are unsure** (below the threshold, or "out of scope" only because no word was known): the
    model's label is taken when its probability reaches ``learned_min``.
-4. **Both sure, but of different places**: ask which of the two.
+4. **Both sure, but of different places**: ask which of the two. Of different intents: the model's, when
+   it is sure (``dispute``) and gives the rules' answer almost no chance (``dispute_floor``).
 5. **Close call between two places** (the best two within ``margin``, or the best below the threshold):
    ask which of the two (``clarify``: two target ids, best first).
 
@@ -24,6 +26,8 @@ from l2b2_dialogue.learned import label_of
 
 #: Intents decided by rules alone (a word list is exact, a model would only blur it).
 RULE_INTENTS = ('language_switch',)
+#: Intents that may name a place besides escorting there.
+TARGET_INTENTS = ('opening_hours', 'ticket', 'appointment_checkin')
 
 
 @dataclass(frozen=True)
@@ -33,23 +37,35 @@ class Policy:
     learned_min: float = 0.5
     #: Two places closer than this (combined confidence) are asked about.
     margin: float = 0.2
-    #: The model must be this sure of another place to question sure rules.
+    #: The model must be this sure of another label to overrule sure rules ...
     dispute: float = 0.75
-    #: ... and give the rules' choice less than this.
+    #: ... and give the rules' label less than this.
     dispute_floor: float = 0.1
+    #: The model this sure of another place (and the rules' place below ask_floor): ask which of the two.
+    ask_dispute: float = 0.6
+    ask_floor: float = 0.2
+    #: Rules that know no place: the model's best two places together need this to be asked about.
+    pair_min: float = 0.65
 
 
 def combine(rules, probs: dict[str, float], explicit: bool, policy: Policy = Policy()):
     """The understanding of rules and model together (``rules``: an Understanding; ``probs``: label → p)."""
-    if explicit or rules.intent in RULE_INTENTS or 'booking_number' in rules.slots:
+    if rules.intent in RULE_INTENTS or 'booking_number' in rules.slots:
         return replace(rules, source='rules')
     ranked = sorted(probs.items(), key=lambda kv: -kv[1])
-    (l1, p1), (l2, _) = ranked[0], ranked[1] if len(ranked) > 1 else ('', 0.0)
+    (l1, p1), (l2, p2) = ranked[0], ranked[1] if len(ranked) > 1 else ('', 0.0)
+    if explicit:
+        # The department stands; only what the visitor wants there may come from the model
+        # ("wann kann man beim Standesamt vorbeikommen": opening hours of the Standesamt).
+        if rules.intent == 'escort' and l1 in TARGET_INTENTS and p1 >= policy.dispute:
+            return replace(rules, intent=l1, confidence=p1, source='both')
+        return replace(rules, source='rules')
     rule_label = label_of(rules.intent, rules.target)
     places = _places(rules, probs)
     if rule_label == l1:
         if rules.intent == 'escort':
-            return _maybe_ask(replace(rules, confidence=max(rules.confidence, p1), source='both'), places, policy)
+            return _maybe_ask(replace(rules, confidence=max(rules.confidence, p1), candidates=places[:3],
+                                      source='both'), places, policy)
         return replace(rules, confidence=max(rules.confidence, p1), source='both')
     unsure = rules.confidence < policy.threshold or (rules.intent == 'out_of_scope' and rules.confidence <= 0.5)
     if unsure:
@@ -57,19 +73,31 @@ def combine(rules, probs: dict[str, float], explicit: bool, policy: Policy = Pol
             intent, target = _split(l1)
             if intent != 'escort':
                 target = rules.target if intent == rules.intent else _queue_target(rules, intent)
-            chosen = replace(rules, intent=intent, target=target, confidence=p1, source='learned')
+            chosen = replace(rules, intent=intent, target=target, confidence=p1, source='learned',
+                             candidates=places[:3] if intent == 'escort' else rules.candidates)
             return _maybe_ask(chosen, places, policy) if intent == 'escort' else chosen
-        if rules.intent == 'escort' or (l1.startswith('escort:') and l2.startswith('escort:')):
-            return _maybe_ask(replace(rules, intent='escort', target=places[0][0] if places else rules.target,
-                                      confidence=places[0][1] if places else rules.confidence,
-                                      source='both'), places, policy)
+        if rules.intent == 'escort':
+            return _maybe_ask(replace(rules, candidates=places[:3] or rules.candidates, source='both'), places,
+                              policy)
+        if l1.startswith('escort:') and l2.startswith('escort:') and p1 + p2 >= policy.pair_min:
+            # Two places share the model's belief and the rules know none: ask between them.
+            return replace(rules, intent='escort', target=_split(l1)[1], confidence=p1, source='learned',
+                           candidates=places[:3], clarify=[_split(l1)[1], _split(l2)[1]])
         return replace(rules, source='rules')
-    # Sure rules: only a sure model that finds the rules' choice unlikely questions them.
+    # Sure rules: only a sure model that finds the rules' choice unlikely questions them. Two places: ask.
     p_rule = probs.get(rule_label, 0.0)
-    if rules.intent == 'escort' and l1.startswith('escort:') and p1 >= policy.dispute \
-            and p_rule < policy.dispute_floor:
+    if rules.intent == 'escort' and l1.startswith('escort:') and p1 >= policy.ask_dispute \
+            and p_rule < policy.ask_floor:
         return replace(rules, clarify=[rules.target, _split(l1)[1]], confidence=min(rules.confidence, p1),
-                       source='both')
+                       candidates=places[:3], source='both')
+    # What the visitor wants differs ("mein Laden wird geschlossen" is no question of opening hours): the
+    # model's label when it is sure and finds the rules' nearly impossible.
+    if p1 >= policy.dispute and p_rule < policy.dispute_floor:
+        intent, target = _split(l1)
+        if intent != 'escort':
+            target = rules.target if intent in TARGET_INTENTS else None
+        return replace(rules, intent=intent, target=target, confidence=p1, source='learned',
+                       candidates=places[:3] if intent == 'escort' else rules.candidates)
     if rules.intent == 'escort':
         return _maybe_ask(replace(rules, source='rules'), places, policy)
     return replace(rules, source='rules')

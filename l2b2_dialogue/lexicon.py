@@ -16,7 +16,7 @@ from pydantic import AfterValidator
 from l2b2_common.catalog import LANGUAGES
 from l2b2_common.config import StrictModel, load_model
 from l2b2_dialogue import LEXICON_FILE
-from l2b2_dialogue.normalize import fold
+from l2b2_dialogue.normalize import fold, tokens
 
 
 def _word(value: str) -> str:
@@ -112,5 +112,6 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         file=f, path=path, blocked=frozenset(fold(w) for w in f.blocked_tokens), thanks=f.thanks.folded(),
         name_fillers=frozenset(w for lang in LANGUAGES for w in f.name_fillers.of(lang)),
         language_request_words=f.language_request_words.folded(),
-        no_appointment=tuple(dict.fromkeys(fold(p) for lang in LANGUAGES for p in f.no_appointment.of(lang))),
+        no_appointment=tuple(dict.fromkeys(' '.join(fold(w) for w in tokens(p)) for lang in LANGUAGES
+                                          for p in f.no_appointment.of(lang))),
         stopwords={lang: f.stopwords.folded(lang) for lang in LANGUAGES})

@@ -147,9 +147,13 @@ def test_intent_cli_reads_stdin(capsys, monkeypatch):
 
 def test_bench_smoke():
     # The held-out set is for the benchmark only (test_data_hygiene.py): the smoke run reads the dev set twice.
-    result = bench.run(['--limit', '6', '--repeat', '1', '--heldout', str(bench.DEV_FILE)])
+    result = bench.run(['--limit', '6', '--repeat', '1', '--heldout', str(bench.DEV_FILE),
+                        '--heldout-v6', str(bench.DEV_FILE)])
     for key in ('accuracy_de', 'accuracy_tr', 'latency_p50_ms', 'latency_p99_ms'):
         assert key in result.figures
+    for lang in ('de', 'tr', 'en'):
+        for key in ('heldout_accuracy', 'confident_wrong_rate', 'clarify_rate'):
+            assert f'{key}_{lang}' in result.figures
     assert json.loads(result.json())['latency_p99_ms'] >= 0 and 'intent' in result.table()
 
 
