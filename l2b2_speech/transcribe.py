@@ -100,11 +100,12 @@ def configured_choice(languages: Sequence[str] | None) -> EngineChoice:
 
 def nlu_step() -> Callable[[str, str], dict[str, Any]]:
     """The dialogue's understanding, through the entry point ``l2b2-intent`` uses."""
+    from l2b2_common.catalog import LANGUAGES
     from l2b2_dialogue.nlu import Understander
     nlu = Understander()
 
     def understand(text: str, language: str) -> dict[str, Any]:
-        u = nlu.understand(text, language if language in ('de', 'tr') else '')
+        u = nlu.understand(text, language if language in LANGUAGES else '')
         return {'intent': u.intent, 'target': u.target, 'nlu_confidence': round(u.confidence, 3)}
     return understand
 

@@ -11,6 +11,7 @@ import pytest
 from rclpy.parameter import Parameter
 from std_msgs.msg import Empty
 
+from l2b2_common.catalog import LANGUAGES
 from l2b2_common.qos import AUDIO, LATCHED, RELIABLE, STATUS
 from l2b2_speech.asr_engine import AsrEngine, BufferedStream, Transcript
 from l2b2_speech.asr_node import AsrNode
@@ -366,7 +367,8 @@ def test_tts_without_configured_voices_says_which_engine_speaks_each_language(ro
     f = models_file(tmp_path, 'version: 1\npiper: {}\n')
     start_tts(ros, say, status, models_file=f)
     msg = ros.wait_for(lambda: health_of(health, 'tts', ComponentHealth.OK), DISCOVERY, 'tts health')
-    assert 'voices de=espeak-ng, tr=espeak-ng' in msg.message  # the panel shows which voice speaks
+    # The panel shows which voice speaks each language the dialogue speaks.
+    assert 'voices ' + ', '.join(f'{lang}=espeak-ng' for lang in sorted(LANGUAGES)) in msg.message
 
 
 def test_wav_dir_output_stores_only_when_configured_and_speaker_without_device_degrades(ros, speaking, tmp_path):
