@@ -36,6 +36,7 @@ from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.maps import OccupancyMap
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE
+from l2b2_common.tf_listener import stamp_seconds
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
 from l2b2_navigation.recent_tf import RecentTfListener
 from l2b2_sim.follower import FollowerParams, PathFollower
@@ -116,7 +117,7 @@ class SimNavigatorNode(Node):
         self._plan_pub = self.create_publisher(Path, '/plan', RELIABLE)
         self._map_pub = self.create_publisher(OccupancyGrid, '/map', LATCHED)
         # Only the newest pose and scan matter: a short history never feeds the controller stale data.
-        self.tf = RecentTfListener(self, FrameTree(history=2), depth=2)
+        self.tf = RecentTfListener(self, FrameTree(history=20), depth=2)
         self.create_subscription(LaserScan, '/scan', self._on_scan, NEWEST_SCAN)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
         self._server = ActionServer(
@@ -142,12 +143,13 @@ class SimNavigatorNode(Node):
         if self._estop:
             self._control()  # abort at once, not at the next tick
 
-    def _pose(self) -> Pose2D | None:
-        """base_link on the map; map→odom may be missing (map and odom coincide in the simulator)."""
-        odom = self.tf.tree.lookup('odom', 'base_link')
+    def _pose(self, at: float | None = None) -> Pose2D | None:
+        """base_link on the map (now, or at the stamp ``at``); map→odom may be missing (map and odom
+        coincide in the simulator)."""
+        odom = self.tf.tree.lookup('odom', 'base_link', at)
         if odom is None:
             return None
-        map_odom = self.tf.tree.lookup('map', 'odom')
+        map_odom = self.tf.tree.lookup('map', 'odom', at)
         return odom if map_odom is None else map_odom.compose(odom)
 
     def _now(self) -> float:
@@ -229,7 +231,7 @@ class SimNavigatorNode(Node):
             return
         if goal.follower is None and not self._plan(goal, pose):
             return
-        self._update_obstacles(pose)
+        self._update_obstacles()
         cmd = goal.follower.update(pose)
         if cmd.done:
             self.get_logger().info(f'goal ({goal.x:.2f}, {goal.y:.2f}) reached in {now - goal.start:.1f} s')
@@ -275,14 +277,18 @@ class SimNavigatorNode(Node):
         else:
             self.get_logger().info(f'no way around the obstacle yet ({result.error}); waiting')
 
-    def _update_obstacles(self, pose: Pose2D) -> None:
-        """Fold the newest scan into the obstacle layer once (the laser sits on the base's axis)."""
+    def _update_obstacles(self) -> None:
+        """Fold the newest scan into the obstacle layer once, from where the robot was when it was taken
+        (the laser sits on the base's axis): placed with the pose of a moment later, a turning robot
+        would mark the walls a little off their place, as ghosts only a later ray clears."""
         scan = self._scan
         if scan is None or scan is self._scan_in_layer:
             return
         self._scan_in_layer = scan
-        self.obstacles.update(pose, scan.ranges, scan.angle_min, scan.angle_increment, scan.range_min,
-                              scan.range_max)
+        sensor = self._pose(stamp_seconds(scan.header.stamp))
+        if sensor is not None:
+            self.obstacles.update(sensor, scan.ranges, scan.angle_min, scan.angle_increment, scan.range_min,
+                                  scan.range_max)
 
     def _scan_points(self, max_range: float) -> list[tuple[float, float]]:
         """Lidar points in the robot frame (the laser sits on the base's axis)."""
