@@ -197,6 +197,8 @@ class Understander:
             return rules
         probs = dict(zip(self.model.labels, self.model.probabilities(utterance, lang).tolist(), strict=True))
         u = combine(rules, probs, self._named(folded, rules.target), self.policy)
+        if u.intent == 'language_switch' and 'language' not in u.slots:
+            u.slots['language'] = self.lexicon.language_named(set(folded)) or other_language(lang)
         return replace(u, confidence=round(u.confidence, 3))
 
     def _named(self, folded: list[str], target: str | None) -> bool:

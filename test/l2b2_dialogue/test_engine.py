@@ -488,3 +488,74 @@ def test_silence_is_bounded_in_every_asking_state_and_language(conv, language, r
     assert conv.keys(out) == ['farewell'] and conv.state == 'farewell'
     conv.wait(5)
     assert conv.state == 'idle'
+
+
+# -- asking instead of guessing (issue 13) --------------------------------------------------------------------
+def test_two_choice_question_answered_by_voice_turkish(nlu, responses):
+    c = Conversation(nlu, responses)
+    u = nlu.understand('kimliğimi almak istiyorum', 'tr')
+    assert sorted(u.clarify) == ['abholterminal', 'pass_ausweis']  # the counter or the 24/7 terminal?
+    out = c.hear('kimliğimi almak istiyorum', 'tr')
+    assert c.state == 'clarifying' and c.keys(out) == ['clarify_two']
+    snap = c.engine.snapshot()
+    assert snap.candidates == u.clarify and snap.choices == [*u.clarify, 'none']  # both as buttons
+    said = of(out, eng.Say)[0].text
+    assert "Pasaport ve Kimlik Bürosu'na" in said and "Kimlik Teslim Terminali'ne" in said
+    c.hear('teslim terminali', 'tr')
+    assert c.state == 'confirming' and c.engine.snapshot().target_id == 'abholterminal'
+
+
+def test_two_choice_question_answered_by_touch_german(nlu, responses):
+    c = Conversation(nlu, responses, confidence_threshold=0.95)
+    out = c.hear('ich möchte meinen ausweis abholen')
+    assert c.state == 'clarifying' and c.keys(out) == ['clarify_two']
+    assert of(out, eng.Say)[0].text in (
+        'Möchten Sie zur Pass- und Ausweisstelle oder zum Abholterminal für Ausweise?',
+        'Möchten Sie zum Abholterminal für Ausweise oder zur Pass- und Ausweisstelle?')
+    c.touch('choice', 'pass_ausweis')
+    assert c.state == 'confirming' and c.engine.snapshot().target_id == 'pass_ausweis'
+    out = c.touch('choice', 'yes')
+    assert of(out, eng.StartEscort) == [eng.StartEscort('pass_ausweis', 'de')]
+
+
+def test_two_choice_question_is_asked_again_after_silence(nlu, responses):
+    c = Conversation(nlu, responses)
+    c.hear('kimliğimi almak istiyorum', 'tr')
+    assert c.state == 'clarifying'
+    out = c.wait(13.0)
+    assert c.keys(out) == ['reprompt_clarify'] and c.state == 'clarifying'
+    c.engine.set_language('de', c._step())
+    assert c.keys(c.drain()) == ['clarify_two']
+
+
+@pytest.mark.parametrize('text, lang, target', [
+    ('wo ist das abholterminal', 'de', 'abholterminal'),
+    ('zur pass- und ausweisstelle bitte', 'de', 'pass_ausweis'),
+    ('kimlik teslim terminali nerede', 'tr', 'abholterminal'),
+    ('where is the registry office', 'en', 'standesamt'),
+])
+def test_a_department_named_explicitly_is_offered_without_asking(nlu, responses, text, lang, target):
+    c = Conversation(nlu, responses)
+    out = c.hear(text, lang)
+    assert c.state == 'confirming' and c.engine.snapshot().target_id == target and c.keys(out) == ['confirm_escort']
+
+
+def test_english_conversation_end_to_end(nlu, responses):
+    c = Conversation(nlu, responses)
+    c.engine.approach(c._step())
+    c.drain()
+    out = c.hear('where can I extend my visa', '')  # no language from the speech layer: detected
+    assert c.state == 'confirming' and c.engine.snapshot().language == 'en'
+    assert of(out, eng.Say)[0].text == 'Shall I take you to the immigration office?'
+    out = c.hear('yes please', 'en')
+    assert of(out, eng.StartEscort) == [eng.StartEscort('auslaenderbehoerde', 'en')]
+    assert of(out, eng.Say)[0].language == 'en'
+
+
+def test_switching_to_english_and_back(nlu, responses):
+    c = Conversation(nlu, responses)
+    c.hear('hallo')
+    out = c.hear('können wir englisch sprechen')
+    assert c.engine.snapshot().language == 'en' and c.keys(out) == ['greeting']  # greeted again, in English
+    assert c.engine.set_language('en', c._step()) and c.engine.set_language('tr', c._step())
+    assert c.engine.snapshot().language == 'tr' and not c.engine.set_language('xx', c._step())
