@@ -124,11 +124,12 @@ class WhisperEngine(AsrEngine):
 
     def _encode(self, audio: np.ndarray):
         features = self._model.feature_extractor(audio)
+        content = features.shape[-1] - 1  # as faster-whisper's transcribe(): the last frame is padding
         frames = self._model.feature_extractor.nb_max_frames
         if self.encoder_pad_s is not None:
             per_s = frames / 30.0
-            frames = min(frames, int(features.shape[-1] + self.encoder_pad_s * per_s) // 2 * 2)
-        return self._model.encode(self._pad(features[:, :frames], frames))
+            frames = min(frames, int(content + self.encoder_pad_s * per_s) // 2 * 2)
+        return self._model.encode(self._pad(features[:, :min(content, frames)], frames))
 
     def language_probabilities(self, encoded, languages: Sequence[str]) -> list[tuple[str, float]]:
         """The configured languages' probabilities from the encoder output, renormalised, best first."""
