@@ -16,11 +16,11 @@ from pydantic import AfterValidator, Field
 from l2b2_common.config import ConfigError, StrictModel, config_path, load_model, load_yaml
 
 DEFAULT_FILE = 'departments.yaml'
-#: The visitor languages, in order of preference: every target and service has a name in each. Adding a
-#: language is data (names and keywords here, a lexicon section, a responses file) plus its code here.
+#: The visitor languages. Adding one is data (names and keywords in departments.yaml, a lexicon section, a
+#: responses file) plus its code here (see docs/dialogue.md, "Adding a language").
 LANGUAGES = ('de', 'tr', 'en')
-#: The two languages the robot was built for; ``other_language`` switches between them.
-PRIMARY_LANGUAGES = ('de', 'tr')
+#: Every target and service must have a name in these; a name missing in another language is shown in German.
+REQUIRED_LANGUAGES = ('de', 'tr')
 DAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
 _ID = re.compile(r'^[a-z][a-z0-9_]*$')
 _SPAN = re.compile(r'^(\d{2}):(\d{2})-(\d{2}):(\d{2})$')
@@ -173,7 +173,7 @@ def _target(path: Path, index: int, item: Any) -> Target:
 
 
 def _require_languages(path: Path, key: str, texts: dict[str, str]) -> None:
-    for lang in LANGUAGES:
+    for lang in REQUIRED_LANGUAGES:
         if lang not in texts:
             raise ConfigError(path, f'{key}.{lang}', 'required language is missing')
 

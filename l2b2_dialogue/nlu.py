@@ -320,9 +320,9 @@ def catalog_texts(catalog: Catalog, lang: str) -> list[str]:
     """Every name and keyword of the catalog's targets and services in one language."""
     out: list[str] = []
     for target in catalog.targets.values():
-        out += [target.name[lang], *target.keywords.get(lang, ())]
+        out += [target.name.get(lang, ''), *target.keywords.get(lang, ())]
         for service in target.services:
-            out += [service.name[lang], *service.keywords.get(lang, ())]
+            out += [service.name.get(lang, ''), *service.keywords.get(lang, ())]
     return [t for t in out if t]
 
 

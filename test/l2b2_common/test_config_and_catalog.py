@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from l2b2_common.catalog import load_catalog
+from l2b2_common.catalog import LANGUAGES, REQUIRED_LANGUAGES, load_catalog, other_language
 from l2b2_common.config import ConfigError, load_yaml
 from l2b2_common.privacy import redact
 
@@ -22,6 +22,28 @@ def test_shipped_catalog_has_every_target_with_both_languages():
     sunday_9 = dt.datetime(2026, 11, 22, 9, 0)
     assert catalog['pass_ausweis'].is_open(monday_9)
     assert not catalog['pass_ausweis'].is_open(sunday_9)
+
+
+def test_shipped_catalog_speaks_every_language():
+    # English is data: every target and service has an English name, every target English keywords.
+    catalog = load_catalog()
+    assert LANGUAGES == ('de', 'tr', 'en') and set(REQUIRED_LANGUAGES) <= set(LANGUAGES)
+    for target in catalog.targets.values():
+        assert all(target.name.get(lang) for lang in LANGUAGES), target.id
+        assert all(service.name.get(lang) for service in target.services for lang in LANGUAGES), target.id
+        assert target.keywords.get('en'), target.id
+
+
+def test_a_name_missing_in_an_optional_language_is_shown_in_german(tmp_path):
+    path = tmp_path / 'departments.yaml'
+    path.write_text('targets: [{id: a, name: {de: Amt, tr: Daire}, opening_hours: always}]\n')
+    target = load_catalog(path)['a']
+    assert target.display_name('en') == 'Amt' and target.display_name('tr') == 'Daire'
+
+
+def test_other_language_switches_between_german_and_turkish():
+    # Callers (the dialogue's "switch language" without a name, the panel) rely on this meaning.
+    assert (other_language('de'), other_language('tr'), other_language('en')) == ('tr', 'de', 'de')
 
 
 def _catalog(tmp_path, body):
