@@ -17,8 +17,14 @@ import snowballstemmer
 MAX_CHARS = 400
 MAX_TOKENS = 60
 
-_STEMMERS = {'de': snowballstemmer.stemmer('german'), 'tr': snowballstemmer.stemmer('turkish'),
-             'en': snowballstemmer.stemmer('english')}
+#: Snowball's stemmer per language code: a new language of the catalog finds its stemmer here (no Snowball
+#: stemmer: words are matched unstemmed, folded).
+_SNOWBALL = {'de': 'german', 'tr': 'turkish', 'en': 'english', 'fr': 'french', 'es': 'spanish', 'it': 'italian',
+             'nl': 'dutch', 'pt': 'portuguese', 'ru': 'russian', 'ar': 'arabic', 'sv': 'swedish', 'da': 'danish',
+             'no': 'norwegian', 'fi': 'finnish', 'hu': 'hungarian', 'ro': 'romanian', 'el': 'greek', 'sr': 'serbian',
+             'uk': 'ukrainian', 'hy': 'armenian', 'ca': 'catalan', 'lt': 'lithuanian', 'id': 'indonesian'}
+_STEMMERS = {code: snowballstemmer.stemmer(name) for code, name in _SNOWBALL.items()
+             if name in snowballstemmer.algorithms()}
 _NON_WORD = re.compile(r'[\W_]+', re.UNICODE)
 _DIGITS_LETTERS = re.compile(r'(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)')
 _FOLD_PAIRS = (('ae', 'a'), ('oe', 'o'), ('ue', 'u'))

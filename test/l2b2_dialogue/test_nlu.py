@@ -145,6 +145,27 @@ def test_intent_cli_reads_stdin(capsys, monkeypatch):
     assert lines[1]['slots']['booking_number'] == '4711' and lines[0]['language'] == 'de'
 
 
+@pytest.mark.parametrize('text, note', [
+    ('   ', 'nothing said'),
+    ('ausweis ' * 80, 'only the first 400 characters'),
+    ('\x00\ufffd wc', 'not plain text'),
+    ('где паспорт passport', 'cyrillic'),
+])
+def test_intent_cli_answers_bad_input_clearly(capsys, text, note):
+    assert intent_main(['--lang', 'auto', text]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out['intent'] and 0.0 <= out['confidence'] <= 1.0 and any(note in n for n in out['notes'])
+
+
+def test_intent_cli_english_and_a_two_choice_question(capsys):
+    assert intent_main(['--lang', 'en', 'where', 'is', 'the', 'registry', 'office']) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out['intent'], out['target'], out['language']) == ('escort', 'standesamt', 'en') and 'clarify' not in out
+    assert intent_main(['--lang', 'tr', 'kimliğimi almak istiyorum']) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(out['clarify']) == ['abholterminal', 'pass_ausweis']
+
+
 def test_bench_smoke():
     # The held-out set is for the benchmark only (test_data_hygiene.py): the smoke run reads the dev set twice.
     result = bench.run(['--limit', '6', '--repeat', '1', '--heldout', str(bench.DEV_FILE),
