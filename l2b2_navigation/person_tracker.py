@@ -35,8 +35,8 @@ class DetectorConfig:
                                   'segment (m) ...', min=0.02, max=1.0)
     #: A 1° lidar's beams are 0.14 m apart at 8 m: a fixed jump alone would cut everything beyond ~7 m
     #: into single points and make ``max_range`` unreachable.
-    segment_jump_beams: float = tunable(1.5, '... or, far out, further apart than this many beam spacings at '
-                                        'their range.', min=0.0, max=10.0)
+    segment_jump_beams: float = tunable(1.5, '... plus, far out, this many times the beam spacing beyond 0.8 '
+                                        'segment_jump (the spacing grows with range).', min=0.0, max=10.0)
     min_points: int = tunable(2, 'Fewest end points of a person segment.', min=1, max=50)
     min_width: float = tunable(0.04, 'Narrowest segment taken for a leg (m).', min=0.0, max=1.0)
     leg_max_width: float = tunable(0.25, 'Widest segment taken for a leg (m).', min=0.05, max=1.0)
@@ -71,13 +71,16 @@ def _full_circle_start(r: np.ndarray, angle_increment: float, jump: float) -> in
 def jump_thresholds(ranges: np.ndarray, angle_increment: float, jump: float, jump_beams: float) -> np.ndarray:
     """Per pair of neighbouring end points: how far apart they may be and still be one object (m).
 
-    ``jump`` near the scanner; beyond, ``jump_beams`` beam spacings at the nearer point's range (the
-    spacing grows linearly with range, so a fixed threshold would split every far object into points).
+    ``jump`` as long as neighbouring beams land well inside it (up to 0.8 ``jump`` apart: 5.5 m for a
+    1° lidar and 0.12 m); further out the threshold grows by ``jump_beams`` times the extra beam
+    spacing, which grows linearly with range: a fixed threshold would split every far object into
+    single points.
     """
     r = np.asarray(ranges, dtype=float)
     if len(r) < 2:
         return np.zeros(0)
-    return np.maximum(jump, jump_beams * np.minimum(r[:-1], r[1:]) * abs(angle_increment))
+    spacing = np.minimum(r[:-1], r[1:]) * abs(angle_increment)
+    return jump + jump_beams * np.maximum(0.0, spacing - 0.8 * jump)
 
 
 def segment(points: np.ndarray, beams: np.ndarray, jump: float | np.ndarray) -> tuple[list[np.ndarray],
