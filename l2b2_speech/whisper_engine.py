@@ -92,7 +92,7 @@ class WhisperEngine(AsrEngine):
                 return self._reject('no speech (VAD)')
             start_s, end_s = speech[0]['start'] / SAMPLE_RATE, speech[-1]['end'] / SAMPLE_RATE
             encoded = self._encode(audio)
-            candidates = self.language_probabilities(encoded, languages)
+            candidates = self.language_probabilities(encoded, languages, normalize=False)
             hypotheses = []
             for lang in self._languages_to_decode(candidates):
                 hypotheses += self._generate(encoded, lang, speech_s)
@@ -131,21 +131,25 @@ class WhisperEngine(AsrEngine):
             frames = min(frames, int(content + self.encoder_pad_s * per_s) // 2 * 2)
         return self._model.encode(self._pad(features[:, :min(content, frames)], frames))
 
-    def language_probabilities(self, encoded, languages: Sequence[str]) -> list[tuple[str, float]]:
-        """The configured languages' probabilities from the encoder output, renormalised, best first."""
+    def language_probabilities(self, encoded, languages: Sequence[str], normalize: bool = True
+                               ) -> list[tuple[str, float]]:
+        """The configured languages' probabilities from the encoder output (renormalised among them unless
+        ``normalize`` is False), best first."""
         if len(languages) == 1:
             return [(languages[0], 1.0)]
         probs = {token[2:-2]: p for token, p in self._model.model.detect_language(encoded)[0]}
         allowed = [(lang, probs.get(lang, 0.0)) for lang in languages]
-        total = sum(p for _, p in allowed) or 1.0
+        total = (sum(p for _, p in allowed) or 1.0) if normalize else 1.0
         return sorted(((lang, p / total) for lang, p in allowed), key=lambda x: x[1], reverse=True)
 
     def _languages_to_decode(self, ranked: list[tuple[str, float]]) -> list[str]:
-        """The likeliest language; the runner-up too when detection is not clear (decoder passes only)."""
+        """The likeliest language; the runner-up too when detection is not clear (decoder passes only):
+        when the top language is not ``clear_language_ratio`` times likelier than the runner-up, or the
+        audio sounds like none of the configured languages (top probability below 5 % of all languages)."""
         if len(ranked) == 1:
             return [ranked[0][0]]
         (l1, p1), (l2, p2) = ranked[0], ranked[1]
-        return [l1] if p1 >= self.clear_language_ratio * max(p2, 1e-9) else [l1, l2]
+        return [l1] if p1 >= 0.05 and p1 >= self.clear_language_ratio * max(p2, 1e-9) else [l1, l2]
 
     def _prompt(self, language: str) -> list[int]:
         if language not in self._prompt_tokens:
