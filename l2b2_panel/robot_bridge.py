@@ -131,7 +131,7 @@ class RosBridge:
     # --- subscriptions ---------------------------------------------------------------------------
     def _on_dialogue(self, m: DialogueState) -> None:
         self.state.update_dialogue({
-            'state': m.state, 'language': m.language, 'intent': m.intent, 'target_id': m.target_id,
+            'state': m.state, 'session_id': m.session_id, 'language': m.language, 'intent': m.intent, 'target_id': m.target_id,
             'confidence': round(float(m.confidence), 2), 'candidates': list(m.candidates),
             'last_user_text': m.last_user_text, 'last_robot_text': m.last_robot_text, 'choices': list(m.choices),
             'staff_takeover': m.staff_takeover, 'display_number': m.display_number,
@@ -143,11 +143,12 @@ class RosBridge:
         self.notify()
 
     def _on_say(self, m: SayRequest) -> None:
-        self.state.update_said(m.text, m.language, self.now())
+        self.state.update_said(m.text, m.language, self.now(), m.utterance_id)
         self.notify()
 
     def _on_speech_status(self, m: SpeechStatus) -> None:
-        self.state.update_speech_status(m.state == SpeechStatus.SPEAKING, m.text, m.language, self.now())
+        self.state.update_speech_status(m.state == SpeechStatus.SPEAKING, m.text, m.language, self.now(),
+                                        m.utterance_id)
         self.notify()
 
     def _on_health(self, m: ComponentHealth) -> None:

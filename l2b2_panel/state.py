@@ -50,6 +50,87 @@ MASK = '***'
 _LONG_NUMBER = re.compile(r'\d{4,}')
 
 
+#: What a staff member must know but is no fault of the system: the queue bridge reports a refused check-in
+#: (a visitor may need help at the desk) as DEGRADED health; the panel shows it as a notice, not as trouble.
+_CHECKIN_NOTICE = re.compile(r'^check-in failed: (too early|too late|not found|forbidden|invalid|closed|'
+                             r'already checked in)( at [\w-]+)?$')
+
+
+def health_shown(component: str, level: int, message: str, estop_active: bool) -> str:
+    """The colour class a health line gets on the staff panel: its level, except that a latched emergency
+    stop shows the safety gate as stopped (its node reports OK: it works, the robot must not move), and a
+    refused check-in is a notice (the visitor's outcome, not the appointment system's health)."""
+    if component == 'safety_gate' and estop_active and level != HealthLevel.STALE:
+        return 'stopped'
+    if component == 'queue_bridge' and level == HealthLevel.DEGRADED and _CHECKIN_NOTICE.match(message):
+        return 'notice'
+    return {HealthLevel.OK: 'ok', HealthLevel.DEGRADED: 'degraded', HealthLevel.ERROR: 'error'}.get(level, 'stale')
+
+
+class Subtitles:
+    """Which spoken sentence the screens show (no lock of its own: :class:`PanelState` holds one).
+
+    The speech output queues the dialogue's sentences and speaks them in order, so it can be several
+    sentences behind, and still speak the last visitor's when the next one begins. Each sentence asked
+    for on /speech/say gets a running number; a new conversation (a new ``session_id``) makes every
+    sentence asked for before the dialogue's previous state message stale (the dialogue publishes a
+    new conversation's first sentences just before its first state), the end of one (idle) all
+    sentences so far. The subtitle is the newest non-stale sentence the TTS has started (or ended
+    without a voice), never an older one than shown.
+    """
+
+    KEEP = 64  # sentences remembered: far more than a conversation's backlog
+
+    def __init__(self) -> None:
+        self.count = 0          # sentences asked for so far
+        self.mark = 0           # self.count when the dialogue's last state message arrived
+        self.stale_upto = 0     # sentences with this number or lower belong to an earlier conversation
+        self.session = ''
+        self.tts_seen = False   # a speech output reports what it speaks
+        self._asked: dict[str, tuple[int, str, str]] = {}
+        self._shown: tuple[int, str, str] | None = None
+
+    def shown(self) -> dict[str, Any]:
+        return {} if self._shown is None else {'text': self._shown[1], 'language': self._shown[2]}
+
+    def dialogue_state(self, session: str, ended: bool) -> bool:
+        """A dialogue state message; True when a conversation began or ended (the screens clear)."""
+        changed = ended or session != self.session
+        if changed:
+            self.stale_upto = self.count if ended or not session else self.mark
+            if ended or not session or (self._shown is not None and self._shown[0] <= self.stale_upto):
+                self._shown = None
+        self.session, self.mark = session, self.count
+        return changed
+
+    def requested(self, utterance_id: str, text: str, language: str) -> bool:
+        self.count += 1
+        entry = (self.count, text, language)
+        if utterance_id:
+            self._asked[utterance_id] = entry
+            if len(self._asked) > self.KEEP:
+                self._asked.pop(next(iter(self._asked)))
+        if self.tts_seen or not text:
+            return False
+        self._shown = entry
+        return True
+
+    def status(self, utterance_id: str, text: str, language: str) -> bool:
+        """A status from the TTS; True when the subtitle changed."""
+        self.tts_seen = True
+        if not text:
+            return False
+        number = self._asked.get(utterance_id, (None,))[0] if utterance_id else None
+        if number is None:
+            number = self.count + 0.5  # asked for before the panel listened: it is spoken now, so current
+        if number <= self.stale_upto or (self._shown is not None and number < self._shown[0]):
+            return False
+        if self._shown is not None and self._shown[0] == number:
+            return False
+        self._shown = (number, text, language)
+        return True
+
+
 def mask_numbers(text: str) -> str:
     """Booking numbers said anywhere else (four digits or more) are masked too; times and counters stay."""
     return _LONG_NUMBER.sub(lambda m: '*' * len(m.group()), text)
@@ -85,6 +166,7 @@ class PanelState:
         self._said_seq = 0  # seq when _said changed, against the dialogue's own last_robot_text
         self._robot_text_seq = 0
         self._speaking = False
+        self._subs = Subtitles()
         self._health: dict[str, dict[str, Any]] = {}
         self._last_heard = -math.inf
         self._private_text = ''  # a last_user_text heard in a check-in (shown masked)
@@ -189,8 +271,12 @@ class PanelState:
         fields = dict(fields)
         with self._lock:
             before = self._dialogue.get('state')
-            if fields.get('state') == 'idle' and before != 'idle':
-                self._said = {}  # the conversation is over: the next visitor must not read the last one's
+            session = str(fields.pop('session_id', '') or '')
+            if self._subs.dialogue_state(session, fields.get('state') == 'idle' and before != 'idle'):
+                # A new conversation (or the end of one): the next visitor must not read the last one's
+                # sentences, nor see what the last one said.
+                self._said = self._subs.shown()
+                self._recognized = {}
             if fields.get('last_robot_text') != self._dialogue.get('last_robot_text'):
                 self._robot_text_seq = self.seq + 1
             raw = fields.get('last_user_text') or ''
@@ -209,17 +295,23 @@ class PanelState:
                                 'source': source}
             self._changed(now)
 
-    def update_said(self, text: str, language: str, now: float) -> None:
+    def update_said(self, text: str, language: str, now: float, utterance_id: str = '') -> None:
+        """A sentence asked of the speech output (/speech/say). Shown at once only while no speech output
+        has reported anything (a stack without TTS); otherwise when the TTS starts speaking it."""
         with self._lock:
-            self._said = {'text': text, 'language': language}
-            self._said_seq = self.seq + 1
+            if self._subs.requested(utterance_id, text, language):
+                self._said = self._subs.shown()
+                self._said_seq = self.seq + 1
             self._changed(now)
 
-    def update_speech_status(self, speaking: bool, text: str, language: str, now: float) -> None:
+    def update_speech_status(self, speaking: bool, text: str, language: str, now: float,
+                             utterance_id: str = '') -> None:
+        """The TTS speaks (or ends) a sentence: that is the subtitle, unless it was asked for in an earlier
+        conversation (a backlog the speech output is still working through)."""
         with self._lock:
             self._speaking = speaking
-            if speaking and text and text != self._said.get('text'):
-                self._said = {'text': text, 'language': language}
+            if self._subs.status(utterance_id, text, language):
+                self._said = self._subs.shown()
                 self._said_seq = self.seq + 1
             self._changed(now)
 
@@ -250,8 +342,9 @@ class PanelState:
             for name, h in sorted(self._health.items()):
                 age = now - h['received']
                 stale = age > self.stale_after_s
-                health.append({'component': name, 'level': int(HealthLevel.STALE) if stale else h['level'],
-                               'message': h['message'], 'age_s': round(age, 1)})
+                level = int(HealthLevel.STALE) if stale else h['level']
+                health.append({'component': name, 'level': level, 'message': h['message'], 'age_s': round(age, 1),
+                               'shown': health_shown(name, level, h['message'], self._safety['estop_active'])})
             return {
                 'type': 'state', 'seq': self.seq, 'online': self.online(now), 'map_version': self.map_version,
                 'robot': {'pose': pose.as_dict() if pose else None, **self._robot},
@@ -269,16 +362,22 @@ class PanelState:
         ``last_robot_text`` is newer (the screen shows that then)."""
         with self._lock:
             d = self._dialogue
+            said = self._latest_said()
+            if said.get('language') and d.get('language') and said['language'] != d['language']:
+                said = {}  # a sentence in another language is from before the visitor chose theirs
             return {
                 'type': 'state', 'seq': self.seq, 'online': self.online(now),
-                'estop': self._safety['estop_active'], 'speaking': self._speaking, 'said': self._latest_said(),
+                'estop': self._safety['estop_active'], 'speaking': self._speaking, 'said': said,
                 'dialogue': {k: d.get(k) for k in ('state', 'language', 'choices', 'candidates', 'display_number',
                                                    'estimated_wait_minutes', 'last_user_text', 'last_robot_text',
                                                    'staff_takeover', 'target_id')},
             }
 
     def _latest_said(self) -> dict[str, Any]:
-        """The last spoken sentence, unless the dialogue has shown a newer line of its own since."""
+        """The sentence the TTS speaks now (or spoke last) in this conversation. Without a speech output:
+        the last sentence asked for, unless the dialogue has shown a newer line of its own since."""
+        if self._subs.tts_seen:
+            return dict(self._said)
         return dict(self._said) if self._said_seq > self._robot_text_seq else {}
 
     def _escorted_id(self, pose: Pose2D | None, people: list[dict[str, Any]]) -> int | None:

@@ -26,7 +26,7 @@ function feedback(text, bad) {
 async function control(name, body) {
   const r = await api(`/api/control/${name}`, body);
   const detail = r.data.error || r.data.message || r.status;
-  feedback(r.ok ? `${L2B2.t('done')}: ${name}` : `${L2B2.t('failed')}: ${detail}`, !r.ok);
+  feedback(r.ok ? `${L2B2.t('done')}: ${L2B2.t(`ctl_${name}`) || name}` : `${L2B2.t('failed')}: ${detail}`, !r.ok);
   // A stop the robot did not confirm is the one message staff must not miss: big, in their language.
   if (name === 'estop') showEstopFailed(!r.ok && r.status !== 401 && r.status !== 403, detail);
   return r;
@@ -117,7 +117,8 @@ function render(m) {
   const p = m.robot.pose;
   $('pose').textContent = p ? `x=${p.x.toFixed(2)} y=${p.y.toFixed(2)} θ=${(p.yaw * 180 / Math.PI).toFixed(0)}°` : '–';
   $('battery').textContent = m.robot.battery ? `${m.robot.battery.percent.toFixed(0)} %${m.robot.battery.charging ? ' ⚡' : ''}` : '–';
-  $('escort').textContent = m.escort ? `${m.escort.phase} (${m.escort.distance_remaining} m)` : (m.robot.target || '–');
+  $('escort').textContent = m.escort ? `${L2B2.t(`ph_${m.escort.phase}`) || m.escort.phase} (${m.escort.distance_remaining} m)`
+    : (m.robot.target ? placeName(m.robot.target) : '–');
   const estop = m.safety.estop_active;
   if (estop) showEstopFailed(false);  // the gate reports the stop after all
   $('estop-state').hidden = !estop;
@@ -126,8 +127,8 @@ function render(m) {
   if (!estop) closeResume();
   $('resume').hidden = !estop || !$('resume-ask').hidden;
   const d = m.dialogue || {};
-  $('dlg-state').textContent = (d.state || '–') + (d.staff_takeover ? ' ✋' : '');
-  $('dlg-lang').textContent = d.language || '–';
+  $('dlg-state').textContent = (d.state ? L2B2.t(`st_${d.state}`) || d.state : '–') + (d.staff_takeover ? ' ✋' : '');
+  $('dlg-lang').textContent = d.language ? L2B2.t(`lang_${d.language}`) || d.language : '–';
   $('takeover').textContent = L2B2.t(d.staff_takeover ? 'hand_back' : 'takeover');
   $('takeover').dataset.enabled = d.staff_takeover ? '1' : '0';
   const paused = !!(m.escort && m.escort.phase === 'paused') || $('pause').dataset.paused === '1' && !!m.escort;
@@ -140,16 +141,56 @@ function render(m) {
   const ul = $('health');
   ul.replaceChildren(...m.health.map((h) => {
     const li = document.createElement('li');
-    li.className = ['ok', 'degraded', 'error', 'stale'][h.level] || 'stale';
-    li.textContent = `${h.component}: ${h.message}`;
+    li.className = h.shown || ['ok', 'degraded', 'error', 'stale'][h.level] || 'stale';
+    li.dataset.component = h.component;
+    const message = h.shown === 'stopped' ? L2B2.t('h_estop_engaged') : healthText(h.message);
+    li.textContent = `${L2B2.t(`hc_${h.component}`) || h.component}: ${message}`;
     return li;
   }));
   drawMap();
 }
 
+// Health messages are the nodes' English; known ones are shown in the page's language (the technical
+// detail after them, a file or a device name, stays as it is). Unknown messages are shown unchanged.
+const HEALTH_PATTERNS = [
+  [/^ready$/, 'h_ready'], [/^ready[:(] ?(.*?)\)?$/, 'h_ready_detail'], [/^emergency stop engaged$/, 'h_estop_engaged'],
+  [/^appointment system reachable$/, 'h_queue_ok'], [/^appointment system unavailable: (.*)$/, 'h_queue_unavailable'],
+  [/^appointment system unreliable: (.*)$/, 'h_queue_unreliable'], [/^appointment system login: (.*)$/, 'h_queue_login'],
+  [/^check-in failed: ([a-z ]+?)(?: at ([\w-]+))?$/, 'h_checkin_failed'],
+  [/^a visitor at the robot asks for staff$/, 'h_staff_call'], [/^tracking$/, 'h_tracking'],
+  [/^waiting for \/scan$/, 'h_waiting_scan'], [/^no \/scan received recently$/, 'h_no_scan'],
+  [/^navigating$/, 'h_navigating'], [/^way blocked: waiting$/, 'h_blocked'], [/^goal (\w+)$/, 'h_goal'],
+  [/^listening on \/audio\/raw$/, 'h_listening'], [/^listening \((.*)\)$/, 'h_listening_detail'],
+  [/^simulating (.*)$/, 'h_simulating'], [/^serving (.*)$/, 'h_serving'], [/^(.*) unavailable \((.*)\)$/, 'h_unavailable'],
+  [/^no voice at all; subtitles only$/, 'h_no_voice'], [/^microphone (.*) open$/, 'h_microphone'],
+  [/^(.*); touch screen only$/, 'h_touch_only'],
+];
+
+function healthText(message) {
+  for (const [re, key] of HEALTH_PATTERNS) {
+    const m = re.exec(message);
+    if (!m || !L2B2.t(key)) continue;
+    const parts = m.slice(1).map((p) => p || '');
+    if (key === 'h_checkin_failed') {
+      parts[0] = L2B2.t(`qr_${parts[0].replace(/ /g, '_')}`) || parts[0];
+      parts[1] = parts[1] ? ` (${placeName(parts[1])})` : '';
+    }
+    if (key === 'h_goal') parts[0] = L2B2.t(`goal_${parts[0]}`) || parts[0];
+    return L2B2.t(key, Object.fromEntries(parts.map((p, i) => [String(i + 1), p])));
+  }
+  return message;
+}
+
+// A waypoint's or target's name in the page's language: targets from the catalog, the rest (home,
+// entrance...) from the texts.
+function placeName(id) {
+  const t = S.targets.find((q) => q.id === id);
+  return t ? (t.name[L2B2.lang] || t.name.de) : (L2B2.t(`wp_${id}`) || id);
+}
+
 function fillTargets() {
   const sel = $('send-target');
-  const opts = [[S.home || 'home', L2B2.t('home')], ...S.targets.map((t) => [t.id, t.name[L2B2.lang] || t.name.de])];
+  const opts = [[S.home || 'home', L2B2.t('home')], ...S.targets.map((t) => [t.id, placeName(t.id)])];
   sel.replaceChildren(...opts.map(([id, name]) => { const o = document.createElement('option'); o.value = id; o.textContent = name; return o; }));
 }
 
@@ -177,8 +218,6 @@ async function loadMap(version) {
   off.width = g.width; off.height = g.height;
   off.getContext('2d').putImageData(img, 0, 0);
   S.floor = {meta: g, canvas: off};
-  const c = $('map');
-  c.height = Math.round(c.width * Math.min(1.2, g.height / g.width));  // no empty band below the plan
   drawMap();
 }
 
@@ -198,7 +237,55 @@ function view() {
   return {x0, y0, w, h, scale: Math.min(c.width / w, c.height / h)};
 }
 
+// Waypoint labels without overlap: each label takes the first free place of eight around its point
+// (right, left, above, below, the corners); a label with no free place is left out rather than drawn
+// over another (its point stays, and the send-to list names every target). S.labels keeps the
+// boxes drawn (tests measure them).
+const LABEL_FONT_PX = 13;
+function drawLabels(ctx, px, py) {
+  ctx.font = `bold ${LABEL_FONT_PX}px sans-serif`;
+  ctx.textBaseline = 'middle';
+  const boxes = [];
+  const points = Object.entries(S.waypoints).map(([id, wp]) => ({id, x: px(wp.x), y: py(wp.y)}));
+  for (const p of points) { ctx.fillStyle = '#1565c0'; ctx.beginPath(); ctx.arc(p.x, p.y, 5, 0, 2 * Math.PI); ctx.fill(); }
+  const dots = points.map((p) => ({x: p.x - 5, y: p.y - 5, w: 10, h: 10}));
+  const hit = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  const c = ctx.canvas;
+  for (const p of points) {
+    const text = placeName(p.id);
+    const w = ctx.measureText(text).width + 6, h = LABEL_FONT_PX + 4;
+    const near = [[8, -h / 2], [-8 - w, -h / 2], [-w / 2, -8 - h], [-w / 2, 8], [8, -8 - h], [-8 - w, -8 - h], [8, 8], [-8 - w, 8]];
+    // Further out (with a line to the point) when everything near is taken.
+    const far = [1, 2, 3].flatMap((k) => [[-w / 2, -8 - h - k * (h + 2)], [-w / 2, 8 + k * (h + 2)],
+      [8, -h / 2 - k * (h + 2)], [8, -h / 2 + k * (h + 2)], [-8 - w, -h / 2 - k * (h + 2)], [-8 - w, -h / 2 + k * (h + 2)]]);
+    const box = near.concat(far).map(([dx, dy]) => ({x: p.x + dx, y: p.y + dy, w, h})).find((b) =>
+      b.x >= 0 && b.y >= 0 && b.x + b.w <= c.width && b.y + b.h <= c.height &&
+      !boxes.some((o) => hit(o, b)) && !dots.some((d) => hit(d, b)));
+    if (!box) continue;
+    const cx = Math.max(box.x, Math.min(p.x, box.x + box.w)), cy = Math.max(box.y, Math.min(p.y, box.y + box.h));
+    if (Math.hypot(cx - p.x, cy - p.y) > 12) {
+      ctx.strokeStyle = '#0d47a1'; ctx.lineWidth = 1; ctx.beginPath(); ctx.moveTo(p.x, p.y); ctx.lineTo(cx, cy); ctx.stroke();
+    }
+    ctx.fillStyle = 'rgba(255, 255, 255, 0.85)'; ctx.fillRect(box.x, box.y, box.w, box.h);
+    ctx.fillStyle = '#0d47a1'; ctx.fillText(text, box.x + 3, box.y + h / 2 + 1);
+    boxes.push({...box, id: p.id, text});
+  }
+  S.labels = boxes;
+}
+
+// The canvas draws at its shown size (labels stay readable and do not grow into each other when the
+// page is narrow or wide); the floor plan keeps its aspect ratio.
+function fitCanvas() {
+  const c = $('map');
+  const width = Math.max(200, Math.round(c.getBoundingClientRect().width));
+  const g = S.floor && S.floor.meta;
+  const height = Math.round(width * (g ? Math.min(1.2, g.height / g.width) : 0.7));
+  if (c.width !== width || c.height !== height) { c.width = width; c.height = height; }
+}
+window.addEventListener('resize', () => { fitCanvas(); drawMap(); });
+
 function drawMap() {
+  fitCanvas();
   const c = $('map');
   const ctx = c.getContext('2d');
   ctx.fillStyle = '#333'; ctx.fillRect(0, 0, c.width, c.height);
@@ -210,12 +297,7 @@ function drawMap() {
   } else {
     ctx.fillStyle = '#bbb'; ctx.font = '16px sans-serif'; ctx.fillText(L2B2.t('no_map'), 10, 24);
   }
-  ctx.font = '12px sans-serif';
-  for (const [id, wp] of Object.entries(S.waypoints)) {
-    ctx.fillStyle = '#1565c0'; ctx.beginPath(); ctx.arc(px(wp.x), py(wp.y), 5, 0, 2 * Math.PI); ctx.fill();
-    const t = S.targets.find((q) => q.id === id);
-    ctx.fillStyle = '#0d47a1'; ctx.fillText(t ? (t.name[L2B2.lang] || t.name.de) : id, px(wp.x) + 7, py(wp.y) - 7);
-  }
+  drawLabels(ctx, px, py);
   const m = S.state;
   if (!m) return;
   if (m.plan.length > 1) {

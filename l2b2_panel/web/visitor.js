@@ -19,19 +19,21 @@ function show(name) {
 }
 
 function targetName(t) { return t.name[L2B2.lang] || t.name.de; }
+function targetLang(t) { return t.name[L2B2.lang] ? L2B2.lang : 'de'; }
 
-function button(label, cls, onClick, data) {
+function button(label, cls, onClick, data, lang) {
   const b = document.createElement('button');
   b.className = cls; b.textContent = label;
+  if (lang) b.lang = lang;  // hyphenation and speech of a name follow its own language
   Object.assign(b.dataset, data || {});
   b.addEventListener('click', onClick);
   return b;
 }
 
 function renderTargets() {
-  $('targets').replaceChildren(...V.targets.map((t) => button(targetName(t), 'big-btn target-btn', () => send('target', t.id), {target: t.id})));
+  $('targets').replaceChildren(...V.targets.map((t) => button(targetName(t), 'big-btn target-btn', () => send('target', t.id), {target: t.id}, targetLang(t))));
   $('ticket-targets').replaceChildren(...V.targets.filter((t) => t.appointments).map((t) =>
-    button(targetName(t), 'big-btn ticket-btn', () => { send('ticket', t.id); show('menu'); }, {target: t.id})));
+    button(targetName(t), 'big-btn ticket-btn', () => { send('ticket', t.id); show('menu'); }, {target: t.id}, targetLang(t))));
 }
 
 async function setLanguage(lang) {

@@ -85,8 +85,71 @@ def test_visitor_subtitle_shows_what_was_said_and_forgets_it_when_idle():
     assert s.visitor_snapshot(3.0)['said']['text'] == 'Bitte folgen Sie mir.'
     s.update_dialogue({'state': 'idle', 'last_robot_text': ''}, now=4.0)
     assert s.visitor_snapshot(4.0)['said'] == {}
-    s.update_said('Guten Tag!', 'de', now=5.0)
-    assert s.visitor_snapshot(5.0)['said']['text'] == 'Guten Tag!'
+    s.update_said('Guten Tag!', 'de', now=5.0, utterance_id='d-1')
+    assert s.visitor_snapshot(5.0)['said'] == {}  # a speech output exists: shown when it is spoken
+    s.update_speech_status(True, 'Guten Tag!', 'de', now=6.0, utterance_id='d-1')
+    assert s.visitor_snapshot(6.0)['said']['text'] == 'Guten Tag!'
+
+
+def test_subtitles_follow_the_speech_output_and_drop_the_last_conversation():
+    """Issue 17 item 8: the TTS speaks the dialogue's sentences in order and was several behind; the next
+    visitor read the last one's waiting number, the Turkish screen the German greeting."""
+    s = PanelState()
+    s.update_speech_status(False, '', '', now=0.5)  # the TTS is up (its first status)
+    s.update_dialogue({'state': 'ticket', 'session_id': 'A', 'language': 'de'}, now=1.0)
+    for i, text in enumerate(('Einen Moment.', 'Ihre Wartenummer ist 6.', 'Bitte warten Sie dort.')):
+        s.update_said(text, 'de', now=1.1, utterance_id=f'a{i}')
+    s.update_dialogue({'state': 'ticket', 'session_id': 'A', 'language': 'de',
+                       'last_robot_text': 'Bitte warten Sie dort.'}, now=1.2)
+    s.update_speech_status(True, 'Einen Moment.', 'de', now=1.3, utterance_id='a0')
+    assert s.visitor_snapshot(1.3)['said']['text'] == 'Einen Moment.'  # what is spoken now, not ahead
+    s.update_speech_status(False, 'Einen Moment.', 'de', now=1.4, utterance_id='a0')
+    assert s.visitor_snapshot(1.4)['said']['text'] == 'Einen Moment.'  # stays readable after it ends
+    # The conversation ends and the next visitor, Turkish, starts while the TTS still works through A.
+    s.update_dialogue({'state': 'idle', 'session_id': '', 'language': 'de'}, now=2.0)
+    assert s.visitor_snapshot(2.0)['said'] == {}
+    s.update_speech_status(True, 'Ihre Wartenummer ist 6.', 'de', now=2.1, utterance_id='a1')
+    assert s.visitor_snapshot(2.1)['said'] == {} and s.staff_snapshot(2.1)['speech']['said'] == {}
+    s.update_said('Merhaba!', 'tr', now=2.2, utterance_id='b0')  # B's greeting, just before B's state
+    s.update_dialogue({'state': 'greeting', 'session_id': 'B', 'language': 'tr', 'last_robot_text': 'Merhaba!'},
+                      now=2.3)
+    s.update_speech_status(True, 'Bitte warten Sie dort.', 'de', now=2.4, utterance_id='a2')
+    assert s.visitor_snapshot(2.4)['said'] == {}  # still A's: not shown (the page shows B's own line)
+    s.update_speech_status(True, 'Merhaba!', 'tr', now=2.5, utterance_id='b0')
+    assert s.visitor_snapshot(2.5)['said'] == {'text': 'Merhaba!', 'language': 'tr'}
+    # The same visitor switches to German: a Turkish sentence still being spoken is not the screen's.
+    s.update_said('Guten Tag!', 'de', now=2.6, utterance_id='b1')
+    s.update_dialogue({'state': 'listening', 'session_id': 'B', 'language': 'de', 'last_robot_text': 'Guten Tag!'},
+                      now=2.7)
+    assert s.visitor_snapshot(2.7)['said'] == {}
+    s.update_speech_status(True, 'Guten Tag!', 'de', now=2.8, utterance_id='b1')
+    assert s.visitor_snapshot(2.8)['said']['text'] == 'Guten Tag!'
+    s.update_speech_status(False, 'Merhaba!', 'tr', now=2.9, utterance_id='b0')  # a late end: never back
+    assert s.visitor_snapshot(2.9)['said']['text'] == 'Guten Tag!'
+
+
+def test_a_new_conversation_clears_the_last_visitors_words():
+    s = PanelState()
+    s.update_dialogue({'state': 'listening', 'session_id': 'A', 'language': 'de'}, now=1.0)
+    s.update_recognized('Wo ist das Standesamt?', 'de', 'asr', now=1.1)
+    assert s.staff_snapshot(1.1)['speech']['recognized']['text'] == 'Wo ist das Standesamt?'
+    s.update_dialogue({'state': 'greeting', 'session_id': 'B', 'language': 'de'}, now=2.0)
+    assert s.staff_snapshot(2.0)['speech']['recognized'] == {}
+
+
+def test_health_shows_a_latched_stop_and_a_refused_check_in_for_what_they_are():
+    s = PanelState(stale_after_s=30.0)
+    s.update_health('safety_gate', 0, 'emergency stop engaged', now=1.0)
+    s.update_health('queue_bridge', 1, 'check-in failed: too early at meldestelle', now=1.0)
+    s.update_health('tts', 1, 'no voice at all; subtitles only', now=1.0)
+    shown = {h['component']: h['shown'] for h in s.staff_snapshot(1.0)['health']}
+    assert shown == {'safety_gate': 'ok', 'queue_bridge': 'notice', 'tts': 'degraded'}
+    s.update_safety(True, 'panel', False, now=2.0)
+    assert {h['component']: h['shown'] for h in s.staff_snapshot(2.0)['health']}['safety_gate'] == 'stopped'
+    s.update_health('queue_bridge', 1, 'appointment system unreliable: 2 of 5 calls failed', now=2.0)
+    s.update_health('queue_bridge', 1, 'check-in failed: error', now=2.0)  # a system error stays trouble
+    assert {h['component']: h['shown'] for h in s.staff_snapshot(2.0)['health']}['queue_bridge'] == 'degraded'
+    assert {h['component']: h['shown'] for h in s.staff_snapshot(99.0)['health']}['safety_gate'] == 'stale'
 
 
 def test_a_newer_dialogue_line_wins_over_an_older_spoken_sentence():
