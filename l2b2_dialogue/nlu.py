@@ -228,10 +228,12 @@ class Understander:
             return 'out_of_scope', None, 0.8
         joined = ' '.join(folded)
         no_appointment = any(p in joined for p in self.lexicon.no_appointment)
-        if no_appointment or (has('ticket') and 'booking_number' not in slots
+        if no_appointment or (has('ticket') and 'booking_number' not in slots and 'time' not in slots
                               and intents['ticket'] >= intents.get('appointment_checkin', 0.0)):
             return 'ticket', self._queue_target(queue_candidates), 0.85
-        if 'booking_number' in slots or has('appointment_checkin'):
+        # A time said with a queue word or alone ("ich bin um zehn Uhr dran", "half past two"): an appointment.
+        timed = 'time' in slots and (has('ticket') or (top_target is None and not has('opening_hours')))
+        if 'booking_number' in slots or has('appointment_checkin') or timed:
             return 'appointment_checkin', self._queue_target(queue_candidates), 0.9
         if has('opening_hours') and (top_target is None or intents['opening_hours'] >= 0.9):
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.85
