@@ -23,7 +23,7 @@ from l2b2_dialogue.langdet import LanguageDetector
 from l2b2_dialogue.learned import LearnedModel, load_or_train
 from l2b2_dialogue.lexicon import Lexicon, load_lexicon
 from l2b2_dialogue.normalize import Utterance, as_utterance, fold, stem_key, tokens, word_keys
-from l2b2_dialogue.numbers import booking_number
+from l2b2_dialogue.numbers import booking_number, word_value
 from l2b2_dialogue.phrases import Phrase, PhraseBuilder, PhraseIndex
 from l2b2_dialogue.times import find_time
 
@@ -153,7 +153,9 @@ class Understander:
         lang = language if language in LANGUAGES else self.detect_language(utterance)
         words = utterance.tokens(lang)
         folded = utterance.folded(lang)
-        keys = [k if k[0] not in self.blocked else () for k in (word_keys(w, lang) for w in words)]
+        # Number words ("dokuz": nine) name no place, whatever their stem looks like ("dok" ~ "doğum").
+        keys = [() if k[0] in self.blocked or _number_word(f) else k
+                for k, f in zip((word_keys(w, lang) for w in words), folded, strict=False)]
         # Compounds split by the ASR ("personal ausweis") also match their joined form: keys[n + i] joins
         # words i and i+1.
         keys += [word_keys(a + b, lang) if len(a) > 2 and len(b) > 2 else ()
@@ -268,6 +270,13 @@ class Understander:
         """The (sur)name a visitor says or types: "mein Name ist Erika Mustermann" → "Erika Mustermann"."""
         return _name(as_utterance(text), self.lexicon.name_fillers, max_words)
 
+
+def _number_word(folded_word: str) -> bool:
+    return not folded_word.isdigit() and folded_word not in _WEAK_NUMBERS and word_value(folded_word) is not None
+
+
+#: Number words that are also ordinary words ("ein Pass", "bir kimlik", "on" = ten / English "on").
+_WEAK_NUMBERS = frozenset({'ein', 'eine', 'einen', 'bir', 'on'})
 
 _FALLBACK_ORDER = ('language_switch', 'appointment_checkin', 'ticket', 'goodbye', 'staff_help', 'opening_hours',
                    'greeting', 'deny', 'affirm', 'out_of_scope', 'smalltalk')
