@@ -1,9 +1,11 @@
 """``python -m l2b2_panel.screenshots [--out docs/screenshots]``: the pictures of both screens in the docs.
 
 Taken from the real simulated stack (start it first with ``scripts/run-sim``): a scripted German
-visitor asks for a new passport and is escorted while the staff panel is photographed; then the
-visitor screen draws a real waiting number from the embedded appointment system, in German and in
-Turkish. Nothing on the pictures is staged.
+visitor asks for a new passport and is escorted while the staff panel is photographed (German and
+Turkish, landscape 1280x800 and portrait 800x1280); then the visitor screen draws a real waiting
+number from the embedded appointment system, in German and in Turkish, at both sizes. Nothing on
+the pictures is staged. Files: ``panel_{de,tr}_{landscape,portrait}.png`` and
+``visitor_{de,tr}_{landscape,portrait}.png``.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import threading
 import time
 
 from l2b2_panel.bench import CHROMIUM, CHROMIUM_ARGS
+
+SIZES = {'landscape': {'width': 1280, 'height': 800}, 'portrait': {'width': 800, 'height': 1280}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={'width': 1500, 'height': 860})
+            page = browser.new_page(viewport=SIZES['landscape'])
             page.goto(args.url)
             page.fill('#login-user', args.user)
             page.fill('#login-password', args.password)
@@ -53,23 +57,36 @@ def main(argv: list[str] | None = None) -> int:
                 if moving and time.monotonic() - moving[0][0] > 8.0:
                     break
                 time.sleep(0.2)
-            page.screenshot(path=str(args.out / 'panel.png'))
+            names = []
+            for lang in ('de', 'tr'):
+                page.select_option('#ui-lang', lang)
+                page.wait_for_selector(f'html[lang="{lang}"]', state='attached')
+                for size, viewport in SIZES.items():
+                    page.set_viewport_size(viewport)
+                    page.wait_for_function('document.getElementById("map").width === '
+                                           'Math.round(document.getElementById("map").getBoundingClientRect().width)')
+                    names.append(f'panel_{lang}_{size}.png')
+                    page.screenshot(path=str(args.out / names[-1]))
             visit.join(timeout=300)
             for lang in ('de', 'tr'):
                 runner.wait_idle_robot()  # the escort has brought the robot home; start a fresh visit
-                v = browser.new_page(viewport={'width': 1280, 'height': 800})
+                v = browser.new_page(viewport=SIZES['landscape'])
                 v.goto(args.url.rstrip('/') + '/visitor')
                 v.click(f'#vlang-{lang}')
                 v.click('#v-ticket')
                 v.click('#ticket-targets button >> nth=1')
                 v.wait_for_selector('#number:not([hidden])', timeout=20000)
+                v.wait_for_selector('#sub-robot:not(:empty)', timeout=30000)  # the sentence spoken now
                 time.sleep(1.0)  # let the subtitles settle
-                v.screenshot(path=str(args.out / f'visitor_{lang}.png'))
+                for size, viewport in SIZES.items():
+                    v.set_viewport_size(viewport)
+                    names.append(f'visitor_{lang}_{size}.png')
+                    v.screenshot(path=str(args.out / names[-1]))
                 v.close()
             browser.close()
     finally:
         runner.close()
-    print(f'screenshots in {args.out}/: panel.png visitor_de.png visitor_tr.png')
+    print(f'screenshots in {args.out}/: {" ".join(names)}')
     return 0
 
 

@@ -153,7 +153,9 @@ function render(m) {
 // Health messages are the nodes' English; known ones are shown in the page's language (the technical
 // detail after them, a file or a device name, stays as it is). Unknown messages are shown unchanged.
 const HEALTH_PATTERNS = [
-  [/^ready$/, 'h_ready'], [/^ready[:(] ?(.*?)\)?$/, 'h_ready_detail'], [/^emergency stop engaged$/, 'h_estop_engaged'],
+  [/^ready$/, 'h_ready'], [/^ready(?::\s*|\s*\()(.*?)\)?$/, 'h_ready_detail'],
+  [/^escorting to ([\w-]+)$/, 'h_escorting'], [/^going to ([\w-]+)$/, 'h_going'], [/^arrived at ([\w-]+)$/, 'h_arrived'],
+  [/^at home$/, 'h_at_home'], [/^returning home$/, 'h_returning'], [/^could not return home: (.*)$/, 'h_no_return'], [/^emergency stop engaged$/, 'h_estop_engaged'],
   [/^appointment system reachable$/, 'h_queue_ok'], [/^appointment system unavailable: (.*)$/, 'h_queue_unavailable'],
   [/^appointment system unreliable: (.*)$/, 'h_queue_unreliable'], [/^appointment system login: (.*)$/, 'h_queue_login'],
   [/^check-in failed: ([a-z ]+?)(?: at ([\w-]+))?$/, 'h_checkin_failed'],
@@ -176,6 +178,7 @@ function healthText(message) {
       parts[1] = parts[1] ? ` (${placeName(parts[1])})` : '';
     }
     if (key === 'h_goal') parts[0] = L2B2.t(`goal_${parts[0]}`) || parts[0];
+    if (['h_escorting', 'h_going', 'h_arrived'].includes(key)) parts[0] = placeName(parts[0]);
     return L2B2.t(key, Object.fromEntries(parts.map((p, i) => [String(i + 1), p])));
   }
   return message;

@@ -106,9 +106,15 @@ WORDS_WHOLE = """(sel) => Array.from(document.querySelectorAll(sel)).filter((b) 
 })"""
 
 
+LONG = {'de': 'Ihre Wartenummer ist 17. Vor Ihnen sind 3 Personen, das dauert etwa 25 Minuten. '
+              'Soll ich Sie zum Wartebereich bringen?',
+        'tr': 'Sıra numaranız 17. Önünüzde 3 kişi var, yaklaşık 25 dakika sürer. Sizi bekleme alanına götüreyim mi?'}
+
+
 @pytest.mark.parametrize('size', SIZES)
 def test_visitor_screen_fits_the_tablet(ros, panel_factory, browser, size):
     panel = panel_factory(stale_after_s=30.0)
+    state = ros.node('dialogue_stand_in').create_publisher(DialogueState, '/dialogue/state', LATCHED)
     for lang in ('de', 'tr'):
         page = browser.new_context(bypass_csp=True, viewport=size).new_page()
         page.goto(panel.url + 'visitor')
@@ -128,9 +134,20 @@ def test_visitor_screen_fits_the_tablet(ros, panel_factory, browser, size):
             assert not b['broken'] and not b['overflow'], (lang, b)  # "Ausländerbehörd|e" no more
             assert b['h'] >= 44, (lang, b)
         assert page.locator('#targets button[data-target="auslaenderbehoerde"]').get_attribute('lang') == lang
+        # Mid-conversation: a long answer, the waiting number and the yes/no buttons all in view as well.
+        state.publish(DialogueState(state='confirming', session_id=f's-{lang}', language=lang, display_number='17',
+                                    estimated_wait_minutes=25, choices=['yes', 'no'], last_robot_text=LONG[lang]))
+        page.wait_for_selector('#choices button[data-choice="no"]', timeout=TIMEOUT_MS)
+        for sel in ('#number', '#sub-robot', '#choices button[data-choice="yes"]', '#choices button[data-choice="no"]',
+                    '#v-checkin', '#v-ticket', '#v-type'):
+            b = page.evaluate(BOX, sel)
+            assert b['y'] >= 0 and b['y'] + b['h'] <= nav['y'] + 0.5, (lang, sel, b, nav)
+        assert page.evaluate('document.scrollingElement.scrollHeight') <= size['height']
         page.click('#v-ticket')
         for b in page.evaluate(WORDS_WHOLE, '#ticket-targets button'):
             assert not b['broken'] and not b['overflow'], (lang, b)
+        state.publish(DialogueState(state='idle'))  # the next page starts at the greeting
+        page.wait_for_function("document.getElementById('choices').children.length === 0", timeout=TIMEOUT_MS)
         page.context.close()
 
 
