@@ -1,9 +1,10 @@
-"""``l2b2-bench speech``: how fast and how heavy listening and speaking are on this machine.
+"""``l2b2-bench speech``: how fast, how heavy and how well listening and speaking work on this machine.
 
 Measures ASR real-time factor per engine and language, TTS time-to-first-audio and real-time factor,
-and, with the real nodes on a private ROS graph fed in real time: end of speech -> recognized text,
-end of speech -> first answer audio (ASR -> intent -> TTS), barge-in stop time, CPU and peak memory.
-Audio is synthesized with espeak-ng; nothing is downloaded or stored.
+spoken understanding of held-out sentences in noise (:mod:`l2b2_speech.bench_spoken`), and, with the
+real nodes on a private ROS graph fed in real time (:mod:`l2b2_speech.bench_pipeline`): end of voice ->
+recognized text, end of voice -> first audio of the dialogue node's answer, barge-in stop time, failures,
+CPU and peak memory. Audio is synthesized with espeak-ng; nothing is downloaded or stored.
 """
 from __future__ import annotations
 
