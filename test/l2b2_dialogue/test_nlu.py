@@ -110,7 +110,9 @@ def test_ambiguous_request_has_ranked_candidates(nlu):
     r = nlu.understand('ich möchte meinen ausweis abholen', 'de')
     targets = [t for t, _ in r.candidates]
     assert targets[0] == 'abholterminal' and 'pass_ausweis' in targets
-    assert r.candidates[0][1] >= r.candidates[1][1] and r.confidence == pytest.approx(r.candidates[0][1], abs=0.05)
+    # Candidates carry the combined confidence (mean of rules and model); the answer's confidence is the
+    # higher of the two when they agree, so never below its candidate's.
+    assert r.candidates[0][1] >= r.candidates[1][1] and r.confidence >= r.candidates[0][1] - 0.05
 
 
 def test_every_catalog_target_is_reachable_by_name(nlu):
