@@ -35,8 +35,10 @@ RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 #: history, so a burst (a whole synthesized sentence at once) is not cut short by a busy reader.
 AUDIO = QoSProfile(depth=500, reliability=ReliabilityPolicy.RELIABLE)
 
-#: /tf as tf2 publishes and listens to it: reliable, deep enough for bursts from several publishers.
-TF = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+#: /tf for our planar listeners: reliable (matches every tf publisher) with a short queue. tf2 keeps 100
+#: messages to look far into the past; our nodes want the pose now or at a scan's stamp, and a deep queue
+#: let a node on a busy computer or in a faster-than-real-time simulation fall seconds behind the robot.
+TF = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 
 #: /tf_static as tf2 uses it: latched, so a late joiner gets robot_state_publisher's transforms.
 TF_STATIC = QoSProfile(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from tf2_msgs.msg import TFMessage
 
 from l2b2_common.frames import FrameTree
@@ -21,15 +22,26 @@ def stamp_seconds(stamp) -> float:
 
 
 class TfListener:
-    """Feeds ``tree`` from /tf and /tf_static; ``on_update(msg)`` runs after each message is applied."""
+    """Feeds ``tree`` from /tf and /tf_static; ``on_update(msg)`` runs after each message is applied.
 
-    def __init__(self, node: Node, tree: FrameTree | None = None, *, callback_group=None,
+    ``depth`` shortens the /tf queue further for a node that only ever wants the newest pose.
+    ``close()`` stops listening: a node that needs /tf only while it works sleeps through the rest.
+    """
+
+    def __init__(self, node: Node, tree: FrameTree | None = None, *, callback_group=None, depth: int | None = None,
                  on_update: Callable[[TFMessage], None] | None = None):
         self.tree = tree if tree is not None else FrameTree()
+        self._node = node
         self._on_update = on_update
-        self._subs = [node.create_subscription(TFMessage, '/tf', self._on_tf, TF, callback_group=callback_group),
+        qos = TF if depth is None else QoSProfile(depth=depth, reliability=TF.reliability)
+        self._subs = [node.create_subscription(TFMessage, '/tf', self._on_tf, qos, callback_group=callback_group),
                       node.create_subscription(TFMessage, '/tf_static', self._on_tf, TF_STATIC,
                                                callback_group=callback_group)]
+
+    def close(self) -> None:
+        for sub in self._subs:
+            self._node.destroy_subscription(sub)
+        self._subs = []
 
     def _on_tf(self, msg: TFMessage) -> None:
         for t in msg.transforms:

@@ -44,6 +44,7 @@ from l2b2_common.health import HealthReporter
 from l2b2_common.maps import load_waypoints, require_waypoints
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
+from l2b2_common.tf_listener import TfListener
 from l2b2_common.tunables import declare_tunables, tunable
 from l2b2_navigation.escort import (
     CancelGoal,
@@ -58,7 +59,6 @@ from l2b2_navigation.escort import (
     load_texts,
 )
 from l2b2_navigation.escort_trips import Note, Order, SetHealth, Trip, Trips
-from l2b2_navigation.recent_tf import RecentTfListener
 
 #: The policy's timers (visitor distance, retries, giving up) run this often during a trip (s).
 TICK_S = 0.1
@@ -121,7 +121,7 @@ class EscortNode(Node):
         self.health = HealthReporter(self, 'escort')
         self.pub_status = self.create_publisher(RobotStatus, '/robot/status', RELIABLE)
         self.pub_say = self.create_publisher(SayRequest, '/speech/say', RELIABLE)
-        self.tf: RecentTfListener | None = None  # /tf is read only while a trip is under way
+        self.tf: TfListener | None = None  # /tf is read only while a trip is under way
         self.create_subscription(TrackedPeople, '/people/tracked', self._on_people, RELIABLE, callback_group=g)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED, callback_group=g)
         self.create_subscription(BatteryState, '/battery', self._on_battery, SENSOR, callback_group=g)
@@ -179,10 +179,10 @@ class EscortNode(Node):
     def _listen(self, on: bool) -> None:
         if on and self.tf is None:
             self.last_pose = None  # from before the trip: a jump in the path length if the robot was moved
-            self.tf = RecentTfListener(self, depth=10, callback_group=self._group)
+            self.tf = TfListener(self, callback_group=self._group)
         elif not on and self.tf is not None:
             self._live_pose()
-            self.tf.close(self)
+            self.tf.close()
             self.tf = None
 
     def _on_wake(self) -> None:

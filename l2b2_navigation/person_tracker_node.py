@@ -23,7 +23,7 @@ from l2b2_common.geometry import Pose2D, yaw_from_msg
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
-from l2b2_common.tf_listener import stamp_seconds
+from l2b2_common.tf_listener import TfListener, stamp_seconds
 from l2b2_common.tunables import declare_tunables, tunable
 from l2b2_navigation.person_tracker import (
     DetectorConfig,
@@ -33,7 +33,6 @@ from l2b2_navigation.person_tracker import (
     TrackerConfig,
     detect_people,
 )
-from l2b2_navigation.recent_tf import RecentTfListener
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class PersonTrackerNode(Node):
         self.pub_people = self.create_publisher(TrackedPeople, '/people/tracked', RELIABLE)
         self.pub_events = self.create_publisher(VisitorEvent, '/people/events', RELIABLE)
         self.create_subscription(LaserScan, '/scan', self._on_scan, SENSOR)
-        self.tf = RecentTfListener(self, depth=10, on_update=self._on_tf)
+        self.tf = TfListener(self, on_update=self._on_tf)
         self.frames = self.tf.tree
         self._odom_sub = self.create_subscription(Odometry, '/odom', self._on_odom, SENSOR)
         if p.use_map:

@@ -36,9 +36,8 @@ from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.maps import OccupancyMap
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE
-from l2b2_common.tf_listener import stamp_seconds
+from l2b2_common.tf_listener import TfListener, stamp_seconds
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
-from l2b2_navigation.recent_tf import RecentTfListener
 from l2b2_sim.follower import FollowerParams, PathFollower
 from l2b2_sim.obstacles import ObstacleLayer, ObstacleParams
 from l2b2_sim.planner import Costmap, CostParams, plan
@@ -117,7 +116,7 @@ class SimNavigatorNode(Node):
         self._plan_pub = self.create_publisher(Path, '/plan', RELIABLE)
         self._map_pub = self.create_publisher(OccupancyGrid, '/map', LATCHED)
         # Only the newest pose and scan matter: a short history never feeds the controller stale data.
-        self.tf = RecentTfListener(self, FrameTree(history=20), depth=2)
+        self.tf = TfListener(self, FrameTree(history=20), depth=2)
         self.create_subscription(LaserScan, '/scan', self._on_scan, NEWEST_SCAN)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
         self._server = ActionServer(
