@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=SIZES['landscape'])
+            # bypass_csp only lets Playwright poll its waits inside the page; the pages look the same.
+            page = browser.new_context(viewport=SIZES['landscape'], bypass_csp=True).new_page()
             page.goto(args.url)
             page.fill('#login-user', args.user)
             page.fill('#login-password', args.password)
@@ -70,19 +71,21 @@ def main(argv: list[str] | None = None) -> int:
             visit.join(timeout=300)
             for lang in ('de', 'tr'):
                 runner.wait_idle_robot()  # the escort has brought the robot home; start a fresh visit
-                v = browser.new_page(viewport=SIZES['landscape'])
+                v = browser.new_context(viewport=SIZES['landscape'], bypass_csp=True).new_page()
                 v.goto(args.url.rstrip('/') + '/visitor')
                 v.click(f'#vlang-{lang}')
                 v.click('#v-ticket')
                 v.click('#ticket-targets button >> nth=1')
                 v.wait_for_selector('#number:not([hidden])', timeout=20000)
-                v.wait_for_selector('#sub-robot:not(:empty)', timeout=30000)  # the sentence spoken now
+                # Subtitles are the sentence spoken now: wait until the robot has said the ticket's sentences.
+                v.wait_for_function('window.l2b2.state && !window.l2b2.state.speaking && '
+                                    "document.getElementById('sub-robot').textContent !== ''", timeout=60000)
                 time.sleep(1.0)  # let the subtitles settle
                 for size, viewport in SIZES.items():
                     v.set_viewport_size(viewport)
                     names.append(f'visitor_{lang}_{size}.png')
                     v.screenshot(path=str(args.out / names[-1]))
-                v.close()
+                v.context.close()
             browser.close()
     finally:
         runner.close()
