@@ -74,8 +74,10 @@ class DialogueNode(Node):
             if getattr(settings, key) not in catalog:
                 raise ParameterError(self.get_name(), key, f'"{getattr(settings, key)}" is not a target of the catalog')
         self._tz = ZoneInfo(self.p.timezone)
+        # The learned layer loads from its cache; on a machine that never trained it, the node starts with the
+        # rules alone and the model joins once trained in the background (see l2b2_dialogue/learned.py).
         nlu = Understander(catalog, threshold=settings.confidence_threshold,
-                           default_language=settings.default_language)
+                           default_language=settings.default_language, learned='background')
         self.engine = DialogueEngine(catalog, nlu, load_responses(), settings, wall_clock=self._wall_clock)
         self._lock = threading.RLock()
         self._published_version = -1

@@ -163,8 +163,12 @@ def cache_dir() -> Path:
 
 
 def load_or_train(catalog: Catalog, lexicon: Lexicon, dev_file: str | Path = DEV_FILE,
-                  directory: str | Path | None = None) -> LearnedModel:
-    """The model for this catalog, lexicon and dev set: from the cache, or trained (and cached) now."""
+                  directory: str | Path | None = None, *, train_if_missing: bool = True) -> LearnedModel | None:
+    """The model for this catalog, lexicon and dev set: from the cache, or trained (and cached) now.
+
+    With ``train_if_missing=False``: None when it is not cached (the caller trains it later, e.g. in the
+    background, so that a node starts at once).
+    """
     examples = training_examples(catalog, lexicon, dev_file)
     digest = digest_of(examples)
     folder = Path(directory) if directory else cache_dir()
@@ -176,6 +180,8 @@ def load_or_train(catalog: Catalog, lexicon: Lexicon, dev_file: str | Path = DEV
             return LearnedModel(saved['pipeline'], digest)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError):
         pass
+    if not train_if_missing:
+        return None
     model = train(examples)
     try:
         folder.mkdir(parents=True, exist_ok=True)

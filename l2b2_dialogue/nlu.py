@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+import threading
 from typing import Any
 
 from l2b2_common.catalog import LANGUAGES, Catalog, load_catalog, other_language
@@ -61,7 +62,7 @@ class Understander:
     """Loads the catalog and the lexicon once; :meth:`understand` is then pure and fast."""
 
     def __init__(self, catalog: Catalog | None = None, lexicon_path: str | Path | None = None,
-                 threshold: float = 0.6, default_language: str = 'de', learned: bool | LearnedModel = True):
+                 threshold: float = 0.6, default_language: str = 'de', learned: bool | str | LearnedModel = True):
         self.catalog = catalog or load_catalog()
         self.threshold = threshold
         self.policy = Policy(threshold=threshold)
@@ -89,8 +90,20 @@ class Understander:
         self.language_detector = LanguageDetector(self._language_words())
         self.office_names = _office_names(self.catalog)
         #: The learned layer (None: rules only); trained once per machine and cached (:mod:`l2b2_dialogue.learned`).
-        self.model: LearnedModel | None = (learned if isinstance(learned, LearnedModel) else
-                                           load_or_train(self.catalog, self.lexicon) if learned else None)
+        #: ``learned='background'``: a cached model at once, else the rules alone until a background thread has
+        #: trained it (a node starts at once even on a machine that has never trained it).
+        self.model: LearnedModel | None = None
+        if isinstance(learned, LearnedModel):
+            self.model = learned
+        elif learned == 'background':
+            self.model = load_or_train(self.catalog, self.lexicon, train_if_missing=False)
+            if self.model is None:
+                threading.Thread(target=self._train_in_background, name='nlu-training', daemon=True).start()
+        elif learned:
+            self.model = load_or_train(self.catalog, self.lexicon)
+
+    def _train_in_background(self) -> None:
+        self.model = load_or_train(self.catalog, self.lexicon)  # one attribute assignment: atomic
 
     # -- building the index ---------------------------------------------------------------------------
     def _target_phrases(self, lang: str) -> PhraseIndex:
@@ -195,9 +208,10 @@ class Understander:
         if ordinal is not None:
             slots['ordinal'] = ordinal
         rules = Understanding(intent, target, round(confidence, 3), lang, slots, candidates[:3])
-        if self.model is None or not folded:
+        model = self.model
+        if model is None or not folded:
             return rules
-        probs = dict(zip(self.model.labels, self.model.probabilities(utterance, lang).tolist(), strict=True))
+        probs = dict(zip(model.labels, model.probabilities(utterance, lang).tolist(), strict=True))
         u = combine(rules, probs, self._named(folded, rules.target), self.policy)
         if u.intent == 'language_switch' and 'language' not in u.slots:
             u.slots['language'] = self.lexicon.language_named(set(folded)) or other_language(lang)

@@ -139,3 +139,14 @@ def test_a_booking_number_and_a_language_switch_are_the_rules_alone():
 
 def test_policy_thresholds_come_from_the_understander():
     assert Understander(threshold=0.7, learned=False).policy == Policy(threshold=0.7)
+
+
+def test_background_training_starts_with_the_rules_and_adds_the_model(tmp_path, monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))  # an empty cache: a machine that never trained
+    nlu = Understander(learned='background')
+    assert nlu.understand('wo ist das klo').target == 'wc'  # the rules answer at once
+    deadline = time.monotonic() + 300
+    while nlu.model is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert nlu.model is not None and list(tmp_path.glob('l2b2/dialogue_model_*.pickle'))
+    assert Understander(learned='background').model.digest == nlu.model.digest  # cached now: loaded at once
