@@ -6,7 +6,7 @@ where a visitor or staff member needs it, touch targets at least 44 px high, no 
 nothing moving when the emergency stop latches."""
 from __future__ import annotations
 
-from l2b2_interfaces.msg import ComponentHealth, DialogueState, SayRequest, SpeechStatus
+from l2b2_interfaces.msg import ComponentHealth, DialogueState, SafetyState, SayRequest, SpeechStatus
 import pytest
 from rclpy.parameter import Parameter
 
@@ -114,7 +114,9 @@ LONG = {'de': 'Ihre Wartenummer ist 17. Vor Ihnen sind 3 Personen, das dauert et
 @pytest.mark.parametrize('size', SIZES)
 def test_visitor_screen_fits_the_tablet(ros, panel_factory, browser, size):
     panel = panel_factory(stale_after_s=30.0)
-    state = ros.node('dialogue_stand_in').create_publisher(DialogueState, '/dialogue/state', LATCHED)
+    probe = ros.node('dialogue_and_gate_stand_in')
+    state = probe.create_publisher(DialogueState, '/dialogue/state', LATCHED)
+    safety = probe.create_publisher(SafetyState, '/safety/state', LATCHED)
     for lang in ('de', 'tr'):
         page = browser.new_context(bypass_csp=True, viewport=size).new_page()
         page.goto(panel.url + 'visitor')
@@ -143,6 +145,17 @@ def test_visitor_screen_fits_the_tablet(ros, panel_factory, browser, size):
             b = page.evaluate(BOX, sel)
             assert b['y'] >= 0 and b['y'] + b['h'] <= nav['y'] + 0.5, (lang, sel, b, nav)
         assert page.evaluate('document.scrollingElement.scrollHeight') <= size['height']
+        # The stop latches: the banner says so, and nothing a finger may be on moves.
+        keep = ['#v-checkin', '#v-ticket', '#v-type', '#targets button >> nth=0', '#number',
+                '#choices button[data-choice="yes"]']
+        before = {sel: page.locator(sel).bounding_box() for sel in keep}
+        safety.publish(SafetyState(estop_active=True, estop_source='panel'))
+        page.wait_for_selector('#stopped:not([hidden])', timeout=TIMEOUT_MS)
+        assert page.evaluate(BOX, '#stopped')['y'] + page.evaluate(BOX, '#stopped')['h'] <= size['height']
+        after = {sel: page.locator(sel).bounding_box() for sel in keep}
+        assert after == before, (lang, before, after)
+        safety.publish(SafetyState(estop_active=False))
+        page.wait_for_selector('#stopped[hidden]', state='attached', timeout=TIMEOUT_MS)
         page.click('#v-ticket')
         for b in page.evaluate(WORDS_WHOLE, '#ticket-targets button'):
             assert not b['broken'] and not b['overflow'], (lang, b)
