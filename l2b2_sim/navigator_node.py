@@ -286,6 +286,11 @@ class SimNavigatorNode(Node):
         self._scan_in_layer = scan
         sensor = self._pose(stamp_seconds(scan.header.stamp))
         if sensor is not None:
+            # The simulated lidar sees all round, so the newest scan is the whole picture within its range.
+            # Marks kept across scans piled up as ghosts wherever a scan was placed a little off (a busy,
+            # faster-than-real-time sim): re-planning around them pressed the robot into walls until it
+            # wedged (escort tests failed returning home). So each scan starts the layer afresh.
+            self.obstacles.clear()
             self.obstacles.update(sensor, scan.ranges, scan.angle_min, scan.angle_increment, scan.range_min,
                                   scan.range_max)
 
