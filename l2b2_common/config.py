@@ -85,7 +85,9 @@ def load_model(path: str | os.PathLike, model: type[ModelT], *, data: Any = ...,
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt key also leaves its real key missing: name the misspelling, it is what to fix.
+        error = next((e for e in errors if e['type'] == 'extra_forbidden'), errors[0])
         loc = tuple(error['loc'])
         where = _loc_text(((key,) if key else ()) + loc)
         raise ConfigError(path, where, _reason(model, loc, error)) from None
@@ -143,78 +145,3 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
         if inner is not None:
             return inner
     return None
-
-
-class Section:
-    """A typed view of one mapping inside a YAML file, for validating while reading.
-
-    >>> s = Section('x.yaml', 'targets.wc', {'waypoint': 'wc'})
-    >>> s.str('waypoint')
-    'wc'
-    """
-
-    def __init__(self, path: str | os.PathLike, key: str, data: Any):
-        if not isinstance(data, dict):
-            raise ConfigError(path, key, f'expected a mapping, got {type(data).__name__}')
-        self.path, self.key, self.data = path, key, data
-
-    def _key(self, name: str) -> str:
-        return f'{self.key}.{name}' if self.key else name
-
-    def error(self, name: str, reason: str) -> ConfigError:
-        return ConfigError(self.path, self._key(name), reason)
-
-    def get(self, name: str, types: type | tuple, default: Any = ..., *, required: bool | None = None) -> Any:
-        if name not in self.data or self.data[name] is None:
-            if default is ... or required:
-                raise self.error(name, 'required key is missing')
-            return default
-        value = self.data[name]
-        if types is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-            raise self.error(name, f'expected {_tname(types)}, got a boolean')
-        if not isinstance(value, types):
-            raise self.error(name, f'expected {_tname(types)}, got {type(value).__name__} {value!r:.40}')
-        return value
-
-    def str(self, name: str, default: Any = ...) -> str:
-        value = self.get(name, str, default)
-        if isinstance(value, str) and default is ... and not value.strip():
-            raise self.error(name, 'must not be empty')
-        return value
-
-    def number(self, name: str, default: Any = ..., *, min: float | None = None, max: float | None = None) -> float:
-        value = self.get(name, float, default)
-        if value is not None and ((min is not None and value < min) or (max is not None and value > max)):
-            raise self.error(name, f'{value} is outside [{min}, {max}]')
-        return value
-
-    def int(self, name: str, default: Any = ..., *, min: int | None = None, max: int | None = None) -> int:
-        value = self.get(name, int, default)
-        if value is not None and ((min is not None and value < min) or (max is not None and value > max)):
-            raise self.error(name, f'{value} is outside [{min}, {max}]')
-        return value
-
-    def bool(self, name: str, default: Any = ...) -> bool:
-        return self.get(name, bool, default)
-
-    def list(self, name: str, default: Any = ...) -> list:
-        return self.get(name, list, default)
-
-    def section(self, name: str, default: Any = ...) -> Section:
-        if default is not ... and (name not in self.data or self.data[name] is None):
-            return Section(self.path, self._key(name), default)
-        return Section(self.path, self._key(name), self.get(name, dict))
-
-    def unknown_keys(self, allowed: set[str]) -> None:
-        """Reject misspelled keys: a typo must not silently fall back to a default."""
-        for k in self.data:
-            if k not in allowed:
-                raise self.error(str(k), f'unknown key (allowed: {", ".join(sorted(allowed))})')
-
-
-def _tname(types: type | tuple) -> str:
-    if isinstance(types, tuple):
-        return ' or '.join(t.__name__ for t in types)
-    return types.__name__

@@ -14,10 +14,12 @@ import math
 import os
 from pathlib import Path
 import re
+from typing import Annotated
 
+from pydantic import AfterValidator, Field
 import yaml
 
-from l2b2_common.config import ConfigError, Section, load_yaml
+from l2b2_common.config import ConfigError, StrictModel, load_model
 
 _NAME = re.compile(r'^[a-z][a-z0-9_]*$')
 #: Decimal places written to generated files: enough for 0.05 m cells, stable across platforms.
@@ -88,39 +90,87 @@ class FloorPlan:
         return min(xs) - m, min(ys) - m, max(xs) + m, max(ys) + m
 
 
+def _point(raw: list[float]) -> tuple[float, float]:
+    if len(raw) != 2:
+        raise ValueError(f'expected a point [x, y] in metres, got {raw!r:.40}')
+    return float(raw[0]), float(raw[1])
+
+
+def _rect(raw: list[float]) -> tuple[float, float, float, float]:
+    if len(raw) != 4:
+        raise ValueError('expected [x0, y0, x1, y1] in metres')
+    x0, y0, x1, y1 = map(float, raw)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f'{raw} is empty: need x0 < x1 and y0 < y1')
+    return x0, y0, x1, y1
+
+
+Point = Annotated[list[float], AfterValidator(_point)]
+Rect = Annotated[list[float], AfterValidator(_rect)]
+Name = Annotated[str, AfterValidator(lambda v: v if _NAME.match(v) else _bad_name(v))]
+
+
+def _bad_name(value: str) -> str:
+    raise ValueError(f'{value!r} must be lower-case letters, digits and _')
+
+
+class _Wall(StrictModel):
+    thickness: float = Field(0.2, ge=0.05, le=2.0)
+    height: float = Field(2.6, ge=0.5, le=10.0)
+
+
+class _Door(StrictModel):
+    name: str
+    at: Point
+    width: float = Field(ge=0.5, le=10.0)
+
+
+class _Block(StrictModel):
+    name: str
+    rect: Rect
+    height: float | None = Field(None, ge=0.05, le=10.0)
+
+
+class _Area(StrictModel):
+    name: str
+    rect: Rect
+
+
+class _Place(StrictModel):
+    at: Point
+    yaw: float = Field(0.0, ge=-360, le=360)
+
+
+class _FloorPlanFile(StrictModel):
+    name: Name
+    title: str | None = None
+    resolution: float = Field(0.05, ge=0.01, le=1.0)
+    margin: float = Field(1.0, ge=0.0, le=10.0)
+    wall: _Wall = _Wall()
+    outline: list[Point]
+    walls: list[list[Point]]
+    doors: list[_Door] = []
+    counters: list[_Block] = []
+    furniture: list[_Block] = []
+    areas: list[_Area] = []
+    places: dict[Name, _Place]
+
+
 def load_floorplan(path: str | os.PathLike) -> FloorPlan:
     """Parse and validate a floor-plan file; every error names the file and the key."""
     path = Path(path)
-    root = Section(path, '', load_yaml(path))
-    root.unknown_keys({'name', 'title', 'resolution', 'margin', 'wall', 'outline', 'walls', 'doors',
-                       'counters', 'furniture', 'areas', 'places'})
-    name = root.str('name')
-    if not _NAME.match(name):
-        raise root.error('name', f'{name!r} must be lower-case letters, digits and _')
-    resolution = root.number('resolution', 0.05, min=0.01, max=1.0)
-    margin = root.number('margin', 1.0, min=0.0, max=10.0)
-    wall = root.section('wall', {})
-    wall.unknown_keys({'thickness', 'height'})
-    thickness = wall.number('thickness', 0.2, min=0.05, max=2.0)
-    wall_height = wall.number('height', 2.6, min=0.5, max=10.0)
-
-    outline = tuple(_point(root, f'outline[{i}]', p) for i, p in enumerate(root.list('outline')))
-    if len(outline) < 3:
-        raise root.error('outline', 'needs at least 3 corners')
-
-    doors = []
-    for i, raw in enumerate(root.list('doors', [])):
-        d = Section(path, f'doors[{i}]', raw)
-        d.unknown_keys({'name', 'at', 'width'})
-        doors.append((d.str('name'), _point(d, 'at', d.get('at', list)), d.number('width', min=0.5, max=10.0)))
+    f = load_model(path, _FloorPlanFile)
+    if len(f.outline) < 3:
+        raise ConfigError(path, 'outline', 'needs at least 3 corners')
+    thickness, wall_height = f.wall.thickness, f.wall.height
+    doors = [(d.name, _point(d.at), d.width) for d in f.doors]
 
     boxes: list[Box] = []
     used_doors: set[str] = set()
-    for i, raw in enumerate(root.list('walls')):
-        key = f'walls[{i}]'
-        if not isinstance(raw, list) or len(raw) < 2:
-            raise ConfigError(path, key, 'a wall is a list of at least 2 points [x, y]')
-        points = [_point(root, f'{key}[{j}]', p) for j, p in enumerate(raw)]
+    for i, raw in enumerate(f.walls):
+        if len(raw) < 2:
+            raise ConfigError(path, f'walls[{i}]', 'a wall is a list of at least 2 points [x, y]')
+        points = [_point(p) for p in raw]
         for j, (a, b) in enumerate(zip(points, points[1:], strict=False)):
             pieces, hit = _cut_doors(a, b, thickness, doors)
             used_doors |= hit
@@ -130,53 +180,25 @@ def load_floorplan(path: str | os.PathLike) -> FloorPlan:
         if door_name not in used_doors:
             raise ConfigError(path, 'doors', f'door {door_name!r} does not lie on any wall')
 
-    for kind, key in (('counter', 'counters'), ('furniture', 'furniture')):
-        for i, raw in enumerate(root.list(key, [])):
-            s = Section(path, f'{key}[{i}]', raw)
-            s.unknown_keys({'name', 'rect', 'height'})
-            x0, y0, x1, y1 = _rect(s)
-            boxes.append(Box(s.str('name'), kind, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0,
-                             s.number('height', 1.1 if kind == 'counter' else 0.45, min=0.05, max=10.0)))
+    for kind, items in (('counter', f.counters), ('furniture', f.furniture)):
+        for block in items:
+            x0, y0, x1, y1 = _rect(block.rect)
+            height = block.height if block.height is not None else (1.1 if kind == 'counter' else 0.45)
+            boxes.append(Box(block.name, kind, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, height))
 
-    areas = []
-    for i, raw in enumerate(root.list('areas', [])):
-        s = Section(path, f'areas[{i}]', raw)
-        s.unknown_keys({'name', 'rect'})
-        areas.append(Area(s.str('name'), *_rect(s)))
-
+    areas = [Area(a.name, *_rect(a.rect)) for a in f.areas]
     places: dict[str, Place] = {}
-    raw_places = root.section('places')
-    for pname in raw_places.data:
-        s = raw_places.section(str(pname))
-        s.unknown_keys({'at', 'yaw'})
-        if not _NAME.match(str(pname)):
-            raise s.error('', 'place names are lower-case letters, digits and _')
-        x, y = _point(s, 'at', s.get('at', list))
-        yaw = math.radians(s.number('yaw', 0.0, min=-360, max=360))
-        places[str(pname)] = Place(str(pname), x, y, math.atan2(math.sin(yaw), math.cos(yaw)))
+    for pname, place in f.places.items():
+        x, y = _point(place.at)
+        yaw = math.radians(place.yaw)
+        places[pname] = Place(pname, x, y, math.atan2(math.sin(yaw), math.cos(yaw)))
     for required in ('home', 'entrance'):
         if required not in places:
-            raise raw_places.error(required, 'required place is missing')
+            raise ConfigError(path, f'places.{required}', 'required place is missing')
 
-    return FloorPlan(name=name, title=root.str('title', name), source=path, resolution=resolution,
-                     margin=margin, outline=outline, boxes=tuple(boxes), areas=tuple(areas), places=places)
-
-
-def _point(section: Section, key: str, raw: object) -> tuple[float, float]:
-    if (not isinstance(raw, list) or len(raw) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)):
-        raise section.error(key, f'expected a point [x, y] in metres, got {raw!r:.40}')
-    return float(raw[0]), float(raw[1])
-
-
-def _rect(s: Section) -> tuple[float, float, float, float]:
-    raw = s.get('rect', list)
-    if len(raw) != 4 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
-        raise s.error('rect', 'expected [x0, y0, x1, y1] in metres')
-    x0, y0, x1, y1 = map(float, raw)
-    if x1 <= x0 or y1 <= y0:
-        raise s.error('rect', f'{raw} is empty: need x0 < x1 and y0 < y1')
-    return x0, y0, x1, y1
+    return FloorPlan(name=f.name, title=f.title or f.name, source=path, resolution=f.resolution, margin=f.margin,
+                     outline=tuple(_point(p) for p in f.outline), boxes=tuple(boxes), areas=tuple(areas),
+                     places=places)
 
 
 def _cut_doors(a, b, thickness, doors):

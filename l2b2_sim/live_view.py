@@ -15,6 +15,8 @@ import re
 import foxglove
 from foxglove import channels, messages
 
+from l2b2_common.geometry import quaternion_msg_fields
+
 _COLOURS = {'wall': (0.85, 0.85, 0.8), 'counter': (0.55, 0.35, 0.2), 'furniture': (0.3, 0.45, 0.6)}
 
 
@@ -29,7 +31,7 @@ def recording_path_from_env(name: str = '') -> str:
 
 
 def _quat(yaw: float) -> messages.Quaternion:
-    return messages.Quaternion(x=0.0, y=0.0, z=math.sin(yaw / 2), w=math.cos(yaw / 2))
+    return messages.Quaternion(**quaternion_msg_fields(yaw))
 
 
 def _colour(rgb, a: float = 1.0) -> messages.Color:

@@ -79,6 +79,7 @@ def test_load_model_errors_name_file_key_and_reason(tmp_path):
         'texts:\n  hello: {de: Hallo}\n': r'texts\.hello\.tr: required key is missing',
         'texts: {}\nrate: fast\n': r"rate: input should be a valid number, got str 'fast'",
         'texts: {}\nrtae: 2\n': r'rtae: unknown key \(allowed: rate, texts\)',
+        'txets: {}\n': r'txets: unknown key \(allowed: rate, texts\)',  # not 'texts: required key is missing'
         'texts: [1, 2\n': r'line 2: invalid YAML',
     }
     for text, message in cases.items():
