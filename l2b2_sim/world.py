@@ -141,9 +141,18 @@ class SimWorld:
         self.time += dt
         pose, v, w = self.drive.propose(dt, self.time)
         if (v or w) and self._collides(pose):
-            self.drive.blocked()
+            # A robot grazing a corner slides along it instead of sticking: keep the part of the motion
+            # that is free (the turn alone, or the drive alone). Refusing every pose that touches left
+            # the robot wedged for good against a counter corner, its off-centre column turning into it.
+            cur = self.drive.pose
+            for part, pv, pw in ((Pose2D(cur.x, cur.y, pose.yaw), 0.0, w), (Pose2D(pose.x, pose.y, cur.yaw), v, 0.0)):
+                if (pv or pw) and not self._collides(part):
+                    self.drive.accept(part, pv, pw)
+                    break
+            else:
+                self.drive.blocked()
+                self._place_robot(cur)
             self.bumped = True
-            self._place_robot(self.drive.pose)
         else:
             self.drive.accept(pose, v, w)
             self.bumped = False
