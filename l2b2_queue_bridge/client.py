@@ -372,19 +372,19 @@ class QueueClient:
             self._queues[scope_id] = (now + self.status_cache_s, entries)
         return entries
 
-    def _remember_verified(self, booking: str) -> None:
+    def _keep(self, table: dict[str, float], booking: str, keep_s: float) -> None:
+        """Keep ``booking`` in ``table`` for ``keep_s``, forgetting the entries that have expired."""
         with self._lock:
             now = self._monotonic()
-            for old in [k for k, expiry in self._verified.items() if expiry <= now]:
-                del self._verified[old]
-            self._verified[booking] = now + self.verified_s
+            for old in [k for k, expiry in table.items() if expiry <= now]:
+                del table[old]
+            table[booking] = now + keep_s
+
+    def _remember_verified(self, booking: str) -> None:
+        self._keep(self._verified, booking, self.verified_s)
 
     def _remember_checked_in(self, booking: str) -> None:
-        with self._lock:
-            now = self._monotonic()
-            for old in [k for k, expiry in self._checked_in.items() if expiry <= now]:
-                del self._checked_in[old]
-            self._checked_in[booking] = now + self._ticket_memory_s
+        self._keep(self._checked_in, booking, self._ticket_memory_s)
 
     def _was_checked_in(self, booking: str) -> bool:
         with self._lock:
