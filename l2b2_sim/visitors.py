@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 import math
 import random
 
+#: A follower this far ahead of the robot (m), in its path, steps aside.
+MAKE_WAY_AHEAD = 2.5
+
 BEHAVIOURS = ('approach', 'follow', 'dawdle', 'stop', 'wander_off', 'leave', 'remove')
 
 #: plan(start, goal) -> list of points (empty: no way there)
@@ -135,9 +138,15 @@ class Crowd:
                     cycle = v.dawdle_walk_s + v.dawdle_pause_s
                     walking = (v.behaviour_time % cycle) < v.dawdle_walk_s
                 target = v.trail[-1][2] - v.follow_distance
-                if walking and v.progress < target:
-                    v.progress = min(target, v.progress + v.speed * dt)
-                    v.x, v.y = _along(v.trail, v.progress)
+                progress = min(target, v.progress + v.speed * dt) if walking and v.progress < target else v.progress
+                if not self._make_way(v, robot, dt):
+                    # Back onto the trail at walking pace (after stepping aside), or on along it.
+                    x, y = _towards((v.x, v.y), _along(v.trail, progress), max(v.speed, 0.5) * dt)
+                    near = math.hypot(x - rx, y - ry)
+                    # Not into the robot either: a robot that turns back along its own trail (to its goal,
+                    # round an obstacle) comes towards its follower, who waits for it to pass.
+                    if (x, y) != (ox, oy) and (near >= self._keep_clear or near >= math.hypot(ox - rx, oy - ry)):
+                        v.progress, v.x, v.y = progress, x, y
             elif v.behaviour in ('approach', 'wander_off', 'leave') and v.path:
                 step = v.speed * dt
                 while step > 0 and v.path:
@@ -163,6 +172,32 @@ class Crowd:
                 v.yaw = math.atan2(moved_y, moved_x)
             elif v.behaviour in ('approach', 'follow', 'dawdle', 'stop'):
                 v.yaw = math.atan2(ry - v.y, rx - v.x)
+
+
+    def _make_way(self, v: Visitor, robot: tuple[float, float, float], dt: float) -> bool:
+        """A follower in the robot's way (it turned back to reach its goal or to pass something) steps
+        aside, as people do; standing there, they would block it for good. True while in its way."""
+        rx, ry, ryaw = robot
+        c, s = math.cos(ryaw), math.sin(ryaw)
+        dx, dy = v.x - rx, v.y - ry
+        ahead, side = dx * c + dy * s, -dx * s + dy * c
+        if not (0.0 < ahead < MAKE_WAY_AHEAD and abs(side) < self._keep_clear + 0.1):
+            return False
+        step = v.speed * dt
+        for sign in ((1.0, -1.0) if side >= 0 else (-1.0, 1.0)):
+            x, y = v.x - s * sign * step, v.y + c * sign * step
+            if self._free(x, y):
+                v.x, v.y = x, y
+                break
+        return True
+
+def _towards(here: tuple[float, float], there: tuple[float, float], most: float) -> tuple[float, float]:
+    """A step from ``here`` to ``there`` of at most ``most`` metres."""
+    dx, dy = there[0] - here[0], there[1] - here[1]
+    d = math.hypot(dx, dy)
+    if d <= most:
+        return there
+    return here[0] + dx / d * most, here[1] + dy / d * most
 
 
 def _along(trail: list[tuple[float, float, float]], s: float) -> tuple[float, float]:

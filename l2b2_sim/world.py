@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import json
+import math
 import os
 from pathlib import Path
 import tempfile
@@ -25,6 +26,8 @@ from l2b2_sim.planner import Costmap, CostParams, load_map, plan
 from l2b2_sim.visitors import Crowd
 
 VISITOR_HEIGHT = 1.7
+#: Touching closer than this (m) is not a collision (contact noise of the collision shapes).
+CONTACT_SLOP = 0.005
 
 
 def world_file(name: str) -> Path:
@@ -140,18 +143,23 @@ class SimWorld:
     def step(self, dt: float) -> None:
         self.time += dt
         pose, v, w = self.drive.propose(dt, self.time)
-        if (v or w) and self._collides(pose):
-            # A robot grazing a corner slides along it instead of sticking: keep the part of the motion
-            # that is free (the turn alone, or the drive alone). Refusing every pose that touches left
-            # the robot wedged for good against a counter corner, its off-centre column turning into it.
-            cur = self.drive.pose
-            for part, pv, pw in ((Pose2D(cur.x, cur.y, pose.yaw), 0.0, w), (Pose2D(pose.x, pose.y, cur.yaw), v, 0.0)):
-                if (pv or pw) and not self._collides(part):
+        cur = self.drive.pose
+        if (v or w) and self._collides(pose, cur):
+            # A robot grazing a wall or a corner slides along it instead of sticking: the motion without
+            # its part into what it touches, else the part that is free (the turn alone, or the drive
+            # alone). Refusing every pose that touches left the robot wedged for good against a counter
+            # corner or the dock (a controller lagging on a busy machine cuts corners).
+            parts = [(Pose2D(cur.x, cur.y, pose.yaw), 0.0, w), (Pose2D(pose.x, pose.y, cur.yaw), v, 0.0)]
+            slid = self._slide(cur, pose)
+            if slid is not None:  # the wheels keep their speed; the base scrapes along
+                parts.insert(0, (slid, v, w))
+            for part, pv, pw in parts:
+                if (pv or pw) and not self._collides(part, cur):
                     self.drive.accept(part, pv, pw)
                     break
             else:
                 self.drive.blocked()
-                self._place_robot(cur)
+            self._place_robot(self.drive.pose)
             self.bumped = True
         else:
             self.drive.accept(pose, v, w)
@@ -169,13 +177,39 @@ class SimWorld:
             self.robot, [pose.x, pose.y, 0.0], pybullet.getQuaternionFromEuler([0, 0, pose.yaw]),
             physicsClientId=self.client)
 
-    def _collides(self, pose: Pose2D) -> bool:
+    def _collides(self, pose: Pose2D, here: Pose2D) -> bool:
+        """Whether moving from ``here`` to ``pose`` presses into something. A move that goes no deeper
+        than the robot already is counts as free: a visitor who stepped against the standing robot must
+        not pin it (it may turn or drive out of the touch)."""
+        depth = self._penetration(pose)
+        return depth > CONTACT_SLOP and depth > self._penetration(here) + 1e-4
+
+    def _slide(self, here: Pose2D, there: Pose2D) -> Pose2D | None:
+        """``there`` less the part of the way from ``here`` that goes into the deepest contact (along
+        its normal): sliding along a wall. None when the move has no part into it."""
+        self._place_robot(there)
+        pybullet.performCollisionDetection(physicsClientId=self.client)
+        contacts = [c for c in pybullet.getContactPoints(bodyA=self.robot, physicsClientId=self.client)
+                    if c[2] != self.robot and c[8] < -CONTACT_SLOP]
+        if not contacts:
+            return None
+        nx, ny = min(contacts, key=lambda c: c[8])[7][:2]  # normal on the obstacle, towards the robot
+        norm = math.hypot(nx, ny)
+        if norm < 1e-6:
+            return None
+        nx, ny = nx / norm, ny / norm
+        dx, dy = there.x - here.x, there.y - here.y
+        into = dx * nx + dy * ny
+        if into >= 0:
+            return None
+        return Pose2D(here.x + dx - into * nx, here.y + dy - into * ny, there.yaw)
+
+    def _penetration(self, pose: Pose2D) -> float:
+        """How deep (m) the robot placed at ``pose`` would sink into the building or a visitor."""
         self._place_robot(pose)
         pybullet.performCollisionDetection(physicsClientId=self.client)
-        for contact in pybullet.getContactPoints(bodyA=self.robot, physicsClientId=self.client):
-            if contact[2] != self.robot and contact[8] < -0.005:
-                return True
-        return False
+        return max((-contact[8] for contact in pybullet.getContactPoints(bodyA=self.robot, physicsClientId=self.client)
+                    if contact[2] != self.robot), default=0.0)
 
     def _sync_visitor_bodies(self) -> None:
         for vid in [vid for vid in self._visitor_bodies if vid not in self.crowd.visitors]:

@@ -191,3 +191,84 @@ def test_visitor_standing_close_to_the_robot_can_still_walk_away():
     for _ in range(100):
         crowd.step(0.1, (0.0, 0.0, 0.0))
     assert v.x > 3.0
+
+
+def test_follower_waits_when_the_robot_turns_back_along_its_trail():
+    """The robot drives 4 m east, then 0.6 m back towards its follower: the follower stands (it used to
+    walk on along the trail onto the robot, which then could not turn away)."""
+    crowd = Crowd(lambda s, g: [s, g], (0.0, 0.0), robot_radius=0.4, visitor_radius=0.2)
+    v = crowd.spawn(0.0, 0.0)
+    robot = [1.5, 0.0, 0.0]
+    crowd.set_behaviour(v.id, 'follow', tuple(robot))
+    for _ in range(100):
+        robot[0] += 0.04
+        crowd.step(0.05, tuple(robot))
+    assert robot[0] - v.x == pytest.approx(v.follow_distance, abs=0.1)
+    for dx in [-0.04] * 15 + [0.0] * 50:
+        robot[0] += dx
+        before = v.x
+        crowd.step(0.05, tuple(robot))
+        if v.x != before:  # every step the visitor takes ends clear of the robot
+            assert robot[0] - v.x >= 0.4 + 0.2 + 0.15 - 1e-9
+    assert 0.0 < robot[0] - v.x < 0.75  # the robot came close, and the visitor stood
+
+
+def test_robot_touched_by_a_visitor_can_drive_out_of_the_touch_but_not_deeper():
+    world = SimWorld(WorldConfig(lidar=None, seed=1))
+    try:
+        home = world.places['home']
+        # A visitor pressed against the robot's back (robot faces south): their bodies overlap.
+        world.spawn_visitor(home['x'], home['y'] + 0.55)
+        for _ in range(100):
+            world.command(0.3, 0.0)
+            world.step(0.02)
+        assert world.pose.y < home['y'] - 0.2  # drove away (every pose in touch used to count as a crash)
+        world.reset()
+        world.spawn_visitor(home['x'], home['y'] - 0.55)  # now in front: driving into them is refused
+        for _ in range(50):
+            world.command(0.5, 0.0)
+            world.step(0.02)
+        assert world.bumped and world.pose.y == pytest.approx(home['y'], abs=0.02)
+        for _ in range(100):  # backing out of the touch is free
+            world.command(-0.3, 0.0)
+            world.step(0.02)
+        assert world.pose.y > home['y'] + 0.1
+    finally:
+        world.close()
+
+
+def test_follower_in_the_robots_way_steps_aside_and_comes_back_to_the_trail():
+    """The robot turned back towards its follower (to reach its goal): the follower makes way
+    (standing there, they blocked the robot for good), then walks on along the trail."""
+    crowd = Crowd(lambda s, g: [s, g], (0.0, 0.0), robot_radius=0.4, visitor_radius=0.2)
+    v = crowd.spawn(0.0, 0.0)
+    robot = [1.5, 0.0, 0.0]
+    crowd.set_behaviour(v.id, 'follow', tuple(robot))
+    for _ in range(50):
+        robot[0] += 0.04
+        crowd.step(0.05, tuple(robot))
+    robot[2] = math.pi  # turned round: the follower, 1.2 m behind, is now straight ahead
+    for _ in range(40):
+        crowd.step(0.05, tuple(robot))
+    assert abs(v.y) >= 0.4 + 0.2 + 0.15  # out of the robot's corridor
+    robot[2] = 0.0
+    for _ in range(150):  # the robot drives on east: the follower is back on its trail, behind it
+        robot[0] += 0.04
+        crowd.step(0.05, tuple(robot))
+    assert abs(v.y) < 1e-6 and robot[0] - v.x == pytest.approx(v.follow_distance, abs=0.1)
+
+
+def test_robot_driving_slantwise_into_a_wall_slides_along_it():
+    """A controller lagging on a busy machine cuts corners; the base then slides along what it touches
+    (it used to stick there for good: the escort gave up with 'no progress')."""
+    world = SimWorld(WorldConfig(lidar=None, seed=1))
+    try:
+        world.drive.pose = Pose2D(7.0, 0.9, -1.0)  # 0.9 m north of the entrance wall, heading down at it
+        world._place_robot(world.drive.pose)
+        for _ in range(200):
+            world.command(0.5, 0.0)
+            world.step(0.02)
+        assert world.pose.y > 0.1 + 0.4 - 0.02  # never into the wall (its face at y = 0.1)
+        assert world.pose.x > 7.0 + 0.6  # slid east along it
+    finally:
+        world.close()
