@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from nav_msgs.msg import OccupancyGrid
+import pytest
 from rosgraph_msgs.msg import Clock
 
 from l2b2_common.config import REPO_ROOT
@@ -23,21 +24,37 @@ def _start(executable: str, params: str) -> subprocess.Popen:
 
 def test_simulator_and_navigator_start_from_their_params_files(ros):
     procs = [_start('l2b2-simulator', 'simulator.yaml'), _start('l2b2-sim-navigator', 'sim_navigator.yaml')]
+    outputs: list[str] = []
     try:
         probe = ros.node('probe')
         clocks, maps = [], []
         probe.create_subscription(Clock, '/clock', clocks.append, 10)
         probe.create_subscription(OccupancyGrid, '/map', maps.append, LATCHED)
-        ros.wait_for(lambda: clocks and maps or any(p.poll() is not None for p in procs), 60.0, '/clock and /map')
-        assert all(p.poll() is None for p in procs), [p.communicate()[0] for p in procs]
+        try:
+            # Generous: two interpreters import ROS, pybullet and numpy on a loaded 2-core machine.
+            ros.wait_for(lambda: clocks and maps or any(p.poll() is not None for p in procs), 120.0,
+                         '/clock and /map')
+            assert all(p.poll() is None for p in procs), 'a process ended early'
+        except (AssertionError, pytest.fail.Exception) as exc:
+            outputs = _stop(procs)
+            pytest.fail(f'{exc}; got /clock: {bool(clocks)}, /map: {bool(maps)}; output:\n' + '\n---\n'.join(outputs))
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                out, _ = p.communicate(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                out, _ = p.communicate()
-            assert p.returncode in (0, -signal.SIGINT), out
+        if not outputs:
+            for p, out in zip(procs, _stop(procs), strict=True):
+                assert p.returncode in (0, -signal.SIGINT), out
+
+
+def _stop(procs: list[subprocess.Popen]) -> list[str]:
+    """SIGINT each process (a clean ROS shutdown), kill what hangs; their outputs."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    outputs = []
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+        outputs.append(f'{p.args[0]} (exit {p.returncode}):\n{out}')
+    return outputs
