@@ -105,6 +105,8 @@ class DialogueNode(Node):
         self._caller = BoundedCaller(self)
         self.health = HealthReporter(self, 'dialogue')
         self.health.set(OK, 'ready')
+        #: A staff alert (fx.TellStaff) standing on /l2b2/health: its message and until when (node clock).
+        self._staff_alert: tuple[str, float] | None = None
         self._tick_timer = self.create_timer(self.p.tick_period_s, self._on_tick)
         self._tick_timer.cancel()  # runs only while the conversation has a deadline (see _flush)
         self._flush()
@@ -145,7 +147,15 @@ class DialogueNode(Node):
         if asking and self.health.level == OK:
             self.health.set(DEGRADED, STAFF_CALL)
         elif not asking and self.health.message == STAFF_CALL:
-            self.health.set(OK, 'ready')
+            self._health_ready()
+
+    def _health_ready(self) -> None:
+        """Back to OK after a problem passed, unless a staff alert still stands (it then shows again)."""
+        if self._staff_alert is not None and self._now() < self._staff_alert[1]:
+            self.health.set(DEGRADED, self._staff_alert[0])
+            return
+        self._staff_alert = None
+        self.health.set(OK, 'ready')
 
     def _execute(self, effect: Any) -> None:
         if isinstance(effect, fx.Say):
@@ -174,6 +184,11 @@ class DialogueNode(Node):
         elif isinstance(effect, fx.DrawTicket):
             req = DrawTicket.Request(target_id=effect.target_id, idempotency_key=effect.idempotency_key)
             self._call('ticket', self._ticket, req)
+        elif isinstance(effect, fx.TellStaff):
+            # Staff see this on the panel (health); no visitor data in it (as the escort's TellStaff).
+            self.get_logger().warning(f'staff attention: {effect.message}')
+            self._staff_alert = (effect.message, self._now() + effect.hold_s)
+            self.health.set(DEGRADED, effect.message)
 
     def _publish_state(self) -> None:
         s = self.engine.snapshot()
@@ -213,7 +228,7 @@ class DialogueNode(Node):
                  'ticket': self.engine.ticket_done}[kind](QueueResult.UNAVAILABLE, now)
             return
         if self.health.level != OK:
-            self.health.set(OK, 'ready')
+            self._health_ready()
         answer = outcome.value
         if kind == 'lookup':
             self.engine.lookup_done(answer.result, now, answer.appointment.target_id)

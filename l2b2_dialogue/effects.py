@@ -44,7 +44,17 @@ class DrawTicket:
     idempotency_key: str
 
 
-Effect = Say | StartEscort | CancelEscort | LookupAppointment | CheckIn | DrawTicket
+@dataclass(frozen=True)
+class TellStaff:
+    """Staff should look: the node logs a warning and shows ``message`` on /l2b2/health for ``hold_s``.
+
+    Never visitor data in ``message`` (no booking number, no name)."""
+
+    message: str
+    hold_s: float = 0.0
+
+
+Effect = Say | StartEscort | CancelEscort | LookupAppointment | CheckIn | DrawTicket | TellStaff
 
 
 @dataclass

@@ -24,7 +24,16 @@ from transitions import Machine
 
 from l2b2_common.catalog import Catalog, other_language
 from l2b2_dialogue.checkin import QueueConversation
-from l2b2_dialogue.effects import CancelEscort, CheckIn, DrawTicket, LookupAppointment, Say, Snapshot, StartEscort
+from l2b2_dialogue.effects import (
+    CancelEscort,
+    CheckIn,
+    DrawTicket,
+    LookupAppointment,
+    Say,
+    Snapshot,
+    StartEscort,
+    TellStaff,
+)
 from l2b2_dialogue.escorting import EscortConversation
 from l2b2_dialogue.nlu import Understander, Understanding
 from l2b2_dialogue.normalize import Utterance
@@ -35,7 +44,7 @@ from l2b2_dialogue.settings import Settings
 from l2b2_dialogue.states import CONVERSING, SPECS, STATES, TRANSITIONS, StateSpec
 
 __all__ = ['CONVERSING', 'STATES', 'TRANSITIONS', 'CancelEscort', 'CheckIn', 'DialogueEngine', 'DrawTicket',
-           'LookupAppointment', 'Say', 'Settings', 'Snapshot', 'StartEscort']
+           'LookupAppointment', 'Say', 'Settings', 'Snapshot', 'StartEscort', 'TellStaff']
 
 
 @dataclass
@@ -56,6 +65,8 @@ class _Session:
     escorted: bool = False
     pending: str = ''  # 'lookup', 'checkin', 'ticket', 'escort' while a request is out
     misunderstood: int = 0  # answers in a row the robot could only meet with "please say it again"
+    checkin_failures: int = 0  # failed booking look-ups in this conversation (checkin_max_failures)
+    tickets: list[str] = field(default_factory=list)  # waiting numbers drawn in this conversation
 
 
 class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
@@ -178,6 +189,7 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
     def _greet(self) -> None:
         self.greet()
         self._start_session()
+        self._new_queue_conversation()
         self._say('greeting')
 
     def hear(self, text: str, language: str, now: float, source: str = '') -> None:
@@ -317,6 +329,7 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
             return
         if self.spec.between_visitors:
             self._start_session()
+            self._new_queue_conversation()
             if u.intent in ('greeting', 'smalltalk', 'affirm', 'deny') or u.intent == 'out_of_scope' \
                     and u.confidence < self.settings.confidence_threshold:
                 self._greet()
@@ -413,7 +426,7 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
         elif u.intent in ('escort', 'affirm', 'out_of_scope'):
             self._reprompt('reprompt_clarify')
         else:
-            self._request(u)
+            self._request(u, name)
 
     def _in_confirming(self, u: Understanding, name: str = '') -> None:
         s = self.session
@@ -436,6 +449,6 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
                 self._say('where_instead')
         elif u.intent in ('escort', 'appointment_checkin', 'ticket', 'opening_hours', 'greeting', 'smalltalk') \
                 and (u.target or u.intent != 'escort'):
-            self._request(u)
+            self._request(u, name)
         else:
             self._reprompt('reprompt_confirm', to_target=self._to(s.offer_target or self.settings.info_desk))

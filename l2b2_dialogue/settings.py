@@ -38,6 +38,24 @@ class Settings:
     info_desk: str = tunable('info', 'Target offered when the robot cannot help.')
     checkin_ask_name: bool = tunable(
         True, 'Ask for the surname after the booking number (the queue bridge checks it).')
+    checkin_max_failures: int = tunable(
+        3, 'Failed booking look-ups in one conversation before the robot stops asking and offers the info desk '
+        '(and tells staff).', min=1, max=10)
+    checkin_number_max_failures: int = tunable(
+        5, 'Failed look-ups of one booking number within checkin_number_window_s, over all conversations, that '
+        'lock the number at the robot (the visitor is sent to the info desk; staff are told).', min=1, max=50)
+    checkin_number_window_s: float = tunable(
+        900.0, 'A failed look-up counts this long towards the limits of its booking number and of the robot; '
+        'a staff alert stands as long.', min=60.0, max=86400.0)
+    checkin_robot_alert_failures: int = tunable(
+        10, 'Failed look-ups of any numbers at the robot within checkin_number_window_s that tell staff '
+        '(nothing is locked: a visitor trying many numbers).', min=2, max=500)
+    max_tickets_per_conversation: int = tunable(
+        1, 'Waiting numbers one conversation may draw; asked for another, the robot repeats the number drawn.',
+        min=1, max=10)
+    ticket_interval_s: float = tunable(
+        5.0, 'Least time between two waiting numbers drawn at the robot, over all conversations (stops a flood '
+        'of touches; a queue of visitors each drawing one is never held up).', min=0.0, max=600.0)
     listening_choices: list[str] = tunable(
         ['checkin', 'ticket', 'pass_ausweis', 'meldestelle', 'auslaenderbehoerde', 'standesamt', 'info', 'wc'],
         'Buttons of the visitor screen while the robot listens (targets not in the catalog are left out).',

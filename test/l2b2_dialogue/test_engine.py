@@ -226,17 +226,20 @@ def test_checkin_unknown_number_reprompts_then_offers_info(nlu, responses):
     conv.hear('randevum var 9999', 'tr')
     for _ in range(2):
         conv.engine.lookup_done(QueueResult.NOT_FOUND, conv._step())
-        assert conv.keys(conv.drain()) == ['checkin_not_found']
+        assert conv.keys(conv.drain()) == ['checkin_no_match']
         conv.hear('dokuz dokuz dokuz dokuz', 'tr')
     conv.engine.lookup_done(QueueResult.NOT_FOUND, conv._step())
-    assert conv.keys(conv.drain()) == ['checkin_failed']
+    assert conv.keys(conv.drain()) == ['checkin_no_match_info']
     assert conv.state == 'confirming' and conv.engine.snapshot().target_id == 'info'
 
 
-def test_checkin_name_mismatch_asks_again(conv):
+def test_checkin_wrong_name_gets_the_same_answer_and_asks_number_then_name(conv):
+    """Issue 17: a wrong name is answered as an unknown number; the number is asked again, then the name."""
     conv.touch('checkin', '4712 Müller', 'tr')
     conv.engine.lookup_done(QueueResult.FORBIDDEN, conv._step())
-    assert conv.keys(conv.drain()) == ['checkin_name_mismatch']
+    assert conv.keys(conv.drain()) == ['checkin_no_match'] and conv.state == 'checkin'
+    out = conv.hear('dört yedi bir iki', 'tr')
+    assert conv.keys(out) == ['checkin_ask_name'] and not of(out, eng.LookupAppointment)
     out = conv.hear('soyadım Öztürk', 'tr')
     assert of(out, eng.LookupAppointment) == [eng.LookupAppointment('4712', 'Öztürk')]
 
