@@ -8,22 +8,10 @@ from l2b2_common.codes import QueueResult
 from l2b2_dialogue import engine as eng
 from l2b2_dialogue.checkin import CHECKIN_ALERT, FailedLookups
 from l2b2_dialogue.effects import TellStaff
-from l2b2_dialogue.nlu import Understander
-from l2b2_dialogue.responses import load_responses
 
 from .test_engine import Conversation, of
 
 FAILURES = (QueueResult.NOT_FOUND, QueueResult.FORBIDDEN, QueueResult.INVALID, QueueResult.ERROR)
-
-
-@pytest.fixture(scope='module')
-def nlu():
-    return Understander()
-
-
-@pytest.fixture(scope='module')
-def responses():
-    return load_responses()
 
 
 @pytest.fixture

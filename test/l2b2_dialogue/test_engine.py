@@ -8,21 +8,9 @@ import pytest
 from l2b2_common.codes import EscortOutcome, QueueResult
 from l2b2_dialogue import diagram
 from l2b2_dialogue import engine as eng
-from l2b2_dialogue.nlu import Understander
-from l2b2_dialogue.responses import load_responses
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0)
 SUNDAY = datetime(2026, 11, 22, 10, 0)
-
-
-@pytest.fixture(scope='module')
-def nlu():
-    return Understander()
-
-
-@pytest.fixture(scope='module')
-def responses():
-    return load_responses()
 
 
 class Conversation:

@@ -8,13 +8,7 @@ import pytest
 from l2b2_dialogue import bench
 from l2b2_dialogue import engine as eng
 from l2b2_dialogue.langdet import LanguageDetector
-from l2b2_dialogue.nlu import Understander
 from l2b2_dialogue.responses import load_responses
-
-
-@pytest.fixture(scope='module')
-def nlu():
-    return Understander()
 
 
 def test_catalog_names_and_keywords_floor(nlu):

@@ -11,11 +11,6 @@ from l2b2_dialogue.combine import Policy, combine
 from l2b2_dialogue.nlu import Understander, Understanding
 
 
-@pytest.fixture(scope='module')
-def nlu():
-    return Understander()
-
-
 def test_training_data_is_the_projects_own_in_every_language(nlu):
     examples = learned.training_examples(nlu.catalog, nlu.lexicon)
     labels = {label for _, label in examples}

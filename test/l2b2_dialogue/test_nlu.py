@@ -7,12 +7,7 @@ import pytest
 
 from l2b2_dialogue import bench
 from l2b2_dialogue.intent_cli import main as intent_main
-from l2b2_dialogue.nlu import INTENTS, Understander, name_from_text
-
-
-@pytest.fixture(scope='module')
-def nlu():
-    return Understander()
+from l2b2_dialogue.nlu import INTENTS, name_from_text
 
 
 @pytest.mark.parametrize('text,lang,target', [

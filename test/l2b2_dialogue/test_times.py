@@ -3,13 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from l2b2_dialogue.nlu import Understander
 from l2b2_dialogue.times import find_time, time_of_day
-
-
-@pytest.fixture(scope='module')
-def nlu():
-    return Understander()
 
 
 @pytest.mark.parametrize('text,expected', [
