@@ -173,7 +173,6 @@ class Crowd:
             elif v.behaviour in ('approach', 'follow', 'dawdle', 'stop'):
                 v.yaw = math.atan2(ry - v.y, rx - v.x)
 
-
     def _make_way(self, v: Visitor, robot: tuple[float, float, float], dt: float) -> bool:
         """A follower in the robot's way (it turned back to reach its goal or to pass something) steps
         aside, as people do; standing there, they would block it for good. True while in its way."""
@@ -190,6 +189,7 @@ class Crowd:
                 v.x, v.y = x, y
                 break
         return True
+
 
 def _towards(here: tuple[float, float], there: tuple[float, float], most: float) -> tuple[float, float]:
     """A step from ``here`` to ``there`` of at most ``most`` metres."""

@@ -144,17 +144,21 @@ class SimWorld:
         self.time += dt
         pose, v, w = self.drive.propose(dt, self.time)
         cur = self.drive.pose
-        if (v or w) and self._collides(pose, cur):
+        depth = self._penetration(pose) if v or w else 0.0
+        # A move that goes no deeper than the robot already is counts as free: a visitor who stepped
+        # against the standing robot must not pin it (it may turn or drive out of the touch).
+        allowed = max(CONTACT_SLOP, self._penetration(cur) + 1e-4) if depth > CONTACT_SLOP else CONTACT_SLOP
+        if depth > allowed:
             # A robot grazing a wall or a corner slides along it instead of sticking: the motion without
             # its part into what it touches, else the part that is free (the turn alone, or the drive
             # alone). Refusing every pose that touches left the robot wedged for good against a counter
             # corner or the dock (a controller lagging on a busy machine cuts corners).
             parts = [(Pose2D(cur.x, cur.y, pose.yaw), 0.0, w), (Pose2D(pose.x, pose.y, cur.yaw), v, 0.0)]
-            slid = self._slide(cur, pose)
+            slid = self._slide(cur, pose, allowed)
             if slid is not None:  # the wheels keep their speed; the base scrapes along
                 parts.insert(0, (slid, v, w))
             for part, pv, pw in parts:
-                if (pv or pw) and not self._collides(part, cur):
+                if (pv or pw) and self._penetration(part) <= allowed:
                     self.drive.accept(part, pv, pw)
                     break
             else:
@@ -177,20 +181,10 @@ class SimWorld:
             self.robot, [pose.x, pose.y, 0.0], pybullet.getQuaternionFromEuler([0, 0, pose.yaw]),
             physicsClientId=self.client)
 
-    def _collides(self, pose: Pose2D, here: Pose2D) -> bool:
-        """Whether moving from ``here`` to ``pose`` presses into something. A move that goes no deeper
-        than the robot already is counts as free: a visitor who stepped against the standing robot must
-        not pin it (it may turn or drive out of the touch)."""
-        depth = self._penetration(pose)
-        return depth > CONTACT_SLOP and depth > self._penetration(here) + 1e-4
-
-    def _slide(self, here: Pose2D, there: Pose2D) -> Pose2D | None:
+    def _slide(self, here: Pose2D, there: Pose2D, allowed: float) -> Pose2D | None:
         """``there`` less the part of the way from ``here`` that goes into the deepest contact (along
         its normal): sliding along a wall. None when the move has no part into it."""
-        self._place_robot(there)
-        pybullet.performCollisionDetection(physicsClientId=self.client)
-        contacts = [c for c in pybullet.getContactPoints(bodyA=self.robot, physicsClientId=self.client)
-                    if c[2] != self.robot and c[8] < -CONTACT_SLOP]
+        contacts = [c for c in self._contacts(there) if -c[8] > allowed]
         if not contacts:
             return None
         nx, ny = min(contacts, key=lambda c: c[8])[7][:2]  # normal on the obstacle, towards the robot
@@ -206,10 +200,14 @@ class SimWorld:
 
     def _penetration(self, pose: Pose2D) -> float:
         """How deep (m) the robot placed at ``pose`` would sink into the building or a visitor."""
+        return max((-c[8] for c in self._contacts(pose)), default=0.0)
+
+    def _contacts(self, pose: Pose2D) -> list:
+        """pybullet's contact points of the robot placed at ``pose`` with everything else."""
         self._place_robot(pose)
         pybullet.performCollisionDetection(physicsClientId=self.client)
-        return max((-contact[8] for contact in pybullet.getContactPoints(bodyA=self.robot, physicsClientId=self.client)
-                    if contact[2] != self.robot), default=0.0)
+        return [c for c in pybullet.getContactPoints(bodyA=self.robot, physicsClientId=self.client)
+                if c[2] != self.robot]
 
     def _sync_visitor_bodies(self) -> None:
         for vid in [vid for vid in self._visitor_bodies if vid not in self.crowd.visitors]:
