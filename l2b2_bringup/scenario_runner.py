@@ -37,6 +37,7 @@ from std_srvs.srv import SetBool, Trigger
 
 from l2b2_bringup.scenario import Scenario, Step
 from l2b2_common.qos import AUDIO, LATCHED, STATUS
+from l2b2_common.ros_harness import destroy_node
 
 MOVING_MPS = 0.05
 
@@ -102,7 +103,7 @@ class ScenarioRunner:
 
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=2.0)
-        self.node.destroy_node()
+        destroy_node(self.node)
         rclpy.shutdown(context=self.context)
 
     def _on_cmd(self, msg: Twist) -> None:

@@ -10,6 +10,7 @@ from rclpy.node import Node
 
 from l2b2_common.config import ConfigError
 from l2b2_common.params import ParameterError, undeclared_overrides
+from l2b2_common.ros_harness import destroy_node
 
 #: Exit code for a node that cannot start because of its configuration: the launcher does not
 #: restart it in a loop, it reports the message instead.
@@ -38,7 +39,7 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None, *, thre
                 close = getattr(node, 'close', None)
                 if callable(close):
                     close()
-                node.destroy_node()
+                destroy_node(node)
                 raise error
         except (ParameterError, ConfigError) as exc:
             files = params_files(sys.argv if args is None else args)
@@ -61,5 +62,5 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None, *, thre
             if callable(close):
                 close()
             executor.shutdown(timeout_sec=1.0)
-            node.destroy_node()
+            destroy_node(node)
     return 0

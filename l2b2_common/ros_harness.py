@@ -13,6 +13,21 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 
 
+def destroy_node(node: Node) -> None:
+    """``node.destroy_node()`` and its action clients and servers too.
+
+    rclpy's ``destroy_node`` leaves waitables alone, and an action client or server keeps the node's rcl
+    handle, and so the context's DDS participant, alive until garbage collection. Participants left over
+    that way fill the localhost discovery range (32 per domain), and processes started later no longer
+    find each other.
+    """
+    node.destroy_node()  # first: a node that destroys its own servers there must not see them destroyed twice
+    for waitable in list(node.waitables):
+        destroy = getattr(waitable, 'destroy', None)
+        if callable(destroy):
+            destroy()
+
+
 class RosHarness:
     """Own context and executor; ``add`` nodes, ``wait_for`` conditions, ``close`` tears all down."""
 
@@ -73,7 +88,7 @@ class RosHarness:
             if callable(close):
                 close()
             self.executor.remove_node(node)
-            node.destroy_node()
+            destroy_node(node)
         self.executor.shutdown(timeout_sec=2.0)
         if self.context.ok():  # a test may have shut it down already, as Ctrl-C does
             rclpy.shutdown(context=self.context)

@@ -86,6 +86,7 @@ def run(argv: list[str]) -> BenchResult:
     from std_srvs.srv import SetBool
 
     from l2b2_common.qos import RELIABLE
+    from l2b2_common.ros_harness import destroy_node
 
     state_dir = tempfile.mkdtemp(prefix='l2b2-panel-bench-')
     port = _free_port()
@@ -209,7 +210,7 @@ def run(argv: list[str]) -> BenchResult:
                 proc.kill()
         executor.remove_node(probe)
         executor.shutdown(timeout_sec=2.0)
-        probe.destroy_node()
+        destroy_node(probe)
         rclpy.shutdown(context=context)
         spin.join(timeout=5.0)
         shutil.rmtree(state_dir, ignore_errors=True)

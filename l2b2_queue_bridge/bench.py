@@ -169,6 +169,7 @@ def _ros_figures(url: str, opts, rows: list, tmp: Path) -> dict:
     from rclpy.parameter import Parameter
     from rclpy.qos import QoSProfile
 
+    from l2b2_common.ros_harness import destroy_node
     from l2b2_queue_bridge.queue_bridge_node import QueueBridgeNode
 
     context = rclpy.Context()
@@ -273,7 +274,7 @@ def _ros_figures(url: str, opts, rows: list, tmp: Path) -> dict:
                 close()
         executor.shutdown(timeout_sec=2.0)
         for node in nodes:
-            node.destroy_node()
+            destroy_node(node)
         rclpy.shutdown(context=context)
 
 

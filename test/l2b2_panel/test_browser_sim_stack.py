@@ -64,7 +64,10 @@ def test_visitor_draws_a_real_waiting_number_by_touch(ros, stack, browser):
     # A number drawn from the embedded appointment server, through the queue bridge and the dialogue.
     page.wait_for_function("/\\d/.test(document.getElementById('display-number').textContent)", timeout=TIMEOUT_MS)
     number = page.inner_text('#display-number')
-    assert number in page.inner_text('#sub-robot')  # the robot says it, in Turkish, and the screen shows it
+    # The robot says it, in Turkish: the subtitle shows the sentence spoken now, so it follows the number
+    # once the greeting (espeak, slower on a loaded machine) has been spoken.
+    page.wait_for_function('s => document.getElementById("sub-robot").textContent.includes(s)',
+                           arg=f'Sıra numaranız {number}.', timeout=TIMEOUT_MS)
     page.context.close()
 
 
