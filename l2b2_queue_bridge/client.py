@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+import hashlib
+import hmac
 import re
+import secrets
 import threading
 import time
 import unicodedata
@@ -177,6 +180,11 @@ class QueueClient:
         #: Bookings whose name was confirmed in a look-up: booking -> monotonic expiry.
         self._verified: dict[str, float] = {}
         self.verified_s = verified_s
+        #: Salted hashes of (booking, surname) for the bookings this robot checked in -> monotonic expiry. Once
+        #: staff call the visitor, upstream hides the booking's name; these let the rightful holder still hear
+        #: "already checked in" while anyone else hears what an unknown number gets (no oracle).
+        self._called_names: dict[str, float] = {}
+        self._salt = secrets.token_bytes(16)
         self._key_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -187,9 +195,12 @@ class QueueClient:
             process = self._find(booking_number, auth_key, name)
         except QueueError as exc:
             if exc.reason == 'ProcessNotCallable' and str(exc.data.get('status')) in _CALLED:
-                # Upstream hides a process already called or in processing: the check-in that follows
-                # answers "already checked in" (the name cannot be compared, the system shows no client).
+                # Upstream hides a process already called or in processing, name included: only the key or
+                # the name this robot checked it in with proves it; the check-in that follows answers
+                # "already checked in". Anyone else hears what an unknown number gets.
                 number = re.sub(r'\s+', '', booking_number).lstrip('0')
+                if not (auth_key or self._knows_name(number, name)):
+                    return LookupResult(*_UNKNOWN)
                 self._remember_verified(number)
                 view = AppointmentView(number, str(exc.data['status']), '', '', 0, (), number)
                 return LookupResult(QueueResult.OK, 'already called (ProcessNotCallable)', view)
@@ -215,6 +226,10 @@ class QueueClient:
             if exc.reason == 'ProcessNotCallable':
                 status = str(exc.data.get('status') or '')
                 if status in _CALLED:
+                    number = re.sub(r'\s+', '', booking_number or '').lstrip('0')
+                    if not (auth_key or self._knows_name(number, name)
+                            or (not name.strip() and self._is_verified(number))):
+                        return CheckInResult(*_UNKNOWN)
                     return CheckInResult(QueueResult.ALREADY_CHECKED_IN, f'already called (status {status})')
                 return CheckInResult(QueueResult.NOT_FOUND if status == 'deleted' else QueueResult.INVALID,
                                      f'booking cannot be called (status {status or "unknown"})')
@@ -226,6 +241,7 @@ class QueueClient:
         if self._by_scope and process.scope_id not in self._by_scope:
             return CheckInResult(QueueResult.FORBIDDEN, 'booking is for a scope this office does not serve', view)
         if status in ARRIVED_STATUSES or self._was_checked_in(str(process.process_id)):
+            self._remember_names(str(process.process_id), process.client_names)
             position, wait = self._position(process)
             return CheckInResult(QueueResult.ALREADY_CHECKED_IN, f'already checked in (status {status})', view,
                                  position, wait)
@@ -251,6 +267,7 @@ class QueueClient:
             if updated is None:
                 return CheckInResult(exc.code, f'check-in failed: {exc.message}', view)
         self._remember_checked_in(str(process.process_id))
+        self._remember_names(str(process.process_id), process.client_names)
         position, wait = self._position(updated)
         return CheckInResult(QueueResult.OK, 'checked in', self._view(updated), position, wait)
 
@@ -415,6 +432,26 @@ class QueueClient:
     def _remember_checked_in(self, booking: str) -> None:
         self._keep(self._checked_in, booking, self._ticket_memory_s)
 
+    def _name_key(self, booking: str, surname: str) -> str:
+        return hmac.new(self._salt, f'{booking}\n{surname}'.encode(), hashlib.sha256).hexdigest()
+
+    def _remember_names(self, booking: str, client_names: tuple[str, ...]) -> None:
+        """Keep (salted, hashed) every surname form :func:`names_match` accepts for this booking."""
+        for name in client_names:
+            words = _booking_words(name)
+            for k in range(1, len(words) + 1):
+                self._keep(self._called_names, self._name_key(booking, ''.join(words[-k:])), self._ticket_memory_s)
+
+    def _knows_name(self, booking: str, given: str) -> bool:
+        """The name given matches, as :func:`names_match` would, a booking this robot checked in."""
+        wanted = normalise_name(given).split()
+        if not wanted:
+            return False
+        keys = {self._name_key(booking, wanted[-1]), self._name_key(booking, ''.join(wanted))}
+        with self._lock:
+            now = self._monotonic()
+            return any(self._called_names.get(key, 0.0) > now for key in keys)
+
     def _was_checked_in(self, booking: str) -> bool:
         with self._lock:
             return self._checked_in.get(booking, 0.0) > self._monotonic()
@@ -439,6 +476,10 @@ class QueueClient:
                 self._tickets.pop(old, None)
                 self._key_locks.pop(old, None)
             self._tickets[key] = (now + self._ticket_memory_s, result)
+
+
+#: What an unknown booking number gets from upstream: also the answer for a called booking nobody proved.
+_UNKNOWN = (QueueResult.NOT_FOUND, 'Zu den angegebenen Daten konnte kein Termin gefunden werden.')
 
 
 def _lookup_answer(exc: QueueError) -> tuple[QueueResult, str]:

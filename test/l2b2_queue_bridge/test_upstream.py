@@ -163,23 +163,41 @@ def test_credentials_come_from_the_environment_or_a_secret_file(tmp_path):
 
 
 @pytest.mark.parametrize('status, code', [
-    ('called', QueueResult.ALREADY_CHECKED_IN), ('processing', QueueResult.ALREADY_CHECKED_IN),
     ('reserved', QueueResult.INVALID), ('preconfirmed', QueueResult.INVALID), ('deleted', QueueResult.NOT_FOUND)])
 def test_process_not_callable_gets_a_visitor_answer(embedded_server, robot, status, code):
-    """Upstream's 403 ProcessNotCallable: 'already checked in' for called/processing; the info desk
-    (a code the dialogue answers with 'please see the info desk') for the others. Never 'forbidden'."""
+    """Upstream's 403 ProcessNotCallable: the info desk (a code the dialogue answers with 'please see the
+    info desk') for a booking not (yet, or no longer) callable. Never 'forbidden'."""
     _set_status(embedded_server, 4712, status)
     with httpx.Client(base_url=embedded_server.url) as http:
         answer = http.get('/process/4712/', headers={'X-Authkey': embedded_server.settings.staff_auth_keys[0]})
     assert answer.status_code == 403 and answer.json()['data'] == {'processId': 4712, 'status': status}
-    lookup = robot.lookup('4712', name='Yilmaz')
-    if code == QueueResult.ALREADY_CHECKED_IN:
-        assert lookup.code == QueueResult.OK and lookup.appointment.status == status
-        assert robot.check_in('4712').code == QueueResult.ALREADY_CHECKED_IN
-    else:
-        assert lookup.code == QueueResult.ERROR, 'the dialogue sends the visitor to the info desk'
-        assert robot.check_in('4712', 'demo').code == code
+    assert robot.lookup('4712', name='Yilmaz').code == QueueResult.ERROR, 'the dialogue sends the visitor to the info desk'
+    assert robot.check_in('4712', 'demo').code == code
     assert robot.lookup('4712', name='Yilmaz').code != QueueResult.FORBIDDEN
+
+
+@pytest.mark.parametrize('status', ['called', 'processing'])
+def test_a_called_booking_is_no_oracle(embedded_server, robot, status):
+    """Upstream hides a called booking's name. The visitor this robot checked in hears "already checked in"
+    by the same surname; a wrong name, or a booking called without the robot, gets exactly what an unknown
+    number gets (so a guessed number tells nothing). The booking's key still proves it."""
+    unknown = robot.lookup('99999', name='Yilmaz')
+    assert unknown.code == QueueResult.NOT_FOUND
+    assert robot.check_in('4712', name='Ayse Yilmaz').code == QueueResult.OK
+    _set_status(embedded_server, 4712, status)
+    _set_status(embedded_server, 4714, status)
+    for name in ('Yilmaz', 'AYŞE YILMAZ'):
+        lookup = robot.lookup('4712', name=name)
+        assert lookup.code == QueueResult.OK and lookup.appointment.status == status
+        assert robot.check_in('4712').code == QueueResult.ALREADY_CHECKED_IN  # verified by that look-up
+        assert robot.check_in('4712', name=name).code == QueueResult.ALREADY_CHECKED_IN
+    for number, name in (('4712', 'Ayse'), ('4712', 'Mustermann'), ('4714', 'Mustermann')):
+        lookup = robot.lookup(number, name=name)
+        assert (lookup.code, lookup.message, lookup.appointment) == (unknown.code, unknown.message, unknown.appointment)
+        check_in = robot.check_in(number, name=name)
+        assert (check_in.code, check_in.message) == (unknown.code, unknown.message)
+    assert robot.check_in('4714').code == QueueResult.INVALID, 'no name, no key, not verified'
+    assert robot.check_in('4714', 'demo').code == QueueResult.ALREADY_CHECKED_IN
 
 
 def test_upstream_status_queued_does_not_check_the_state_so_the_bridge_does(embedded_server, robot):
