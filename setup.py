@@ -31,6 +31,8 @@ NODES = {
     'l2b2-asr': 'l2b2_speech.asr_node:main',
     'l2b2-tts': 'l2b2_speech.tts_node:main',
     'l2b2-panel': 'l2b2_panel.panel_node:main',
+    'l2b2-figures': 'l2b2_office.figures_node:main',
+    'l2b2-alerts': 'l2b2_office.alerts_node:main',
 }
 TOOLS = {
     'l2b2-launch': 'l2b2_bringup.launch_cli:main',
@@ -42,6 +44,7 @@ TOOLS = {
     'l2b2-transcribe': 'l2b2_speech.transcribe:main',
     'l2b2-queue-check': 'l2b2_queue_bridge.check:main',
     'l2b2-dialogue-diagram': 'l2b2_dialogue.diagram:main',
+    'l2b2-figures-report': 'l2b2_office.figures_cli:main',
 }
 
 setup(

@@ -27,6 +27,8 @@ def test_stack_file(tmp_path):
             node['args'] = [*node.get('args', []), '--port', str(zms_port), '--db', str(tmp_path / 'zms.sqlite3')]
         elif node['name'] == 'panel':
             node['parameters'] = {**node.get('parameters', {}), 'port': panel_port}
+        elif node['name'] == 'figures':
+            node['parameters'] = {**node.get('parameters', {}), 'metrics_port': 0}
         elif node['name'] == 'queue_bridge':
             node['parameters'] = {**node.get('parameters', {}), 'base_url': f'http://127.0.0.1:{zms_port}/'}
     data['env'] = {**data.get('env', {}), 'L2B2_STATE_DIR': str(tmp_path / 'state')}
