@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 LANGUAGES = ('de', 'tr')
 MAX_TEXT = 300
+_ALERT_ID = re.compile(r'[a-z][a-z_]{0,39}-[0-9]{1,12}')
 
 
 class Body(BaseModel):
@@ -69,6 +71,19 @@ class TakeoverBody(Body):
     enable: bool
 
 
+class AckAlertBody(Body):
+    #: An alert's id as the alerts node makes them ("estop-17": its kind and a number), nothing else:
+    #: the id goes to the audit log.
+    id: str
+
+    @field_validator('id')
+    @classmethod
+    def _alert_id(cls, v: str) -> str:
+        if not _ALERT_ID.fullmatch(v):
+            raise ValueError('must be an alert id such as "estop-17"')
+        return v
+
+
 @dataclass(frozen=True)
 class Control:
     body: type[Body]
@@ -103,6 +118,9 @@ CONTROLS: dict[str, Control] = {
     'takeover': Control(TakeoverBody, lambda b, body, _u: b.takeover(body.enable),
                         lambda body, r: ('takeover' if body.enable else 'hand_back', {'result': r.get('ok')})),
     'reset': Control(NoBody, lambda b, _body, _u: b.reset_dialogue(), _result('reset_dialogue')),
+    # The alerts node records who saw it; the audit line names the alert by its id (kind and number).
+    'ack_alert': Control(AckAlertBody, lambda b, body, user: b.acknowledge_alert(body.id, user),
+                         lambda body, r: ('acknowledge_alert', {'target_id': body.id, 'result': r.get('ok')})),
 }
 
 

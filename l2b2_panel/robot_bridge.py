@@ -25,10 +25,11 @@ from l2b2_interfaces.msg import (
     SafetyState,
     SayRequest,
     SpeechStatus,
+    StaffAlerts,
     TrackedPeople,
     VisitorInput,
 )
-from l2b2_interfaces.srv import SetLanguage
+from l2b2_interfaces.srv import AcknowledgeAlert, SetLanguage
 from nav_msgs.msg import OccupancyGrid, Odometry
 from nav_msgs.msg import Path as PathMsg
 from rclpy.action import ActionClient
@@ -48,6 +49,10 @@ from l2b2_common.tf_listener import TfListener
 from l2b2_panel.state import FloorMap, PanelState
 from l2b2_panel.streams import StreamNode
 from l2b2_panel.teleop import TeleopDeadman
+
+#: The alerts node's interface (l2b2_office.alerts_node; not imported: the panel runs without it).
+ALERTS_TOPIC = '/office/alerts'
+ALERT_ACK_SERVICE = '/office/acknowledge_alert'
 
 
 class RosBridge:
@@ -79,6 +84,7 @@ class RosBridge:
         self.cli_pause = cli(SetBool, '/escort/pause', callback_group=cb)
         self.cli_cancel_escort = cli(CancelGoal, '/escort/_action/cancel_goal', callback_group=cb)
         self.cli_cancel_nav = cli(CancelGoal, '/navigate_to_pose/_action/cancel_goal', callback_group=cb)
+        self.cli_ack_alert = cli(AcknowledgeAlert, ALERT_ACK_SERVICE, callback_group=cb)
         self.escort = ActionClient(node, Escort, '/escort', callback_group=cb)
 
         # The streams that never stop (/tf and /odom at 50 Hz, tracked people, every node's health and
@@ -106,6 +112,7 @@ class RosBridge:
         sub(OccupancyGrid, '/map', self._on_map, LATCHED)
         sub(Escort.Impl.FeedbackMessage, '/escort/_action/feedback', self._on_escort_feedback, RELIABLE)
         sub(GoalStatusArray, '/escort/_action/status', self._on_escort_status, LATCHED)
+        sub(StaffAlerts, ALERTS_TOPIC, self._on_alerts, LATCHED)
 
         # The joystick ticks only while someone drives: an idle panel has no timer running. A timer
         # started from the web thread does not wake an executor that sleeps without timers, so the web
@@ -240,6 +247,13 @@ class RosBridge:
             self.state.update_escort(None)
             self.notify()
 
+    def _on_alerts(self, m: StaffAlerts) -> None:
+        self.state.update_alerts([{
+            'id': a.id, 'kind': a.kind, 'severity': int(a.severity), 'source': a.source, 'raised': _seconds(a.raised),
+            'active': a.active, 'acknowledged': a.acknowledged, 'acknowledged_by': a.acknowledged_by,
+            'acknowledged_at': _seconds(a.acknowledged_at) or None} for a in m.alerts], self.now())
+        self.notify()
+
     # --- bounded calls ---------------------------------------------------------------------------
     def _begin(self, client: Any, request: Any, *, wake: bool = True) -> concurrent.futures.Future:
         """Start a bounded call (service, or an action's goal); the future ends with its CallOutcome.
@@ -339,6 +353,12 @@ class RosBridge:
         ok, res = self._call(self.cli_reset, Trigger.Request(), 'dialogue')
         return {'ok': bool(ok and res.success), 'message': res.message if ok else res}
 
+    def acknowledge_alert(self, alert_id: str, user: str) -> dict[str, Any]:
+        """A staff member saw the alert: the alerts node records who (and republishes its list)."""
+        ok, res = self._call(self.cli_ack_alert, AcknowledgeAlert.Request(id=alert_id, user=user),
+                             'alert service')
+        return {'ok': bool(ok and res.success), 'message': res.message if ok else res}
+
     def visitor_input(self, action: str, value: str, language: str) -> None:
         """Touch actions go to /visitor/input; typed free text is an utterance like a spoken one."""
         stamp = self.node.get_clock().now().to_msg()
@@ -381,6 +401,11 @@ class RosBridge:
         twist = Twist()
         twist.linear.x, twist.angular.z = command
         self._pub_teleop.publish(twist)
+
+
+def _seconds(stamp: Any) -> float:
+    """builtin_interfaces/Time as seconds (alert times are wall-clock: epoch seconds)."""
+    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def _xy(pose: Pose2D) -> tuple[float, float]:

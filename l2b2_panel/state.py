@@ -67,6 +67,26 @@ def health_shown(component: str, level: int, message: str, estop_active: bool) -
     return {HealthLevel.OK: 'ok', HealthLevel.DEGRADED: 'degraded', HealthLevel.ERROR: 'error'}.get(level, 'stale')
 
 
+#: Alerts the staff page's history lists (the newest seen, acknowledged ones included).
+ALERT_HISTORY = 20
+_ALERT_NAME = 64  # id, kind, source and user are short names; longer ones are cut
+
+
+def clean_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """One alert (l2b2_interfaces/msg/StaffAlert as plain values) as the staff snapshot carries it: what
+    happened, where, when, and who acknowledged it; names cut short, times in epoch seconds. Its English
+    ``text`` is not taken (the page shows its own translation by kind), nor anything else."""
+    at = alert.get('acknowledged_at')
+    return {
+        'id': str(alert.get('id', ''))[:_ALERT_NAME], 'kind': str(alert.get('kind', ''))[:_ALERT_NAME],
+        'severity': int(alert.get('severity', 0)), 'source': str(alert.get('source', ''))[:_ALERT_NAME],
+        'raised': round(float(alert.get('raised', 0.0)), 3), 'active': bool(alert.get('active', False)),
+        'acknowledged': bool(alert.get('acknowledged', False)),
+        'acknowledged_by': str(alert.get('acknowledged_by', ''))[:_ALERT_NAME],
+        'acknowledged_at': None if not at else round(float(at), 3),
+    }
+
+
 class Subtitles:
     """Which spoken sentence the screens show (no lock of its own: :class:`PanelState` holds one).
 
@@ -170,6 +190,8 @@ class PanelState:
         self._health: dict[str, dict[str, Any]] = {}
         self._last_heard = -math.inf
         self._private_text = ''  # a last_user_text heard in a check-in (shown masked)
+        self._alerts: list[dict[str, Any]] = []
+        self._alert_history: list[dict[str, Any]] = []  # newest first, at most ALERT_HISTORY
 
     # --- updates (called from ROS callbacks) ---------------------------------------------------
     def _changed(self, now: float | None = None) -> None:
@@ -326,6 +348,30 @@ class PanelState:
             else:
                 self._heard(now)
 
+    def update_alerts(self, alerts: list[dict[str, Any]], now: float) -> None:
+        """The staff alerts (/office/alerts): every one not yet acknowledged or still active, newest first.
+
+        Only the fields :func:`clean_alert` names are kept (alerts carry no visitor data, and nothing that
+        could is taken over). An alert that leaves the list is settled (acknowledged and ended, the alerts
+        node's rule); the history keeps the last :data:`ALERT_HISTORY` seen, settled ones included."""
+        shown = [clean_alert(a) for a in alerts]
+        with self._lock:
+            if shown == self._alerts:
+                self._heard(now)
+                return
+            listed = {a['id']: a for a in shown}
+            seen = {h['id']: h if h['id'] in listed or not h['active'] and h['acknowledged']
+                    else {**h, 'active': False, 'acknowledged': True} for h in self._alert_history}
+            seen.update((i, dict(a)) for i, a in listed.items())
+            history = sorted(seen.values(), key=lambda a: a['raised'], reverse=True)
+            self._alert_history = history[:ALERT_HISTORY]
+            self._alerts = shown
+            self._changed(now)
+
+    def alert_ids(self) -> set[str]:
+        with self._lock:
+            return {a['id'] for a in self._alerts}
+
     # --- snapshots (called from the web server) ------------------------------------------------
     def online(self, now: float) -> bool:
         """Whether anything from the robot stack arrived lately (the panel itself does not count)."""
@@ -353,6 +399,9 @@ class PanelState:
                 'dialogue': dict(self._dialogue),
                 'speech': {'recognized': self._recognized, 'said': self._latest_said(), 'speaking': self._speaking},
                 'health': health,
+                # Staff only: never in the visitor screen's snapshot.
+                'alerts': [dict(a) for a in self._alerts],
+                'alert_history': [dict(a) for a in self._alert_history],
             }
 
     def visitor_snapshot(self, now: float) -> dict[str, Any]:

@@ -41,6 +41,9 @@ function showEstopFailed(failed, detail) {
 function showLogin(info) {
   S.session = null;
   $('app').hidden = true;
+  $('alerts').hidden = true;
+  alertsShown = '';
+  setAlertSound(false, false);
   $('logout').hidden = true;
   $('login').hidden = false;
   if (info) {
@@ -147,6 +150,7 @@ function render(m) {
     li.textContent = `${L2B2.t(`hc_${h.component}`) || h.component}: ${message}`;
     return li;
   }));
+  renderAlerts(m);
   drawMap();
 }
 
@@ -165,7 +169,7 @@ const HEALTH_PATTERNS = [
   [/^listening on \/audio\/raw$/, 'h_listening'], [/^listening \((.*)\)$/, 'h_listening_detail'],
   [/^simulating (.*)$/, 'h_simulating'], [/^serving (.*)$/, 'h_serving'], [/^(.*) unavailable \((.*)\)$/, 'h_unavailable'],
   [/^no voice at all; subtitles only$/, 'h_no_voice'], [/^microphone (.*) open$/, 'h_microphone'],
-  [/^(.*); touch screen only$/, 'h_touch_only'],
+  [/^(.*); touch screen only$/, 'h_touch_only'], [/^repeated check-in failures at the robot$/, 'al_checkin_failures'],
 ];
 
 function healthText(message) {
@@ -195,6 +199,137 @@ function fillTargets() {
   const sel = $('send-target');
   const opts = [[S.home || 'home', L2B2.t('home')], ...S.targets.map((t) => [t.id, placeName(t.id)])];
   sel.replaceChildren(...opts.map(([id, name]) => { const o = document.createElement('option'); o.value = id; o.textContent = name; return o; }));
+}
+
+// --- staff alerts -------------------------------------------------------------------------------
+// /office/alerts through the staff snapshot: every alert not yet acknowledged or still active, newest
+// first, and the last ones seen (history). While any is unacknowledged a beep pattern repeats (Web Audio,
+// generated here: no audio file); acknowledged alerts still active stay listed, silently. Browsers allow
+// sound only after a gesture on the page: the first click or key (the login) starts the AudioContext.
+// window.l2b2.alertSound tells tests (and the curious) what the speaker does without listening to it.
+const ALERT_BEEP_PERIOD_MS = 2500;
+const LOCALES = {de: 'de-DE', tr: 'tr-TR', en: 'en-GB'};
+const alertSound = {playing: false, beeps: 0, patterns: 0, unlocked: false, critical: false};
+S.alertSound = alertSound;
+let audio = null;
+let beepTimer = null;
+let alertsShown = '';  // what the alert list shows now: rebuilt (buttons and all) only when it changes
+
+function unlockAudio() {
+  if (alertSound.unlocked) return;
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  if (!Ctx) return;
+  try {
+    if (!audio) audio = new Ctx();
+    const started = () => { alertSound.unlocked = audio.state === 'running'; renderSoundHint(); };
+    if (audio.state === 'running') started(); else audio.resume().then(started, () => {});
+  } catch (e) { /* no audio output: the list still shows every alert */ }
+}
+['pointerdown', 'keydown'].forEach((e) => document.addEventListener(e, unlockAudio, true));
+
+function beepPattern() {
+  alertSound.patterns += 1;
+  if (!audio || audio.state !== 'running') return;
+  // Critical: three high beeps; warning: two lower ones. Short square tones cut through office noise.
+  const [freq, count] = alertSound.critical ? [880, 3] : [660, 2];
+  const t0 = audio.currentTime + 0.02;
+  for (let i = 0; i < count; i++) {
+    const t = t0 + i * 0.28;
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = 'square';
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.25, t + 0.01);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.18);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t);
+    osc.stop(t + 0.2);
+    alertSound.beeps += 1;
+  }
+}
+
+function setAlertSound(on, critical) {
+  alertSound.critical = critical;
+  if (on !== alertSound.playing) {
+    alertSound.playing = on;
+    clearInterval(beepTimer);
+    beepTimer = null;
+    if (on) { beepPattern(); beepTimer = setInterval(beepPattern, ALERT_BEEP_PERIOD_MS); }
+  }
+  renderSoundHint();
+}
+
+function renderSoundHint() {
+  $('alert-sound-locked').hidden = !alertSound.playing || !!(audio && audio.state === 'running');
+}
+
+function alertText(a) { return L2B2.t(`al_${a.kind}`) || L2B2.t('al_unknown', {kind: a.kind}); }
+function alertTime(t) { return t ? new Date(t * 1000).toLocaleTimeString(LOCALES[L2B2.lang] || 'de-DE') : '–'; }
+function alertSource(a) { return L2B2.t(`hc_${a.source}`) || a.source; }
+function alertSeverity(a) { return a.severity === 2 ? 'critical' : 'warning'; }
+
+function alertStatus(a) {
+  const parts = [];
+  if (a.active && a.acknowledged) parts.push(L2B2.t('alert_still_active'));
+  if (!a.active) parts.push(L2B2.t('alert_ended'));
+  if (a.acknowledged) parts.push(L2B2.t('alert_acked_by', {user: a.acknowledged_by || '?'}));
+  return parts.join(', ');
+}
+
+function textSpan(cls, text) {
+  const el = document.createElement('span');
+  el.className = cls;
+  el.textContent = text;
+  return el;
+}
+
+function alertItem(a) {
+  const li = document.createElement('li');
+  li.className = `alert ${alertSeverity(a)}${a.acknowledged ? ' acked' : ''}`;
+  li.dataset.id = a.id;
+  li.dataset.kind = a.kind;
+  li.append(textSpan('sev', L2B2.t(`sev_${alertSeverity(a)}`)), textSpan('text', alertText(a)),
+            textSpan('meta', `${alertSource(a)} · ${alertTime(a.raised)}`));
+  const status = alertStatus(a);
+  if (status) li.append(textSpan('status', status));
+  if (!a.acknowledged) {
+    const b = document.createElement('button');
+    b.className = 'ack staffonly';
+    b.textContent = L2B2.t('alert_ack');
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      const r = await control('ack_alert', {id: a.id});
+      if (!r.ok) b.disabled = false;
+    });
+    li.append(b);
+  }
+  return li;
+}
+
+function historyItem(a) {
+  const li = document.createElement('li');
+  li.className = alertSeverity(a);
+  li.dataset.id = a.id;
+  li.title = a.raised ? new Date(a.raised * 1000).toLocaleString(LOCALES[L2B2.lang] || 'de-DE') : '';
+  const status = alertStatus(a);
+  li.textContent = `${alertTime(a.raised)} ${alertText(a)} (${alertSource(a)})${status ? ` – ${status}` : ''}`;
+  return li;
+}
+
+function renderAlerts(m) {
+  const alerts = m.alerts || [];
+  const history = m.alert_history || [];
+  const open = alerts.filter((a) => !a.acknowledged);
+  setAlertSound(open.length > 0, open.some((a) => a.severity === 2));
+  const shown = JSON.stringify([alerts, history, L2B2.lang]);
+  if (shown === alertsShown) return;
+  alertsShown = shown;
+  $('alerts').hidden = alerts.length === 0;
+  // The ones to acknowledge first, then those acknowledged but still there (each newest first).
+  $('alert-list').replaceChildren(...open.concat(alerts.filter((a) => a.acknowledged)).map(alertItem));
+  $('alert-history-count').textContent = String(history.length);
+  $('alert-history-list').replaceChildren(...history.map(historyItem));
 }
 
 // --- map ----------------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ def test_broken_json_and_unknown_controls(panel, http):
                                         headers={'Content-Type': 'application/json'})
     assert status == 503  # no body is an empty one: the dialogue is simply not there
     assert client.request('POST', '/api/control/reboot', {})[0] == 404
-    assert set(CONTROLS) == {'estop', 'resume', 'send', 'cancel', 'pause', 'say', 'language', 'takeover', 'reset'}
+    assert set(CONTROLS) == {'estop', 'resume', 'send', 'cancel', 'pause', 'say', 'language', 'takeover', 'reset',
+                             'ack_alert'}
 
 
 def hello_targets(url: str) -> list[dict]:
