@@ -33,6 +33,8 @@ NODES = {
     'l2b2-panel': 'l2b2_panel.panel_node:main',
     'l2b2-figures': 'l2b2_office.figures_node:main',
     'l2b2-alerts': 'l2b2_office.alerts_node:main',
+    'l2b2-office': 'l2b2_office.office_node:main',
+    'l2b2-sim-dock': 'l2b2_sim.dock_node:main',
 }
 TOOLS = {
     'l2b2-launch': 'l2b2_bringup.launch_cli:main',

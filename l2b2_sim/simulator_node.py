@@ -4,6 +4,12 @@ Drives the pybullet world (``l2b2_sim.world``) from /cmd_vel and publishes /cloc
 (map -> odom -> base_link -> laser; map and odom coincide: perfect localisation), /scan, /battery,
 and the visitors' ground truth on /sim/visitors (for scoring only, never for the robot).
 
+/battery (``sensor_msgs/BatteryState``, once per sim second) follows the battery model of
+config/office.yaml (``l2b2_office.battery.BatteryModel``): idle power always, more while the base moves
+and while /speech/status says SPEAKING; it charges only while the base stands on the dock pose (the same
+pose the docking server ``l2b2-sim-dock`` drives onto), then ``power_supply_status`` is CHARGING (FULL
+at 100 %) and ``location`` is ``dock``. Time to full is the office node's business (/office/status).
+
 Real-time mode (``real_time_factor`` 1.0) serves the demo; ``real_time_factor`` 0 runs as fast as
 the machine allows. In ``lockstep`` mode the simulation does not run ahead of the controller: while
 commands arrive on /cmd_vel, it advances at most ``lockstep_period_s`` of sim time past the last one
@@ -20,7 +26,7 @@ import time
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Quaternion, TransformStamped, Twist
-from l2b2_interfaces.msg import TrackedPeople, TrackedPerson
+from l2b2_interfaces.msg import SpeechStatus, TrackedPeople, TrackedPerson
 from l2b2_interfaces.srv import SimSetVisitor, SimSpawnVisitor
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
@@ -29,12 +35,15 @@ from sensor_msgs.msg import BatteryState, LaserScan
 from std_srvs.srv import Trigger
 from tf2_msgs.msg import TFMessage
 
+from l2b2_common.config import ConfigError, config_path
 from l2b2_common.geometry import quaternion_msg_fields
 from l2b2_common.health import ERROR, OK, HealthReporter
 from l2b2_common.node_main import run_node
-from l2b2_common.qos import RELIABLE
+from l2b2_common.qos import RELIABLE, STATUS
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
+from l2b2_office.office_config import load_office_config
 from l2b2_sim.diff_drive import DriveLimits
+from l2b2_sim.dock_node import dock_geometry
 from l2b2_sim.lidar import LidarSpec
 from l2b2_sim.visitors import BEHAVIOURS
 from l2b2_sim.world import SimWorld, WorldConfig
@@ -56,8 +65,17 @@ class SimulatorParams:
                                      min=10.0, max=1000.0)
     odom_rate_hz: float = tunable(25.0, 'Odometry and /tf messages per sim second.', min=1.0, max=1000.0)
     scan_rate_hz: float = tunable(10.0, 'Lidar scans per sim second.', min=1.0, max=50.0)
-    battery_hours: float = tunable(8.0, 'Hours of driving on a full battery (drains faster when moving).',
-                                   min=0.1, max=100.0)
+    office_config: str = tunable('office.yaml', 'The battery model (capacity, idle/driving/speaking/charging '
+                                 'power): this file\'s battery_* settings (under config/ or absolute); replaces '
+                                 'the former battery_hours.')
+    battery_initial_percent: float = tunable(100.0, 'Charge at start and after /sim/reset (percent).',
+                                             min=0.0, max=100.0)
+    dock_place: str = tunable('ladestation', 'Place of the charging dock (the robot on it); without one the dock '
+                              'is dock_offset_m behind the place home. As the docking server\'s (dock_node.py).')
+    dock_offset_m: float = tunable(1.1, 'Dock to staging pose (m); must equal the docking server\'s.',
+                                   min=0.2, max=3.0)
+    dock_tolerance_m: float = tunable(0.1, 'The battery charges while the base is this close to the dock pose (m).',
+                                      min=0.01, max=0.5)
     publish_ground_truth: bool = tunable(True, 'Publish the visitors on /sim/visitors (for scoring only).')
     foxglove_port: int = tunable(0, 'Stream the sim to Foxglove on ws://127.0.0.1:<port>; 0 = off.',
                                  min=0, max=65535)
@@ -94,7 +112,17 @@ class SimulatorNode(Node):
         self._cmd_cond = threading.Condition()
         self._cmd_count = 0
         self._last_cmd_time = -math.inf
-        self._battery = 1.0
+        try:
+            self._office = load_office_config(config_path(p.office_config))
+        except (OSError, ConfigError) as exc:
+            raise ParameterError(self.get_name(), 'office_config', str(exc)) from None
+        self.battery = self._office.battery_model(p.battery_initial_percent)
+        try:
+            self.dock = dock_geometry(self.world.places, p.dock_place, 'home', p.dock_offset_m).dock
+        except KeyError as exc:
+            raise ParameterError(self.get_name(), 'dock_place', f'world {world.world!r}: {exc}') from None
+        self._speaking = False
+        self._battery_time: float | None = None
 
         self._clock_pub = self.create_publisher(Clock, '/clock', 10)
         self._odom_pub = self.create_publisher(Odometry, '/odom', 10)
@@ -103,6 +131,7 @@ class SimulatorNode(Node):
         self._battery_pub = self.create_publisher(BatteryState, '/battery', 10)
         self._truth_pub = self.create_publisher(TrackedPeople, '/sim/visitors', 10)
         self.create_subscription(Twist, '/cmd_vel', self._on_cmd_vel, RELIABLE)
+        self.create_subscription(SpeechStatus, '/speech/status', self._on_speech, STATUS)
         self.create_service(SimSpawnVisitor, '/sim/spawn_visitor', self._on_spawn)
         self.create_service(SimSetVisitor, '/sim/set_visitor', self._on_set)
         self.create_service(Trigger, '/sim/reset', self._on_reset)
@@ -127,6 +156,9 @@ class SimulatorNode(Node):
         with self._cmd_cond:
             self._cmd_count += 1
             self._cmd_cond.notify_all()
+
+    def _on_speech(self, msg: SpeechStatus) -> None:
+        self._speaking = msg.state == SpeechStatus.SPEAKING
 
     def _on_spawn(self, req, res):
         if req.behaviour not in ('', *BEHAVIOURS) or req.behaviour == 'remove':
@@ -159,7 +191,8 @@ class SimulatorNode(Node):
         with self._lock:
             self.world.reset()
             self._last_cmd_time = -math.inf
-            self._battery = 1.0
+            self.battery = self._office.battery_model(self.p.battery_initial_percent)
+            self._battery_time = None
         res.success, res.message = True, 'robot at its start place, no visitors'
         return res
 
@@ -252,20 +285,33 @@ class SimulatorNode(Node):
                 truth.people.append(person)
             self._truth_pub.publish(truth)
 
+    def on_dock(self) -> bool:
+        """The base stands on the charging dock (its contacts touch): within the tolerance of the dock pose."""
+        pose = self.world.pose
+        return math.hypot(pose.x - self.dock.x, pose.y - self.dock.y) <= self.p.dock_tolerance_m
+
     def _publish_battery(self) -> None:
+        """Steps the battery model (config/office.yaml's battery) by the sim time since the last call."""
         with self._lock:
-            pose, moving = self.world.pose, abs(self.world.drive.v) > 0.01
-            home = self.world.places[self.world.config.start_place]
-        at_home = math.hypot(pose.x - home['x'], pose.y - home['y']) < 0.3
-        drain = 1.0 / (self.p.battery_hours * 3600.0) * (1.0 if moving else 0.3)
-        self._battery = min(1.0, self._battery + 0.0005) if at_home else max(0.0, self._battery - drain)
+            t = self.world.time
+            moving = abs(self.world.drive.v) > 0.01 or abs(self.world.drive.w) > 0.05
+            charging = self.on_dock()
+            dt = 0.0 if self._battery_time is None else max(0.0, t - self._battery_time)
+            self._battery_time = t
+            percent = self.battery.step(dt, driving=moving, speaking=self._speaking, charging=charging)
         msg = BatteryState()
-        msg.header.stamp = _stamp(self.world.time)
-        msg.voltage = 22.0 + 3.2 * self._battery
-        msg.percentage = self._battery
+        msg.header.stamp = _stamp(t)
+        msg.voltage = 22.0 + 3.2 * percent / 100.0
+        msg.percentage = percent / 100.0
+        msg.capacity = msg.design_capacity = float('nan')  # Ah unknown: the model counts watt-hours
+        msg.charge = float('nan')
         msg.present = True
-        msg.power_supply_status = (BatteryState.POWER_SUPPLY_STATUS_CHARGING if at_home
-                                   else BatteryState.POWER_SUPPLY_STATUS_DISCHARGING)
+        msg.location = 'dock' if charging else ''
+        if charging:
+            msg.power_supply_status = (BatteryState.POWER_SUPPLY_STATUS_FULL if percent >= 99.95
+                                       else BatteryState.POWER_SUPPLY_STATUS_CHARGING)
+        else:
+            msg.power_supply_status = BatteryState.POWER_SUPPLY_STATUS_DISCHARGING
         self._battery_pub.publish(msg)
 
     def close(self) -> None:
