@@ -34,6 +34,9 @@ class EscortOutcome(IntEnum):
     CANCELED = 4
     ESTOPPED = 5
     BUSY = 6
+    #: New visitor escorts are not taken now (/office/status accepting_escorts false: low battery, closing,
+    #: staff dock-now, ...); the result message names the office's reason.
+    NOT_ACCEPTING = 7
 
 
 class VisitorStatus(IntEnum):

@@ -8,9 +8,16 @@ navigator here; every goal goes through :class:`~l2b2_common.calls.BoundedCaller
 silent navigator ends the goal as failed instead of hanging the escort.
 
 Outcomes are always delivered as a result: ARRIVED succeeds the action goal, CANCELED cancels it,
-everything else (UNKNOWN_TARGET, BUSY, ESTOPPED, VISITOR_LOST, NAVIGATION_FAILED) aborts it — the
-``outcome`` field and ``message`` say why. Unknown targets are accepted and aborted at once rather
-than rejected, so that callers (dialogue, panel) get a readable outcome instead of a bare refusal.
+everything else (UNKNOWN_TARGET, BUSY, ESTOPPED, NOT_ACCEPTING, VISITOR_LOST, NAVIGATION_FAILED) aborts
+it — the ``outcome`` field and ``message`` say why. Refused goals (unknown target, estop, busy, not
+accepting) are accepted and aborted at once rather than rejected, so that callers (dialogue, panel) get a
+readable outcome instead of a bare refusal.
+
+The office day: while the office node's latched /office/status says ``accepting_escorts: false`` (low
+battery, closing, staff dock-now, ...), a new goal *with a visitor* ends at once with NOT_ACCEPTING and the
+office's ``reason`` in the message; goals without a visitor (the panel's staff "send to", ``home``) are
+deliberate staff acts and still run, and an escort already under way is finished. Without any
+/office/status (no office node) every goal is taken as before.
 
 Idle (no trip, no return due) the node runs no periodic timer but the status heartbeat: /robot/status
 goes out when something in it changes and every ``status_heartbeat_s``; during a trip the policy ticks
@@ -26,7 +33,7 @@ from threading import Event, RLock
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import Pose, PoseStamped, Quaternion
 from l2b2_interfaces.action import Escort
-from l2b2_interfaces.msg import ComponentHealth, RobotStatus, SafetyState, SayRequest, TrackedPeople
+from l2b2_interfaces.msg import ComponentHealth, OfficeStatus, RobotStatus, SafetyState, SayRequest, TrackedPeople
 from nav2_msgs.action import NavigateToPose
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -110,6 +117,7 @@ class EscortNode(Node):
         self.rides: dict[Trip, Ride] = {}
         self.safety = SafetyState()
         self.battery_percent = math.nan
+        self.office: OfficeStatus | None = None  # the last /office/status; None: no office node, escorts taken
         self.last_pose: Pose2D | None = None
         self._say_count = 0
         self._group = g = ReentrantCallbackGroup()
@@ -125,6 +133,7 @@ class EscortNode(Node):
         self.create_subscription(TrackedPeople, '/people/tracked', self._on_people, RELIABLE, callback_group=g)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED, callback_group=g)
         self.create_subscription(BatteryState, '/battery', self._on_battery, SENSOR, callback_group=g)
+        self.create_subscription(OfficeStatus, '/office/status', self._on_office, LATCHED, callback_group=g)
         self.nav = ActionClient(self, NavigateToPose, '/navigate_to_pose', callback_group=g)
         self.caller = BoundedCaller(self, callback_group=g)
         self.server = ActionServer(self, Escort, '/escort', execute_callback=self._execute,
@@ -201,6 +210,14 @@ class EscortNode(Node):
             self.battery_percent = float(msg.percentage) * 100.0
             self._publish_status(changed_only=True)
 
+    def _on_office(self, msg: OfficeStatus) -> None:
+        with self._lock:
+            before = self.office
+            self.office = msg
+        if before is None or before.accepting_escorts != msg.accepting_escorts or before.reason != msg.reason:
+            self.get_logger().info('office: taking new escorts' if msg.accepting_escorts else
+                                   f'office: no new visitor escorts ({msg.reason or "no reason given"})')
+
     def _on_safety(self, msg: SafetyState) -> None:
         with self._lock:
             self.safety = msg
@@ -228,7 +245,7 @@ class EscortNode(Node):
         req = goal_handle.request
         result = Escort.Result()
         with self._lock:
-            refusal = self._refusal(req.target_id)
+            refusal = self._refusal(req.target_id, bool(req.with_visitor))
             if refusal is not None:
                 result.outcome, result.message = int(refusal[0]), refusal[1]
                 self.get_logger().info(f'escort to "{req.target_id}" refused: {result.message}')
@@ -260,11 +277,15 @@ class EscortNode(Node):
         self.get_logger().info(f'escort to {req.target_id}: {policy.outcome.name} ({result.message})')
         return result
 
-    def _refusal(self, target_id: str) -> tuple[EscortOutcome, str] | None:
+    def _refusal(self, target_id: str, with_visitor: bool) -> tuple[EscortOutcome, str] | None:
         if target_id != self.home and target_id not in self.catalog:
             return (EscortOutcome.UNKNOWN_TARGET,
                     f'unknown target "{target_id}" (known: home, {", ".join(self.catalog.ids())})')
-        return self.trips.refusal()
+        refusal = self.trips.refusal()
+        if refusal is None and with_visitor and self.office is not None and not self.office.accepting_escorts:
+            refusal = (EscortOutcome.NOT_ACCEPTING,
+                       f'not accepting new escorts: {self.office.reason or "office status says so"}')
+        return refusal
 
     def _waypoint_name(self, target_id: str) -> str:
         return self.home if target_id == self.home else self.catalog[target_id].waypoint

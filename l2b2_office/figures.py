@@ -39,7 +39,7 @@ DEFAULT_FILE = 'office_figures.sqlite'
 INTENTS = ('escort', 'appointment_checkin', 'ticket', 'opening_hours', 'greeting', 'goodbye', 'affirm', 'deny',
            'language_switch', 'staff_help', 'smalltalk', 'out_of_scope')
 #: How an escort ended, as counted (EscortOutcome folded: ESTOPPED, NAVIGATION_FAILED, ... are "failed").
-ESCORT_OUTCOMES = ('succeeded', 'visitor_lost', 'failed', 'canceled')
+ESCORT_OUTCOMES = ('succeeded', 'visitor_lost', 'failed', 'canceled', 'refused')
 #: StaffAlert kinds (interfaces/l2b2_interfaces/msg/StaffAlert.msg); any other kind is counted as "other".
 ALERT_KINDS = ('stuck', 'visitor_lost', 'estop', 'battery_critical', 'queue_down', 'node_missing',
                'checkin_failures', 'other')

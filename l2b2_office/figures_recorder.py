@@ -20,7 +20,7 @@ The rules, one conversation being one ``session_id`` of ``/dialogue/state``:
 * **answer time**: from a visitor's utterance or touch to the dialogue's next sentence; a newer utterance
   restarts the clock (the answer answers it), and no answer within ``max_answer_s`` drops it.
 * **greeted**: a person coming within greeting distance (the tracker's APPROACHED), once per track id.
-* **escort**: each finished /escort goal by its outcome (succeeded, visitor_lost, failed, canceled).
+* **escort**: each finished /escort goal by its outcome (succeeded, visitor_lost, failed, canceled, refused: the office took no escorts).
 * **alert**: each new staff alert id once, by kind.
 
 A latched message from before the node started (``before_start``: a restarted node receiving the dialogue
@@ -47,11 +47,13 @@ ASKED_INTENTS = ('escort', 'appointment_checkin', 'ticket', 'opening_hours', 'st
 NOT_UNDERSTOOD_KEYS = ('not_understood', 'not_understood_info')
 
 _ESCORT_LABEL = {EscortOutcome.ARRIVED: 'succeeded', EscortOutcome.VISITOR_LOST: 'visitor_lost',
-                 EscortOutcome.CANCELED: 'canceled'}  # everything else: failed
+                 EscortOutcome.CANCELED: 'canceled',
+                 EscortOutcome.NOT_ACCEPTING: 'refused'}  # everything else: failed
 
 
 def escort_label(outcome: int) -> str:
-    """ARRIVED -> succeeded, VISITOR_LOST -> visitor_lost, CANCELED -> canceled, any other outcome -> failed."""
+    """ARRIVED -> succeeded, VISITOR_LOST -> visitor_lost, CANCELED -> canceled, NOT_ACCEPTING -> refused,
+    any other outcome -> failed."""
     try:
         return _ESCORT_LABEL.get(EscortOutcome(outcome), 'failed')
     except ValueError:

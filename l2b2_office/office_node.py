@@ -12,8 +12,9 @@ results of Nav2's docking actions, and carries out their commands:
   docking goal, so the robot stands where it is. Not the emergency stop: the robot is fine, only empty.
 - ``refuse_new_escorts`` / ``accept_escorts`` / ``alert``: in the status below and the node's health.
 
-Outputs: ``/office/status`` (latched ``std_msgs/String``, compact JSON, see :meth:`OfficeNode.status_dict`;
-provisional until l2b2_interfaces gets an OfficeStatus message) and health ``office`` on /l2b2/health
+Outputs: ``/office/status`` (latched ``l2b2_interfaces/msg/OfficeStatus``, published on change, see
+:meth:`OfficeNode.status_msg`; the escort refuses new visitor escorts while ``accepting_escorts`` is false)
+and health ``office`` on /l2b2/health
 (ERROR while an alert is active, its message starting with the alert kinds). Staff overrides:
 ``/office/stay_out`` (SetBool: true keeps the robot out, false releases any override), ``/office/dock_now``
 (Trigger: dock at once, a running escort is cancelled) and ``/office/clear_fault`` (Trigger: after a
@@ -28,21 +29,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-import json
 import math
 from typing import Any
 
 from action_msgs.msg import GoalStatus, GoalStatusArray
 from action_msgs.srv import CancelGoal
 from geometry_msgs.msg import PoseStamped, Quaternion
-from l2b2_interfaces.msg import DialogueState
+from l2b2_interfaces.msg import DialogueState, OfficeStatus
 from nav2_msgs.action import DockRobot, NavigateToPose, UndockRobot
 from rclpy.action import ActionClient
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import qos_profile_action_status_default
 from sensor_msgs.msg import BatteryState
-from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
 from l2b2_common.catalog import load_catalog
@@ -117,12 +116,13 @@ class OfficeNode(Node):
         self._action_handle = None
         self._action_ended = -math.inf
         self._home_handle = None
-        self._alerts: list[dict[str, str]] = []   # every alert raised, newest last (kind, at)
         self._note = ''                           # the last problem worth a health line (go home failed)
-        self._published: str | None = None
+        self._home_running = False                # our go-home goal is under way
+        self._home_seq = 0
+        self._published: tuple | None = None
 
         self.health = HealthReporter(self, 'office')
-        self._status_pub = self.create_publisher(String, STATUS_TOPIC, LATCHED)
+        self._status_pub = self.create_publisher(OfficeStatus, STATUS_TOPIC, LATCHED)
         self._dock = ActionClient(self, DockRobot, '/dock_robot')
         self._undock = ActionClient(self, UndockRobot, '/undock_robot')
         self._nav = ActionClient(self, NavigateToPose, '/navigate_to_pose')
@@ -269,8 +269,6 @@ class OfficeNode(Node):
             elif cmd.kind == dc.STOP_HERE:
                 self._stop_here()
             elif cmd.kind == dc.ALERT:
-                self._alerts.append({'kind': cmd.arg or '', 'at': self.office_now().isoformat(timespec='seconds')})
-                del self._alerts[:-20]
                 self.get_logger().error(f'staff alert: {cmd.arg}')
             # refuse_new_escorts / accept_escorts: the status says so (accepting_escorts, reason)
 
@@ -340,17 +338,25 @@ class OfficeNode(Node):
         goal.pose.header.stamp = self.get_clock().now().to_msg()
         goal.pose.pose.position.x, goal.pose.pose.position.y = self.home.x, self.home.y
         goal.pose.pose.orientation = Quaternion(**quaternion_msg_fields(self.home.yaw))
+        self._home_seq += 1
+        seq = self._home_seq
+        self._home_running = True
 
         def answered(future) -> None:
             handle = future.result()
             if handle is None or not handle.accepted:
                 self._note = 'going home refused by the navigator'
+                if seq == self._home_seq:
+                    self._home_running = False
+                self._publish()
                 return
             self._home_handle = handle
             handle.get_result_async().add_done_callback(done)
 
         def done(future) -> None:
             res = future.result()
+            if seq == self._home_seq:  # a newer go-home goal still runs otherwise
+                self._home_running = False
             if res is not None and res.status == GoalStatus.STATUS_SUCCEEDED:
                 self._note = ''
             elif res is not None and res.status != GoalStatus.STATUS_CANCELED:
@@ -378,54 +384,75 @@ class OfficeNode(Node):
             self.get_logger().warning(f'cannot cancel: no {client.srv_name} service')
 
     # --- outputs ---------------------------------------------------------------------------------
-    def status_dict(self) -> dict[str, Any]:
-        """What /office/status carries (keys stable; times ISO 8601 with offset, office-local)."""
+    def activity(self) -> str:
+        """OfficeStatus.action: what the robot does for the day cycle now."""
+        if self._action == dc.DOCK:
+            return 'docking'
+        if self._action == dc.UNDOCK:
+            return 'undocking'
+        if self._home_running:
+            return 'going_home'
+        if self.cycle is not None and self.cycle.battery == dc.BATTERY_CRITICAL and not self.cycle.docked:
+            return 'stopped'
+        return ''
+
+    def status_msg(self) -> OfficeStatus:
+        """What /office/status carries (times ISO 8601 with the office's offset, '' unknown; NaN unknown)."""
         c = self.cycle
         charging = bool(self._charger)
+        msg = OfficeStatus(charging=charging, battery_percent=math.nan, time_to_full_s=math.nan)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        if math.isfinite(self.percent):
+            msg.battery_percent = round(min(100.0, max(0.0, self.percent)), 1)
         if c is None:
-            return {'phase': 'starting', 'accepting_escorts': False, 'reason': 'starting',
-                    'battery_percent': None, 'charging': charging}
+            msg.phase, msg.accepting_escorts, msg.reason = 'starting', False, 'starting'
+            return msg
         s = c.status
-        to_full = None
         if charging and math.isfinite(self.percent):
-            to_full = round(self.config.battery_model(min(100.0, max(0.0, self.percent))).time_to_full_s() / 60.0) * 60
-        alerts = [a for a in (c.battery if c.battery == dc.BATTERY_CRITICAL else None, c.fault) if a]
-        return {
-            'phase': s.phase, 'accepting_escorts': s.accepting_escorts, 'reason': s.reason,
-            'next_opening': _iso(s.next_opening), 'office_closes_at': _iso(s.office_closes_at),
-            'docked': s.docked, 'action': self._action, 'busy': c.busy,
-            'battery': s.battery, 'battery_percent': round(self.percent, 1) if math.isfinite(self.percent) else None,
-            'charging': charging, 'time_to_full_s': to_full,
-            'override': s.override, 'fault': s.fault, 'alerts': alerts,
-            'last_alert': self._alerts[-1] if self._alerts else None,
-            'screen': list(s.screen), 'clock': self.p.clock,
-        }
+            model = self.config.battery_model(min(100.0, max(0.0, self.percent)))
+            msg.time_to_full_s = float(round(model.time_to_full_s() / 60.0) * 60)
+        msg.phase, msg.accepting_escorts, msg.reason = s.phase, s.accepting_escorts, s.reason or ''
+        msg.next_opening, msg.office_closes_at = _iso(s.next_opening), _iso(s.office_closes_at)
+        msg.docked, msg.action, msg.busy = s.docked, self.activity(), c.busy
+        msg.override = '' if s.override == dc.NO_OVERRIDE else s.override
+        msg.fault = s.fault or ''
+        msg.alerts = [a for a in (c.battery if c.battery == dc.BATTERY_CRITICAL else None, c.fault) if a]
+        msg.screen = list(s.screen)
+        return msg
 
     def _publish(self) -> None:
-        status = self.status_dict()
-        text = json.dumps(status, separators=(',', ':'), ensure_ascii=False)
-        if text != self._published:
-            self._published = text
-            self._status_pub.publish(String(data=text))
-        self._update_health(status)
+        msg = self.status_msg()
+        key = _content(msg)
+        if key != self._published:
+            self._published = key
+            self._status_pub.publish(msg)
+        self._update_health(msg)
 
-    def _update_health(self, status: dict[str, Any]) -> None:
+    def _update_health(self, status: OfficeStatus) -> None:
         if self.cycle is None:
             return
-        alerts = status['alerts']
-        if alerts:
-            self.health.set(ERROR, f'{", ".join(alerts)}: staff needed', phase=status['phase'])
-        elif status['reason'] == dc.BATTERY_LOW:
-            self.health.set(DEGRADED, 'battery low: charging before new escorts', phase=status['phase'])
+        if status.alerts:
+            self.health.set(ERROR, f'{", ".join(status.alerts)}: staff needed', phase=status.phase)
+        elif status.reason == dc.BATTERY_LOW:
+            self.health.set(DEGRADED, 'battery low: charging before new escorts', phase=status.phase)
         elif self._note:
-            self.health.set(DEGRADED, self._note, phase=status['phase'])
+            self.health.set(DEGRADED, self._note, phase=status.phase)
         else:
-            self.health.set(OK, status['phase'], phase=status['phase'],
-                            accepting=str(status['accepting_escorts']).lower())
+            self.health.set(OK, status.phase, phase=status.phase,
+                            accepting=str(status.accepting_escorts).lower())
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat(timespec='seconds') if at is not None else None
+def _content(msg: OfficeStatus) -> tuple:
+    """The message without its stamp, NaN made comparable: publish only when this changes."""
+    def value(v):
+        if isinstance(v, float) and math.isnan(v):
+            return None
+        return tuple(v) if isinstance(v, list) else v
+    return tuple(value(getattr(msg, f)) for f in msg.get_fields_and_field_types() if f != 'header')
+
+
+def _iso(at: datetime | None) -> str:
+    return at.isoformat(timespec='seconds') if at is not None else ''
 
 
 def main(args: list[str] | None = None) -> int:

@@ -5,7 +5,15 @@ import math
 
 from action_msgs.msg import GoalStatus
 from l2b2_interfaces.action import Escort
-from l2b2_interfaces.msg import ComponentHealth, RobotStatus, SafetyState, SayRequest, TrackedPeople, TrackedPerson
+from l2b2_interfaces.msg import (
+    ComponentHealth,
+    OfficeStatus,
+    RobotStatus,
+    SafetyState,
+    SayRequest,
+    TrackedPeople,
+    TrackedPerson,
+)
 import pytest
 import rclpy
 from rclpy.action import ActionClient
@@ -72,6 +80,7 @@ class Rig:
         self.probe.create_subscription(RobotStatus, '/robot/status', self.status.append, 10)
         self.probe.create_subscription(ComponentHealth, '/l2b2/health', self.health.append, 10)
         self.safety = self.probe.create_publisher(SafetyState, '/safety/state', LATCHED)
+        self.office = self.probe.create_publisher(OfficeStatus, '/office/status', LATCHED)
         self.client = ActionClient(self.probe, Escort, '/escort')
         ros.wait_for(lambda: self.client.wait_for_server(timeout_sec=0.1), 20, '/escort server')
         ros.wait_for(lambda: self.escort.nav.server_is_ready(), 20, '/navigate_to_pose server')
@@ -207,3 +216,32 @@ def test_staff_pause_holds_the_escort_past_every_timeout_and_continue_arrives(ro
     done = rig.result(handle)
     assert done.result.outcome == Escort.Result.ARRIVED
     assert rig.nav.goals[:2] == [FAR, FAR]  # a fresh goal after the pause
+
+
+def test_office_not_accepting_refuses_new_visitor_escorts_but_finishes_the_running_one(ros, floor):
+    rig = Rig(ros, floor, speed=4.0)
+    wc = next((2.0, 0.1 * i) for i, t in enumerate(load_catalog().targets.values()) if t.id == 'wc')
+    assert rig.escort.office is None  # no office node: goals are taken as ever
+    handle = rig.send('meldestelle')
+    ros.wait_for(lambda: rig.nav.x > 0.3, 10, 'robot moving')
+
+    rig.office.publish(OfficeStatus(phase='open', accepting_escorts=False, reason='battery_low'))
+    ros.wait_for(lambda: rig.escort.office is not None and not rig.escort.office.accepting_escorts, 10,
+                 'the escort sees the office status')
+    res = rig.result(handle)
+    assert res.status == GoalStatus.STATUS_SUCCEEDED and res.result.outcome == Escort.Result.ARRIVED
+
+    refused = rig.result(rig.send('wc', language='en'))
+    assert refused.status == GoalStatus.STATUS_ABORTED
+    assert refused.result.outcome == EscortOutcome.NOT_ACCEPTING
+    assert refused.result.message == 'not accepting new escorts: battery_low'
+    assert wc not in rig.nav.goals
+
+    # Staff "send to" from the panel (no visitor) is a deliberate act: it still runs.
+    staff = rig.result(rig.send('wc', with_visitor=False))
+    assert staff.result.outcome == Escort.Result.ARRIVED and rig.nav.goals[-1] == wc
+
+    rig.office.publish(OfficeStatus(phase='open', accepting_escorts=True))
+    ros.wait_for(lambda: rig.escort.office.accepting_escorts, 10, 'the office accepting again')
+    again = rig.result(rig.send('meldestelle'))
+    assert again.status == GoalStatus.STATUS_SUCCEEDED and again.result.outcome == Escort.Result.ARRIVED

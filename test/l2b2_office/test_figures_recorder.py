@@ -137,7 +137,7 @@ def test_greeted_once_per_track(store):
 
 def test_escort_outcomes(store):
     assert [escort_label(o) for o in EscortOutcome] == ['succeeded', 'failed', 'visitor_lost', 'failed',
-                                                        'canceled', 'failed', 'failed']
+                                                        'canceled', 'failed', 'failed', 'refused']
     assert escort_label(99) == 'failed'
     r = FiguresRecorder(store)
     for outcome in (EscortOutcome.ARRIVED, EscortOutcome.ARRIVED, EscortOutcome.VISITOR_LOST,

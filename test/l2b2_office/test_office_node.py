@@ -3,14 +3,14 @@ server and navigator, /clock driven by the test (``clock: sim``), /battery and /
 """
 from __future__ import annotations
 
-import json
+import math
 import threading
 
 from action_msgs.msg import GoalStatus
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseStamped
 from l2b2_interfaces.action import Escort
-from l2b2_interfaces.msg import ComponentHealth, DialogueState
+from l2b2_interfaces.msg import ComponentHealth, DialogueState, OfficeStatus
 from nav2_msgs.action import DockRobot, NavigateToPose, UndockRobot
 import pytest
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
@@ -18,7 +18,6 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState
-from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
 from l2b2_common.catalog import load_catalog
@@ -84,10 +83,9 @@ class Office:
         self.clock_pub = probe.create_publisher(Clock, '/clock', 10)
         self.battery_pub = probe.create_publisher(BatteryState, '/battery', 10)
         self.dialogue_pub = probe.create_publisher(DialogueState, '/dialogue/state', LATCHED)
-        self.statuses: list[dict] = []
+        self.statuses: list[OfficeStatus] = []
         self.health: list[ComponentHealth] = []
-        probe.create_subscription(String, '/office/status', lambda m: self.statuses.append(json.loads(m.data)),
-                                  LATCHED)
+        probe.create_subscription(OfficeStatus, '/office/status', self.statuses.append, LATCHED)
         probe.create_subscription(ComponentHealth, '/l2b2/health',
                                   lambda m: m.component == 'office' and self.health.append(m), 10)
         self.dock = FakeServer(probe, DockRobot, '/dock_robot')
@@ -127,13 +125,13 @@ class Office:
     def dialogue(self, state: str) -> None:
         self.dialogue_pub.publish(DialogueState(state=state))
 
-    def status(self) -> dict:
-        return self.statuses[-1] if self.statuses else {}
+    def status(self) -> OfficeStatus | None:
+        return self.statuses[-1] if self.statuses else None
 
-    def wait_status(self, what: str, timeout: float = 10.0, **expected) -> dict:
+    def wait_status(self, what: str, timeout: float = 10.0, **expected) -> OfficeStatus:
         def matches():
             s = self.status()
-            return s if all(s.get(k) == v for k, v in expected.items()) else None
+            return s if s is not None and all(getattr(s, k) == v for k, v in expected.items()) else None
         return self.ros.wait_for(matches, timeout, f'status {what}: {expected} (last: {self.status()})')
 
     def advance(self, seconds: float) -> None:
@@ -174,8 +172,9 @@ def test_opening_undocks_and_goes_home_closing_docks_once_the_visitor_is_served(
     o = office()
     o.battery(90.0, CHARGING)
     s = o.wait_status('before opening', phase='before_opening', docked=True, accepting_escorts=False)
-    assert s['reason'] == 'office_closed' and s['next_opening'] == '2026-12-07T07:30:00+01:00'
-    assert 'next_opening' in s['screen'] and s['charging'] is True and s['time_to_full_s'] > 0
+    assert s.reason == 'office_closed' and s.next_opening == '2026-12-07T07:30:00+01:00'
+    assert 'next_opening' in s.screen and s.charging is True and s.time_to_full_s > 0
+    assert s.battery_percent == pytest.approx(90.0) and s.action == '' and s.override == '' and s.fault == ''
     assert not o.undock.goals
 
     o.at(OPENING_S)
@@ -186,8 +185,8 @@ def test_opening_undocks_and_goes_home_closing_docks_once_the_visitor_is_served(
     assert goal.header.frame_id == 'map'
     assert (goal.pose.position.x, goal.pose.position.y) == pytest.approx((home.x, home.y))
     o.battery(89.0, DISCHARGING)
-    s = o.wait_status('open', phase='open', accepting_escorts=True, docked=False, reason=None)
-    assert s['office_closes_at'] == '2026-12-07T12:00:00+01:00'
+    s = o.wait_status('open', phase='open', accepting_escorts=True, docked=False, reason='', action='', charging=False)
+    assert s.office_closes_at == '2026-12-07T12:00:00+01:00' and math.isnan(s.time_to_full_s)
 
     # Lunch break (two hours: on the dock), but a visitor is being served: no dock until they are done.
     o.dialogue('escorting')
@@ -210,12 +209,12 @@ def test_opening_undocks_and_goes_home_closing_docks_once_the_visitor_is_served(
 def test_low_battery_refuses_escorts_docks_and_resumes_when_charged(office):
     o = start_open_off_the_dock(office, 30.0)
     o.battery(19.0, DISCHARGING)
-    o.wait_status('refusing for the battery', accepting_escorts=False, reason='battery_low', battery='battery_low')
+    o.wait_status('refusing for the battery', accepting_escorts=False, reason='battery_low')
     o.ros.wait_for(lambda: o.dock.goals, 10.0, 'the dock goal')
     o.battery(19.5, CHARGING)
     s = o.wait_status('charging on the dock', docked=True, charging=True, reason='battery_low')
-    assert s['screen'] == ['robot_charging', 'use_screen_or_info_desk']
-    assert 3600 < s['time_to_full_s'] < 4 * 3600
+    assert s.screen == ['robot_charging', 'use_screen_or_info_desk']
+    assert 3600 < s.time_to_full_s < 4 * 3600
     assert not o.undock.goals
     o.battery(79.0, CHARGING)
     o.advance(2)
@@ -223,7 +222,7 @@ def test_low_battery_refuses_escorts_docks_and_resumes_when_charged(office):
     o.battery(81.0, CHARGING)
     o.ros.wait_for(lambda: o.undock.goals and o.nav.goals, 10.0, 'undock and go home when charged')
     o.battery(81.0, DISCHARGING)
-    o.wait_status('accepting again', accepting_escorts=True, battery='ok', docked=False)
+    o.wait_status('accepting again', accepting_escorts=True, reason='', docked=False)
 
 
 def test_critical_battery_cancels_navigation_stops_and_alerts(office):
@@ -235,14 +234,14 @@ def test_critical_battery_cancels_navigation_stops_and_alerts(office):
     handle = o.ros.wait_future(client.send_goal_async(NavigateToPose.Goal(pose=PoseStamped())), 10.0, 'goal')
     result = handle.get_result_async()
     o.battery(5.0, DISCHARGING)  # low and critical at once: the dock goal starts and is cancelled again
-    s = o.wait_status('critical', battery='battery_critical', reason='battery_critical')
-    assert s['alerts'] == ['battery_critical'] and s['last_alert']['kind'] == 'battery_critical'
+    s = o.wait_status('critical', reason='battery_critical', accepting_escorts=False)
+    assert s.alerts == ['battery_critical']
     assert o.ros.wait_future(result, 10.0, 'the navigation cancelled').status == GoalStatus.STATUS_CANCELED
     o.ros.wait_for(lambda: o.health and o.health[-1].level == ComponentHealth.ERROR
                    and o.health[-1].message.startswith('battery_critical'), 10.0, 'health ERROR')
     o.ros.wait_for(lambda: o.dock.cancelled == len(o.dock.goals), 10.0, 'no dock goal left running')
     o.advance(3)
-    assert o.status()['docked'] is False and o.status()['action'] is None
+    assert o.status().docked is False and o.status().action == 'stopped'
 
 
 def test_a_failing_undock_is_retried_then_alerted(office):
@@ -253,13 +252,13 @@ def test_a_failing_undock_is_retried_then_alerted(office):
     o.at(OPENING_S)
     s = o.wait_status('undock fault', fault='undock_failed', accepting_escorts=False)
     assert len(o.undock.goals) == 3  # one try and the two retries of config/office.yaml
-    assert s['alerts'] == ['undock_failed'] and s['screen'] == ['robot_unavailable', 'use_screen_or_info_desk']
+    assert s.alerts == ['undock_failed'] and s.screen == ['robot_unavailable', 'use_screen_or_info_desk']
     o.advance(2)
     assert len(o.undock.goals) == 3 and not o.nav.goals
     reply = o.call(o.clear_fault, Trigger.Request())
     assert reply.success and 'undock_failed' in reply.message
     o.ros.wait_for(lambda: len(o.undock.goals) == 4 and o.nav.goals, 10.0, 'a new try after clear_fault')
-    o.wait_status('out', fault=None, alerts=[], docked=False)
+    o.wait_status('out', fault='', alerts=[], docked=False)
 
 
 def test_staff_dock_now_and_stay_out(office):
@@ -277,11 +276,11 @@ def test_staff_dock_now_and_stay_out(office):
     o.at(LUNCH_S)  # the lunch break: the robot stays out and keeps serving
     o.advance(2)
     assert len(o.dock.goals) == 1
-    assert o.status()['accepting_escorts'] is True
+    assert o.status().accepting_escorts is True
 
     assert o.call(o.stay_out, SetBool.Request(data=False)).success
     o.ros.wait_for(lambda: len(o.dock.goals) == 2, 10.0, 'docking once released in the break')
-    o.wait_status('released', override='none', reason='office_closed')
+    o.wait_status('released', override='', reason='office_closed')
 
 
 def test_a_running_escort_holds_the_dock_back_until_staff_say_dock_now(office):
@@ -308,3 +307,17 @@ def test_the_sim_clock_needs_a_day_start(ros):
         OfficeNode(context=ros.context, parameter_overrides=[
             Parameter('use_sim_time', value=True), Parameter('clock', value='sim'),
             Parameter('sim_day_start', value='Montag früh')])
+
+
+def test_the_status_says_what_the_robot_does_and_is_published_only_on_change(office):
+    o = start_open_off_the_dock(office)
+    n = len(o.statuses)
+    o.advance(3)  # the clock ticks, nothing else changes
+    assert len(o.statuses) == n
+    o.dock.hold = True
+    assert o.call(o.dock_now, Trigger.Request()).success
+    o.wait_status('docking', action='docking', override='dock_now', accepting_escorts=False)
+    o.advance(2)
+    assert o.statuses[-1].action == 'docking' and len(o.statuses) == n + 1
+    o.dock.close()  # the held goal ends (cancelled): counted as a failed attempt, retried, then a fault
+    o.wait_status('dock failed', fault='dock_failed', action='')

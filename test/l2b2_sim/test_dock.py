@@ -160,17 +160,14 @@ def test_a_visitor_on_the_staging_pose_fails_the_docking_with_failed_to_stage(ro
 def test_the_office_node_docks_before_opening_and_goes_out_at_opening(ros, tmp_path):
     """End to end on sim time: the robot starts at home (off the dock) a minute before opening; breaks up to
     half a minute are spent out (config/office.yaml says 30 minutes: too long a wait at sim speed)."""
-    import json
-
-    from std_msgs.msg import String
+    from l2b2_interfaces.msg import OfficeStatus
 
     from l2b2_common.qos import LATCHED
     from l2b2_office.office_node import OfficeNode
 
     d = Dock(ros, battery_initial_percent=70.0)
-    statuses: list[dict] = []
-    d.probe.node.create_subscription(String, '/office/status', lambda m: statuses.append(json.loads(m.data)),
-                                     LATCHED)
+    statuses: list[OfficeStatus] = []
+    d.probe.node.create_subscription(OfficeStatus, '/office/status', statuses.append, LATCHED)
     config = tmp_path / 'office.yaml'
     config.write_text((share_dir() / 'config' / 'office.yaml').read_text(encoding='utf-8').replace(
         'stay_out_gap_minutes: 30.0', 'stay_out_gap_minutes: 0.5'), encoding='utf-8')
@@ -179,10 +176,10 @@ def test_the_office_node_docks_before_opening_and_goes_out_at_opening(ros, tmp_p
     ros.add(OfficeNode(context=ros.context, parameter_overrides=[Parameter(k, value=v) for k, v in params.items()]))
 
     def status(**expected):
-        return lambda: statuses and all(statuses[-1].get(k) == v for k, v in expected.items()) and statuses[-1]
+        return lambda: statuses and all(getattr(statuses[-1], k) == v for k, v in expected.items()) and statuses[-1]
 
     ros.wait_for(status(phase='before_opening', docked=True, charging=True), 60.0, 'docked before opening')
     assert d.distance_to(d.server.geometry.dock) < 0.06
     s = ros.wait_for(status(phase='open', docked=False, accepting_escorts=True), 60.0, 'out at opening')
-    assert s['charging'] is False
+    assert s.charging is False
     assert d.distance_to(d.server.geometry.staging) < 0.3
