@@ -211,7 +211,8 @@ class QueueConversation:
         if result in (QueueResult.OK, QueueResult.ALREADY_CHECKED_IN):
             s.display_number, s.wait_minutes = display_number, max(0, int(wait_minutes))
             key = 'checkin_ok' if result == QueueResult.OK else 'checkin_already'
-            self._offer(self.settings.waiting_area, key=key, number=display_number, minutes=s.wait_minutes)
+            self._offer(self.settings.waiting_area, key=key, notice_for=s.target, number=display_number,
+                        minutes=s.wait_minutes)
         elif result == QueueResult.TOO_EARLY:
             self._offer(self.settings.waiting_area, key='checkin_too_early', time=_clock_text(appointment_time))
         elif result == QueueResult.TOO_LATE:
@@ -253,7 +254,7 @@ class QueueConversation:
     def _draw_ticket(self, target_id: str) -> None:
         s = self.session
         if self.catalog[target_id].scope_id is None:
-            self._offer(target_id, key='ticket_no_queue', target=self._name(target_id))
+            self._offer(target_id, key='ticket_no_queue', notice_for=target_id, target=self._name(target_id))
             return
         if self._had_tickets():
             return
@@ -288,7 +289,7 @@ class QueueConversation:
             s.display_number, s.wait_minutes = display_number, max(0, int(wait_minutes))
             s.tickets.append(display_number)
             self._last_ticket_at = now
-            self._offer(self.settings.waiting_area, key='ticket_ok', number=display_number,
+            self._offer(self.settings.waiting_area, key='ticket_ok', notice_for=s.target, number=display_number,
                         waiting=max(0, int(waiting_count)), minutes=s.wait_minutes)
         elif result == QueueResult.CLOSED:
             self.listen()

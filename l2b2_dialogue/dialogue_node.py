@@ -6,6 +6,10 @@ Escort goals and queue-service calls. Every outside request goes through
 bridge or escort server becomes an "unavailable" answer for the engine, which tells the visitor and
 offers the info desk. Nothing ever blocks the executor.
 
+The office day (issue 16): the calendar of config/office.yaml (public holidays, closing notices) goes to the
+engine, and the latched /office/status tells it whether new escorts are taken (no status at all, i.e. no
+office node: escorts are offered as always).
+
 Idle costs nothing: the state is published when it changes, and the clock tick runs only while the
 conversation has a deadline (a state's time-out); the bounded calls poll only while one is pending.
 """
@@ -20,7 +24,15 @@ from zoneinfo import ZoneInfo
 
 from action_msgs.msg import GoalStatus
 from l2b2_interfaces.action import Escort
-from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SafetyState, SayRequest, VisitorEvent, VisitorInput
+from l2b2_interfaces.msg import (
+    DialogueState,
+    OfficeStatus,
+    RecognizedSpeech,
+    SafetyState,
+    SayRequest,
+    VisitorEvent,
+    VisitorInput,
+)
 from l2b2_interfaces.srv import CheckIn, DrawTicket, LookupAppointment, SetLanguage
 from rclpy.action import ActionClient
 from rclpy.node import Node
@@ -40,6 +52,8 @@ from l2b2_dialogue.engine import DialogueEngine
 from l2b2_dialogue.nlu import Understander
 from l2b2_dialogue.responses import load_responses
 from l2b2_dialogue.settings import Settings
+from l2b2_office.day_cycle import OfficeCalendar
+from l2b2_office.office_config import load_office_config
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,8 @@ class DialogueNodeParams:
     checkin_auth_key: str = tunable(
         '', 'authKey sent with look-ups/check-ins; empty: the surname the visitor gives confirms the booking.')
     timezone: str = tunable('Europe/Berlin', 'Time zone of the office, for opening hours.')
+    office_file: str = tunable(
+        'office.yaml', 'Office day file under config/ (or an absolute path): public holidays and closing notices.')
 
 
 #: Health message while a visitor waits for staff (shown on the staff panel; no visitor data).
@@ -78,7 +94,10 @@ class DialogueNode(Node):
         # rules alone and the model joins once trained in the background (see l2b2_dialogue/learned.py).
         nlu = Understander(catalog, threshold=settings.confidence_threshold,
                            default_language=settings.default_language, learned='background')
-        self.engine = DialogueEngine(catalog, nlu, load_responses(), settings, wall_clock=self._wall_clock)
+        office = load_office_config(self.p.office_file)
+        calendar = OfficeCalendar.from_catalog(catalog, office.holidays, office.tz)
+        self.engine = DialogueEngine(catalog, nlu, load_responses(), settings, wall_clock=self._wall_clock,
+                                     calendar=calendar, day_cycle=office.day_cycle)
         self._lock = threading.RLock()
         self._published_version = -1
         #: Requests under way, by kind (lookup, checkin, ticket, escort); the engine has at most one of each.
@@ -95,6 +114,7 @@ class DialogueNode(Node):
         self.create_subscription(VisitorInput, '/visitor/input', self._on_input, RELIABLE)
         self.create_subscription(VisitorEvent, '/people/events', self._on_people, RELIABLE)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
+        self.create_subscription(OfficeStatus, '/office/status', self._on_office_status, LATCHED)
         self.create_service(Trigger, '/dialogue/reset', self._srv_reset)
         self.create_service(SetBool, '/dialogue/takeover', self._srv_takeover)
         self.create_service(SetLanguage, '/dialogue/set_language', self._srv_language)
@@ -310,6 +330,9 @@ class DialogueNode(Node):
 
     def _on_safety(self, msg: SafetyState) -> None:
         self._event(self.engine.set_estop, bool(msg.estop_active), self._now())
+
+    def _on_office_status(self, msg: OfficeStatus) -> None:
+        self._event(self.engine.office_status, bool(msg.accepting_escorts), msg.reason, self._now())
 
     def _srv_reset(self, request, response):
         self._event(self.engine.do_reset, self._now())

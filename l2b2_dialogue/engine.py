@@ -11,6 +11,12 @@ What each state does (time-out, question, buttons, utterance handler) is one row
 :data:`l2b2_dialogue.states.SPECS`; this module reads the table. Check-in and tickets are
 :mod:`l2b2_dialogue.checkin`, the escort :mod:`l2b2_dialogue.escorting`, the visitor screen's buttons
 and touches :mod:`l2b2_dialogue.screen`, opening hours :mod:`l2b2_dialogue.opening_hours`.
+
+The office day (issue 16) comes in twice: an :class:`~l2b2_office.day_cycle.OfficeCalendar` (opening hours plus
+the public holidays of config/office.yaml; none given: no holidays and no closing notices) makes the robot say
+when a visitor's department closes within ``closing_notice_minutes`` and whether it still takes them; and the
+office node's word on escorts (:meth:`DialogueEngine.office_status`, from /office/status) makes the robot show
+the way on the screen instead of offering an escort while escorts are refused (e.g. a low battery).
 """
 from __future__ import annotations
 
@@ -42,6 +48,7 @@ from l2b2_dialogue.responses import Responses
 from l2b2_dialogue.screen import VisitorScreen
 from l2b2_dialogue.settings import Settings
 from l2b2_dialogue.states import CONVERSING, SPECS, STATES, TRANSITIONS, StateSpec
+from l2b2_office.day_cycle import BATTERY_CRITICAL, BATTERY_LOW, DayCycleSettings, OfficeCalendar
 
 __all__ = ['CONVERSING', 'STATES', 'TRANSITIONS', 'CancelEscort', 'CheckIn', 'DialogueEngine', 'DrawTicket',
            'LookupAppointment', 'Say', 'Settings', 'Snapshot', 'StartEscort', 'TellStaff']
@@ -67,18 +74,26 @@ class _Session:
     misunderstood: int = 0  # answers in a row the robot could only meet with "please say it again"
     checkin_failures: int = 0  # failed booking look-ups in this conversation (checkin_max_failures)
     tickets: list[str] = field(default_factory=list)  # waiting numbers drawn in this conversation
+    noticed: set[str] = field(default_factory=set)  # departments whose closing soon the visitor was told
 
 
 class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
     """The conversation: events in, effects out, one `transitions` state machine in between."""
 
     def __init__(self, catalog: Catalog, nlu: Understander, responses: Responses, settings: Settings | None = None,
-                 wall_clock: Callable[[], datetime] | None = None):
+                 wall_clock: Callable[[], datetime] | None = None, calendar: OfficeCalendar | None = None,
+                 day_cycle: DayCycleSettings | None = None):
         self.catalog = catalog
         self.nlu = nlu
         self.responses = responses
         self.settings = settings or Settings()
         self.wall_clock = wall_clock or datetime.now
+        #: Opening hours and public holidays; None: holidays unknown, no closing notices.
+        self.calendar = calendar
+        #: closing_notice_minutes and min_service_minutes (config/office.yaml).
+        self.day_cycle = day_cycle or DayCycleSettings()
+        #: Why the office node refuses new escorts (its /office/status reason); None while accepted or unknown.
+        self.escort_refusal: str | None = None
         self.effects: list[Any] = []
         self.version = 0
         self.deadline: float | None = None
@@ -115,11 +130,15 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
         out, self.effects = self.effects, []
         return out
 
-    def _say(self, key: str, **values: object) -> None:
+    def _text(self, key: str, **values: object) -> str:
+        return self.responses.text(key, self.session.language, **values)
+
+    def _say(self, key: str, before: str = '', after: str = '', **values: object) -> None:
+        """Say the sentence ``key``, with ``before``/``after`` (texts already in the language) around it."""
         if self._hearing:
             self.session.misunderstood = 0  # the robot could use the answer
         lang = self.session.language
-        text = self.responses.text(key, lang, **values)
+        text = ' '.join(t for t in (before, self.responses.text(key, lang, **values), after) if t)
         self.session.robot_text = text
         self.effects.append(Say(text, lang, key))
         self._touch_version()
@@ -251,6 +270,11 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
             if self.state != 'idle':
                 self.reset()
 
+    def office_status(self, accepting_escorts: bool, reason: str, now: float) -> None:
+        """The office node's /office/status: while it refuses new escorts, no escort is offered."""
+        self.now = now
+        self.escort_refusal = None if accepting_escorts else (reason or 'unknown')
+
     def tick(self, now: float) -> None:
         """Clock tick: the state's time-out (a re-prompt, bounded, or moving on)."""
         self.now = now
@@ -362,7 +386,8 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
             self._ask_for_ticket(u)
         elif u.intent == 'opening_hours':
             key, values = opening_hours_answer(self.catalog, self.responses, u.target, self.settings.info_desk,
-                                               self.session.language, self.wall_clock())
+                                               self.session.language, self.wall_clock(),
+                                               self.calendar.holidays if self.calendar else ())
             self._say(key, **values)
             self.listen()
         elif u.intent in ('greeting', 'affirm'):
@@ -379,11 +404,62 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
             self.listen()
             self._reprompt('not_understood')
 
-    def _offer(self, target_id: str, key: str = 'confirm_escort', **values: object) -> None:
+    def _offer(self, target_id: str, key: str = 'confirm_escort', notice_for: str | None = None,
+               **values: object) -> None:
+        """Say ``key`` and offer to walk the visitor to ``target_id`` (its question ends ``key``).
+
+        ``notice_for`` is the visitor's department (default: the target of a plain escort offer): when it closes
+        soon, the robot says so first. While the office refuses escorts the way is shown instead
+        (``<key>_no_escort``, the same sentence without its question, then why and where the way is).
+        """
+        notice = self._closing_notice(target_id if notice_for is None and key == 'confirm_escort' else notice_for)
+        if self.escort_refusal is not None:
+            self._show_the_way(target_id, '' if key == 'confirm_escort' else f'{key}_no_escort', notice, **values)
+            return
         self.session.offer_target = target_id
         self.session.target = target_id
         self.offer()
-        self._say(key, to_target=self._to(target_id), **values)
+        self._say(key, before=notice, to_target=self._to(target_id), **values)
+
+    def _show_the_way(self, target_id: str, key: str = '', before: str = '', reason: str | None = None,
+                      **values: object) -> None:
+        """No escort now (the office refuses them, or the escort did): say why, show the way on the screen and
+        point to the info desk; the conversation goes on (as when the escort server is missing)."""
+        s = self.session
+        s.target, s.offer_target, s.pending, s.escorted = target_id, '', '', False
+        reason = reason or self.escort_refusal or ''
+        refusal = 'escort_refused_battery' if reason in (BATTERY_LOW, BATTERY_CRITICAL) else 'escort_refused'
+        way = self._sentence(self._text('way_on_screen_info' if target_id == self.settings.info_desk
+                                        else 'way_on_screen', to_target=self._to(target_id)))
+        self.listen()
+        if key:
+            self._say(key, before=before, after=f'{self._text(refusal)} {way}', **values)
+        else:
+            self._say(refusal, before=before, after=way)
+
+    def _sentence(self, text: str) -> str:
+        """Capitalise a sentence that starts with a placeholder ("tuvaletlere giden yolu ..." → "Tuvaletlere ...")."""
+        if not text:
+            return text
+        first = text[0]
+        if self.session.language == 'tr':
+            first = {'i': 'İ', 'ı': 'I'}.get(first, first)
+        return first.upper() + text[1:]
+
+    def _closing_notice(self, department: str | None) -> str:
+        """"Die Meldestelle schließt heute um 12:00 Uhr; ...": once per conversation and department, when it
+        closes within closing_notice_minutes (on the calendar; '' without one)."""
+        s = self.session
+        if not department or self.calendar is None or department not in self.catalog or department in s.noticed \
+                or department in (self.settings.info_desk, self.settings.waiting_area):
+            return ''
+        notice = self.calendar.closing_notice(department, self.wall_clock(), self.day_cycle.closing_notice_minutes,
+                                              self.day_cycle.min_service_minutes)
+        if notice.message_key is None or notice.closes_at is None:
+            return ''
+        s.noticed.add(department)
+        subject = self.responses.subject(department, self._name(department), s.language)
+        return self._text(notice.message_key, subject=subject, time=f'{notice.closes_at:%H:%M}')
 
     def _clarify_from(self, u: Understanding) -> None:
         candidates = [t for t, c in u.candidates if c >= self.settings.candidate_min_confidence]
@@ -435,6 +511,9 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
             if self.estop_active:
                 self.listen()
                 self._say('estop_blocked')
+                return
+            if self.escort_refusal is not None:  # the office refused escorts since the offer
+                self._show_the_way(target)
                 return
             s.target, s.pending, s.escorted = target, 'escort', True
             self.go()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from l2b2_common.codes import EscortOutcome
 from l2b2_dialogue.effects import CancelEscort
 from l2b2_dialogue.nlu import Understanding
+from l2b2_office.day_cycle import BATTERY_LOW
 
 
 class EscortConversation:
@@ -39,6 +40,10 @@ class EscortConversation:
         elif outcome == EscortOutcome.ESTOPPED:
             self._say('escort_stopped')
             self.reset()
+        elif outcome == EscortOutcome.NOT_ACCEPTING:  # escorts refused while the office node says so
+            # Told why (the office's reason; the escort refuses for a low battery unless the office said otherwise),
+            # shown the way on the screen and pointed to the info desk, as when the escort server is missing.
+            self._show_the_way(s.target or self.settings.info_desk, reason=self.escort_refusal or BATTERY_LOW)
         else:  # NAVIGATION_FAILED, UNKNOWN_TARGET, BUSY
             s.escorted = False
             self._offer(self.settings.info_desk, key='escort_failed')

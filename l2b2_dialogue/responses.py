@@ -35,6 +35,8 @@ class LanguageTexts:
     to_target: dict[str, str]
     to_target_default: str
     path: Path
+    subject: dict[str, str]
+    subject_default: str
 
 
 class Responses:
@@ -55,6 +57,11 @@ class Responses:
         """ "zur Meldestelle" / "Nüfus Kayıt Bürosu'na": the grammatical "to <target>"."""
         lang = self.by_language.get(language) or self.by_language[REFERENCE]
         return lang.to_target.get(target_id) or lang.to_target_default.format(target=target_name)
+
+    def subject(self, target_id: str, target_name: str, language: str) -> str:
+        """ "Die Meldestelle" / "The registry office": the target as the subject starting a sentence."""
+        lang = self.by_language.get(language) or self.by_language[REFERENCE]
+        return lang.subject.get(target_id) or lang.subject_default.format(target=target_name)
 
     def join(self, items: list[str], language: str, word: str = 'list_or') -> str:
         if len(items) <= 1:
@@ -79,13 +86,16 @@ class ResponsesFile(StrictModel):
     texts: dict[str, Annotated[str, AfterValidator(_text)]]
     to_target: dict[str, str] = {}
     to_target_default: str = '{target}'
+    subject: dict[str, str] = {}
+    subject_default: str = '{target}'
 
 
 def _load_language(path: Path, language: str) -> LanguageTexts:
     f = load_model(path, ResponsesFile)
     if f.language != language:
         raise ConfigError(path, 'language', f'expected "{language}" (file name), got "{f.language}"')
-    return LanguageTexts(language, dict(f.texts), dict(f.to_target), f.to_target_default, path)
+    return LanguageTexts(language, dict(f.texts), dict(f.to_target), f.to_target_default, path, dict(f.subject),
+                         f.subject_default)
 
 
 def load_responses(languages: tuple[str, ...] = LANGUAGES, directory: str | Path | None = None) -> Responses:

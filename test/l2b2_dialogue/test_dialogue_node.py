@@ -1,9 +1,19 @@
 """The dialogue node over the real ROS graph, with mock queue-bridge and escort servers (or none)."""
 from __future__ import annotations
 
+from datetime import date, datetime
 import threading
+from zoneinfo import ZoneInfo
 
-from l2b2_interfaces.msg import DialogueState, RecognizedSpeech, SafetyState, SayRequest, VisitorEvent, VisitorInput
+from l2b2_interfaces.msg import (
+    DialogueState,
+    OfficeStatus,
+    RecognizedSpeech,
+    SafetyState,
+    SayRequest,
+    VisitorEvent,
+    VisitorInput,
+)
 from l2b2_interfaces.srv import SetLanguage
 import pytest
 from rclpy.parameter import Parameter
@@ -37,6 +47,7 @@ class Probe:
         self.touch_pub = self.node.create_publisher(VisitorInput, '/visitor/input', RELIABLE)
         self.people = self.node.create_publisher(VisitorEvent, '/people/events', RELIABLE)
         self.safety = self.node.create_publisher(SafetyState, '/safety/state', LATCHED)
+        self.office = self.node.create_publisher(OfficeStatus, '/office/status', LATCHED)
 
     def _on_state(self, msg):
         with self.lock:
@@ -290,3 +301,52 @@ def test_every_setting_is_a_declared_parameter_with_its_description(ros):
 def test_a_setting_out_of_range_names_node_and_parameter(ros):
     with pytest.raises(ParameterError, match='dialogue.*max_reprompts'):
         DialogueNode(context=ros.context, parameter_overrides=[Parameter('max_reprompts', value=99)])
+
+
+# -- the office day (issue 16) ------------------------------------------------------------------------------------
+def _office_status(ros, dialogue, probe, accepting, reason=''):
+    """Publish the office node's (latched) status and wait until the dialogue has it."""
+    probe.office.publish(OfficeStatus(phase='open', accepting_escorts=accepting, reason=reason))
+    expected = None if accepting else reason
+    ros.wait_for(lambda: dialogue.engine.escort_refusal == expected, 15.0, f'/office/status {accepting} {reason}')
+
+
+def test_low_battery_status_means_no_escort_offer_but_the_way(ros):
+    dialogue, probe, mocks = _start(ros, escort={})
+    assert dialogue.engine.escort_refusal is None  # no office node: escorts are offered as always
+    _office_status(ros, dialogue, probe, False, 'battery_low')
+    probe.say('wo ist das standesamt')
+    said = probe.wait_said('mein Akku muss geladen werden')
+    assert 'Den Weg zum Standesamt zeigt Ihnen der Bildschirm' in said.text and 'Infotheke' in said.text
+    probe.wait_state('listening', target_id='standesamt')
+    assert not mocks['escort'].goals and not any('Soll ich Sie' in m.text for m in probe.said)
+    _office_status(ros, dialogue, probe, True)
+    probe.say('wo ist das standesamt')
+    probe.wait_state('confirming', target_id='standesamt')
+    probe.say('ja')
+    probe.wait_state('arrived')
+
+
+def test_the_escort_refusing_tells_the_way_in_the_visitors_language(ros):
+    dialogue, probe, mocks = _start(ros, escort={'outcome': EscortOutcome.NOT_ACCEPTING})
+    probe.say('tuvalet nerede', 'tr')
+    probe.wait_state('confirming', target_id='wc')
+    probe.say('evet', 'tr')
+    said = probe.wait_said('bataryamın şarj edilmesi gerekiyor')
+    assert said.language == 'tr' and 'Tuvaletlere giden yolu ekranda' in said.text and 'danışma' in said.text
+    probe.wait_state('listening', target_id='wc')
+    assert len(mocks['escort'].goals) == 1
+
+
+def test_closing_notice_and_holidays_from_the_office_config(ros):
+    dialogue, probe, _ = _start(ros)
+    assert date(2026, 12, 25) in dialogue.engine.calendar.holidays  # config/office.yaml
+    berlin = ZoneInfo('Europe/Berlin')
+    dialogue.engine.wall_clock = lambda: datetime(2026, 11, 23, 11, 50, tzinfo=berlin)  # a Monday
+    probe.say('wo ist die meldestelle')
+    said = probe.wait_said('Die Meldestelle schließt heute um 12:00 Uhr; Sie werden heute noch bedient.')
+    assert said.text.endswith('Soll ich Sie zur Meldestelle bringen?')
+    probe.wait_state('confirming', target_id='meldestelle')
+    dialogue.engine.wall_clock = lambda: datetime(2026, 12, 25, 10, 0, tzinfo=berlin)
+    probe.say('hat die meldestelle heute offen')
+    probe.wait_said('heute wegen eines Feiertags geschlossen')
