@@ -84,6 +84,11 @@ class AckAlertBody(Body):
         return v
 
 
+class StayOutBody(Body):
+    #: True: the robot stays out of the dock until released; false releases any override (dock now too).
+    enable: bool
+
+
 @dataclass(frozen=True)
 class Control:
     body: type[Body]
@@ -121,6 +126,11 @@ CONTROLS: dict[str, Control] = {
     # The alerts node records who saw it; the audit line names the alert by its id (kind and number).
     'ack_alert': Control(AckAlertBody, lambda b, body, user: b.acknowledge_alert(body.id, user),
                          lambda body, r: ('acknowledge_alert', {'target_id': body.id, 'result': r.get('ok')})),
+    # The office day (l2b2_office.office_node): staff overrides and the retry after a failed dock/undock.
+    'stay_out': Control(StayOutBody, lambda b, body, _u: b.stay_out(body.enable),
+                        lambda body, r: ('stay_out' if body.enable else 'release_override', {'result': r.get('ok')})),
+    'dock_now': Control(NoBody, lambda b, _body, _u: b.dock_now(), _result('dock_now')),
+    'clear_fault': Control(NoBody, lambda b, _body, _u: b.clear_fault(), _result('clear_fault')),
 }
 
 

@@ -95,7 +95,8 @@ class PanelNode(Node):
         catalog = load_catalog(self.p.catalog or None)
         self._home = catalog.home_waypoint
         targets = [{'id': t.id, 'name': dict(t.name), 'hint': dict(t.location_hint),
-                    'appointments': t.scope_id is not None} for t in catalog.targets.values()]
+                    'appointments': t.scope_id is not None, 'always_open': t.always_open}
+                   for t in catalog.targets.values()]
         self.state.set_static(targets, self._waypoints())
         self._static_map_loaded = False
         self._retry_timer = self.create_timer(5.0, self._retry_static, clock=self.bridge._steady)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import concurrent.futures
+import math
 import threading
 from typing import Any
 
@@ -20,6 +21,7 @@ from l2b2_interfaces.action import Escort
 from l2b2_interfaces.msg import (
     ComponentHealth,
     DialogueState,
+    OfficeStatus,
     RecognizedSpeech,
     RobotStatus,
     SafetyState,
@@ -53,6 +55,11 @@ from l2b2_panel.teleop import TeleopDeadman
 #: The alerts node's interface (l2b2_office.alerts_node; not imported: the panel runs without it).
 ALERTS_TOPIC = '/office/alerts'
 ALERT_ACK_SERVICE = '/office/acknowledge_alert'
+#: The office node's interface (l2b2_office.office_node; not imported either): the day, the battery, overrides.
+OFFICE_STATUS_TOPIC = '/office/status'
+OFFICE_STAY_OUT_SERVICE = '/office/stay_out'
+OFFICE_DOCK_NOW_SERVICE = '/office/dock_now'
+OFFICE_CLEAR_FAULT_SERVICE = '/office/clear_fault'
 
 
 class RosBridge:
@@ -85,6 +92,9 @@ class RosBridge:
         self.cli_cancel_escort = cli(CancelGoal, '/escort/_action/cancel_goal', callback_group=cb)
         self.cli_cancel_nav = cli(CancelGoal, '/navigate_to_pose/_action/cancel_goal', callback_group=cb)
         self.cli_ack_alert = cli(AcknowledgeAlert, ALERT_ACK_SERVICE, callback_group=cb)
+        self.cli_stay_out = cli(SetBool, OFFICE_STAY_OUT_SERVICE, callback_group=cb)
+        self.cli_dock_now = cli(Trigger, OFFICE_DOCK_NOW_SERVICE, callback_group=cb)
+        self.cli_clear_fault = cli(Trigger, OFFICE_CLEAR_FAULT_SERVICE, callback_group=cb)
         self.escort = ActionClient(node, Escort, '/escort', callback_group=cb)
 
         # The streams that never stop (/tf and /odom at 50 Hz, tracked people, every node's health and
@@ -113,6 +123,7 @@ class RosBridge:
         sub(Escort.Impl.FeedbackMessage, '/escort/_action/feedback', self._on_escort_feedback, RELIABLE)
         sub(GoalStatusArray, '/escort/_action/status', self._on_escort_status, LATCHED)
         sub(StaffAlerts, ALERTS_TOPIC, self._on_alerts, LATCHED)
+        sub(OfficeStatus, OFFICE_STATUS_TOPIC, self._on_office, LATCHED)
 
         # The joystick ticks only while someone drives: an idle panel has no timer running. A timer
         # started from the web thread does not wake an executor that sleeps without timers, so the web
@@ -254,6 +265,15 @@ class RosBridge:
             'acknowledged_at': _seconds(a.acknowledged_at) or None} for a in m.alerts], self.now())
         self.notify()
 
+    def _on_office(self, m: OfficeStatus) -> None:
+        self.state.update_office({
+            'phase': m.phase, 'accepting_escorts': m.accepting_escorts, 'reason': m.reason,
+            'next_opening': m.next_opening, 'office_closes_at': m.office_closes_at, 'docked': m.docked,
+            'action': m.action, 'busy': m.busy, 'battery_percent': _finite(m.battery_percent),
+            'charging': m.charging, 'time_to_full_s': _finite(m.time_to_full_s), 'override': m.override,
+            'fault': m.fault, 'alerts': list(m.alerts), 'screen': list(m.screen)}, self.now())
+        self.notify()
+
     # --- bounded calls ---------------------------------------------------------------------------
     def _begin(self, client: Any, request: Any, *, wake: bool = True) -> concurrent.futures.Future:
         """Start a bounded call (service, or an action's goal); the future ends with its CallOutcome.
@@ -359,6 +379,21 @@ class RosBridge:
                              'alert service')
         return {'ok': bool(ok and res.success), 'message': res.message if ok else res}
 
+    def stay_out(self, enable: bool) -> dict[str, Any]:
+        """True keeps the robot out of the dock until released; False releases any override (dock now too)."""
+        ok, res = self._call(self.cli_stay_out, SetBool.Request(data=enable), 'office')
+        return {'ok': bool(ok and res.success), 'message': res.message if ok else res}
+
+    def dock_now(self) -> dict[str, Any]:
+        """Dock at once (a running escort is cancelled by the office node); until released or the next opening."""
+        ok, res = self._call(self.cli_dock_now, Trigger.Request(), 'office')
+        return {'ok': bool(ok and res.success), 'message': res.message if ok else res}
+
+    def clear_fault(self) -> dict[str, Any]:
+        """A failed dock/undock was dealt with: the office node tries again."""
+        ok, res = self._call(self.cli_clear_fault, Trigger.Request(), 'office')
+        return {'ok': bool(ok and res.success), 'message': res.message if ok else res}
+
     def visitor_input(self, action: str, value: str, language: str) -> None:
         """Touch actions go to /visitor/input; typed free text is an utterance like a spoken one."""
         stamp = self.node.get_clock().now().to_msg()
@@ -406,6 +441,12 @@ class RosBridge:
 def _seconds(stamp: Any) -> float:
     """builtin_interfaces/Time as seconds (alert times are wall-clock: epoch seconds)."""
     return stamp.sec + stamp.nanosec * 1e-9
+
+
+def _finite(value: float) -> float | None:
+    """A float32 field with NaN for "unknown" as a JSON-safe value (None when NaN or infinite)."""
+    v = float(value)
+    return v if math.isfinite(v) else None
 
 
 def _xy(pose: Pose2D) -> tuple[float, float]:

@@ -87,6 +87,42 @@ def clean_alert(alert: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: The office node's "no override" (the day cycle's 'none'; the message says '').
+_NO_OVERRIDE = ('', 'none')
+_OFFICE_NAME = 64  # phase, reason, action, override and fault are short names; longer ones are cut
+#: What the visitor screen gets of the office day: when it is open, whether the robot escorts, its message keys.
+#: Nothing about the battery, the staff's overrides or faults.
+VISITOR_OFFICE_KEYS = ('phase', 'next_opening', 'office_closes_at', 'accepting_escorts', 'screen')
+
+
+def clean_office(status: dict[str, Any]) -> dict[str, Any]:
+    """/office/status (l2b2_interfaces/msg/OfficeStatus as plain values) as the staff snapshot carries it.
+
+    Empty strings ("nothing": no reason while accepting, no fault, no override, an unknown time) become
+    None; the battery's percent and time to full are None when unknown (NaN in the message)."""
+    def name(key: str) -> str | None:
+        v = str(status.get(key) or '')[:_OFFICE_NAME]
+        return v or None
+
+    def number(key: str, digits: int) -> float | None:
+        v = status.get(key)
+        if v is None:
+            return None
+        v = float(v)
+        return round(v, digits) if math.isfinite(v) else None
+
+    override = name('override')
+    return {
+        'phase': name('phase') or 'starting', 'accepting_escorts': bool(status.get('accepting_escorts')),
+        'reason': name('reason'), 'next_opening': name('next_opening'), 'office_closes_at': name('office_closes_at'),
+        'docked': bool(status.get('docked')), 'action': name('action'), 'busy': bool(status.get('busy')),
+        'battery_percent': number('battery_percent', 1), 'charging': bool(status.get('charging')),
+        'time_to_full_s': number('time_to_full_s', 0), 'override': None if override in (None, *_NO_OVERRIDE) else override,
+        'fault': name('fault'), 'alerts': [str(a)[:_OFFICE_NAME] for a in status.get('alerts') or []],
+        'screen': [str(k)[:_OFFICE_NAME] for k in status.get('screen') or []],
+    }
+
+
 class Subtitles:
     """Which spoken sentence the screens show (no lock of its own: :class:`PanelState` holds one).
 
@@ -192,6 +228,7 @@ class PanelState:
         self._private_text = ''  # a last_user_text heard in a check-in (shown masked)
         self._alerts: list[dict[str, Any]] = []
         self._alert_history: list[dict[str, Any]] = []  # newest first, at most ALERT_HISTORY
+        self._office: dict[str, Any] | None = None  # /office/status; None until the office node spoke
 
     # --- updates (called from ROS callbacks) ---------------------------------------------------
     def _changed(self, now: float | None = None) -> None:
@@ -368,6 +405,16 @@ class PanelState:
             self._alerts = shown
             self._changed(now)
 
+    def update_office(self, status: dict[str, Any], now: float) -> None:
+        """The office day (/office/status, latched, published on change)."""
+        office = clean_office(status)
+        with self._lock:
+            if office == self._office:
+                self._heard(now)
+                return
+            self._office = office
+            self._changed(now)
+
     def alert_ids(self) -> set[str]:
         with self._lock:
             return {a['id'] for a in self._alerts}
@@ -402,6 +449,7 @@ class PanelState:
                 # Staff only: never in the visitor screen's snapshot.
                 'alerts': [dict(a) for a in self._alerts],
                 'alert_history': [dict(a) for a in self._alert_history],
+                'office': _copy_office(self._office),
             }
 
     def visitor_snapshot(self, now: float) -> dict[str, Any]:
@@ -420,6 +468,9 @@ class PanelState:
                 'dialogue': {k: d.get(k) for k in ('state', 'language', 'choices', 'candidates', 'display_number',
                                                    'estimated_wait_minutes', 'last_user_text', 'last_robot_text',
                                                    'staff_takeover', 'target_id')},
+                # Only what the screen tells visitors (closed, opens again at, escorts or directions only).
+                'office': None if self._office is None else
+                {k: _copy_office(self._office)[k] for k in VISITOR_OFFICE_KEYS},
             }
 
     def _latest_said(self) -> dict[str, Any]:
@@ -437,3 +488,9 @@ class PanelState:
         want = float(esc.get('visitor_distance', 0.0))
         best = min(people, key=lambda p: abs(math.hypot(p['x'] - pose.x, p['y'] - pose.y) - want))
         return best['id'] if abs(math.hypot(best['x'] - pose.x, best['y'] - pose.y) - want) < 0.75 else None
+
+
+def _copy_office(office: dict[str, Any] | None) -> dict[str, Any] | None:
+    if office is None:
+        return None
+    return {**office, 'alerts': list(office['alerts']), 'screen': list(office['screen'])}

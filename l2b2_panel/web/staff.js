@@ -119,7 +119,7 @@ function render(m) {
   renderConn();
   const p = m.robot.pose;
   $('pose').textContent = p ? `x=${p.x.toFixed(2)} y=${p.y.toFixed(2)} θ=${(p.yaw * 180 / Math.PI).toFixed(0)}°` : '–';
-  $('battery').textContent = m.robot.battery ? `${m.robot.battery.percent.toFixed(0)} %${m.robot.battery.charging ? ' ⚡' : ''}` : '–';
+  $('battery').textContent = batteryText(m);
   $('escort').textContent = m.escort ? `${L2B2.t(`ph_${m.escort.phase}`) || m.escort.phase} (${m.escort.distance_remaining} m)`
     : (m.robot.target ? placeName(m.robot.target) : '–');
   const estop = m.safety.estop_active;
@@ -151,7 +151,69 @@ function render(m) {
     return li;
   }));
   renderAlerts(m);
+  renderOffice(m);
   drawMap();
+}
+
+// --- office day (/office/status) -----------------------------------------------------------------
+// "1 h 20 min", "25 min" in the page's language (time to full, rounded to minutes by the office node).
+function durationText(seconds) {
+  const minutes = Math.max(0, Math.round(seconds / 60));
+  const h = Math.floor(minutes / 60), min = minutes % 60;
+  return h ? L2B2.t('dur_hm', {h, m: min}) : L2B2.t('dur_m', {m: min});
+}
+
+// The map legend's battery: /battery (or /robot/status), charging also when the office node says so.
+function batteryText(m) {
+  const o = m.office || {};
+  const b = m.robot.battery;
+  const percent = b ? b.percent : o.battery_percent;
+  if (percent === null || percent === undefined) return '–';
+  const charging = !!((b && b.charging) || o.charging);
+  return `${percent.toFixed(0)} %${charging ? ` ⚡ ${L2B2.t('office_charging')}` : ''}`;
+}
+
+function officeBattery(o) {
+  if (o.battery_percent === null || o.battery_percent === undefined) return '–';
+  let text = `${o.battery_percent.toFixed(0)} %`;
+  if (o.charging) {
+    text += ` · ⚡ ${L2B2.t('office_charging')}`;
+    if (o.time_to_full_s !== null && o.time_to_full_s !== undefined) {
+      text += ` · ${L2B2.t('office_full_in', {t: durationText(o.time_to_full_s)})}`;
+    }
+  }
+  return text;
+}
+
+function officeReason(reason) { return L2B2.t(`or_${reason}`) || reason; }
+
+function renderOffice(m) {
+  const o = m.office;
+  $('office').dataset.phase = o ? o.phase : '';
+  if (!o) {
+    $('office-phase').textContent = L2B2.t('office_unknown');
+    ['office-battery', 'office-escorts', 'office-override', 'office-fault'].forEach((id) => { $(id).textContent = '–'; });
+    $('office-retry').hidden = true;
+    return;
+  }
+  const parts = [L2B2.t(`op_${o.phase}`) || o.phase];
+  if (o.action) parts.push(L2B2.t(`oa_${o.action}`) || o.action);
+  else if (o.docked) parts.push(L2B2.t('office_docked'));
+  $('office-phase').textContent = parts.join(' · ');
+  $('office-battery').textContent = officeBattery(o);
+  $('office-battery').classList.toggle('charging', !!o.charging);
+  $('office-escorts').textContent = o.accepting_escorts ? L2B2.t('office_escorts_yes')
+    : L2B2.t('office_escorts_no', {reason: o.reason ? officeReason(o.reason) : '–'});
+  $('office-escorts').className = o.accepting_escorts ? 'ok' : 'refused';
+  $('office-override').textContent = o.override ? L2B2.t(`oo_${o.override}`) || o.override : L2B2.t('oo_none');
+  $('office-fault').textContent = o.fault ? officeReason(o.fault) : '–';
+  $('office-fault').className = o.fault ? 'error' : '';
+  $('office-retry').hidden = !o.fault;
+  // The toggle: stay out, or release the override there is (staying out, or docking now).
+  const stay = $('office-stay-out');
+  stay.dataset.enable = o.override ? '0' : '1';
+  stay.textContent = L2B2.t(o.override === 'dock_now' ? 'office_release_dock' : o.override ? 'office_release' : 'office_stay_out');
+  stay.classList.toggle('active', o.override === 'stay_out');
 }
 
 // Health messages are the nodes' English; known ones are shown in the page's language (the technical
@@ -486,6 +548,34 @@ $('resume-confirm').addEventListener('click', async () => {
   closeResume();
   $('resume').hidden = true;
   await control('resume', {confirm: true});
+});
+// Dock now: the same deliberate second step as resume (armed after RESUME_ARM_MS, closes unanswered).
+let dockTimers = [];
+function closeDockAsk() {
+  dockTimers.forEach(clearTimeout);
+  dockTimers = [];
+  $('office-dock-ask').hidden = true;
+  $('office-dock-confirm').disabled = true;
+  $('office-buttons').hidden = false;
+}
+$('office-dock').addEventListener('click', () => {
+  $('office-buttons').hidden = true;
+  $('office-dock-confirm').disabled = true;
+  $('office-dock-ask').hidden = false;
+  dockTimers = [setTimeout(() => { $('office-dock-confirm').disabled = false; }, RESUME_ARM_MS),
+                setTimeout(closeDockAsk, RESUME_OPEN_MS)];
+});
+$('office-dock-keep').addEventListener('click', closeDockAsk);
+$('office-dock-confirm').addEventListener('click', async () => {
+  if ($('office-dock-confirm').disabled) return;
+  closeDockAsk();
+  await control('dock_now');
+});
+$('office-stay-out').addEventListener('click', () => control('stay_out', {enable: $('office-stay-out').dataset.enable === '1'}));
+$('office-retry').addEventListener('click', async () => {
+  $('office-retry').disabled = true;
+  await control('clear_fault');
+  $('office-retry').disabled = false;
 });
 $('send-go').addEventListener('click', () => control('send', {target_id: $('send-target').value, language: $('say-lang').value}));
 $('cancel-goal').addEventListener('click', () => control('cancel'));

@@ -16,6 +16,7 @@ function show(name) {
   $('v-back').hidden = name === 'welcome' || name === 'menu';
   $('v-restart').hidden = name === 'welcome';
   $('v-lang').hidden = name === 'welcome';
+  if (V.state) renderOffice(V.state);  // every language on the welcome screen, the visitor's after it
 }
 
 function targetName(t) { return t.name[L2B2.lang] || t.name.de; }
@@ -34,6 +35,52 @@ function renderTargets() {
   $('targets').replaceChildren(...V.targets.map((t) => button(targetName(t), 'big-btn target-btn', () => send('target', t.id), {target: t.id}, targetLang(t))));
   $('ticket-targets').replaceChildren(...V.targets.filter((t) => t.appointments).map((t) =>
     button(targetName(t), 'big-btn ticket-btn', () => { send('ticket', t.id); show('menu'); }, {target: t.id}, targetLang(t))));
+}
+
+// --- office day -------------------------------------------------------------------------------------
+const LANGS = ['de', 'tr', 'en'];
+const CLOSED_PHASES = ['before_opening', 'closed'];
+// A text in a given language (the welcome screen speaks to everyone before a language is chosen).
+function tIn(lang, key, vars) {
+  let s = (L2B2.texts[lang] || {})[key] ?? (L2B2.texts.de || {})[key] ?? '';
+  for (const [k, v] of Object.entries(vars || {})) s = s.replace(`{${k}}`, v);
+  return s;
+}
+// "Montag 07:30": the office's own local time as the node wrote it (ISO with its offset), not the screen's.
+function openingText(lang, iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || '');
+  if (!m) return '';
+  const day = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay();
+  return tIn(lang, 'v_closed_next', {day: tIn(lang, `wd_${day}`), time: `${m[4]}:${m[5]}`});
+}
+function closedLines(lang, office) {
+  const main = document.createElement('p');
+  main.className = 'closed-main';
+  main.lang = lang;
+  main.textContent = (office.next_opening && openingText(lang, office.next_opening)) || tIn(lang, 'v_closed');
+  const more = document.createElement('p');
+  more.className = 'closed-more';
+  more.lang = lang;
+  more.textContent = tIn(lang, 'v_always_open');
+  return [main, more];
+}
+function officeClosed(m) { return !!(m && m.office && CLOSED_PHASES.includes(m.office.phase)); }
+function escortsRefused(m) { return !!(m && m.office && !m.office.accepting_escorts); }
+
+function renderOffice(m) {
+  const o = m.office;
+  const closed = officeClosed(m);
+  $('office-closed').hidden = !closed;
+  $('no-escort').hidden = closed || !escortsRefused(m) || V.screen === 'welcome';
+  if (!closed) { V.closedShown = ''; return; }
+  const langs = V.screen === 'welcome' ? LANGS : [L2B2.lang];
+  const key = JSON.stringify([langs, o.next_opening, V.targets.map((t) => t.id)]);
+  if (key === V.closedShown) return;
+  V.closedShown = key;
+  $('office-closed-lines').replaceChildren(...langs.flatMap((lang) => closedLines(lang, o)));
+  $('office-closed-targets').replaceChildren(...V.targets.filter((t) => t.always_open).map((t) =>
+    button(targetName(t), 'big-btn accent always-btn', () => { send('target', t.id); show('menu'); }, {target: t.id},
+           targetLang(t))));
 }
 
 async function setLanguage(lang) {
@@ -67,11 +114,14 @@ function render(m) {
   $('wait').textContent = d.estimated_wait_minutes > 0 ? L2B2.t('v_wait', {m: d.estimated_wait_minutes}) : '';
   // While the robot just listens, its choices are the menu's own buttons: show them only once.
   const choices = ['greeting', 'listening'].includes(d.state) ? [] : (d.choices || []).filter((c) => c);
-  $('choices').replaceChildren(...choices.map((c) => button(choiceLabel(c), 'big-btn choice-btn', () => send('choice', c), {choice: c})));
+  // Escorts refused (battery, outside hours, staff): the robot shows the way instead, and says so.
+  const label = (c) => (c === 'escort' && escortsRefused(m) ? L2B2.t('choice_escort_directions') : choiceLabel(c));
+  $('choices').replaceChildren(...choices.map((c) => button(label(c), 'big-btn choice-btn', () => send('choice', c), {choice: c})));
   if (d.state && d.state !== 'idle' && V.screen === 'welcome') show('menu');
   // The robot asks for something only words answer (e.g. the name on a booking): offer the keyboard.
   if (d.state === 'checkin' && !choices.length && V.screen === 'menu' && d.state !== V.lastState) show('type');
   V.lastState = d.state;
+  renderOffice(m);
 }
 
 // Language choice starts a conversation, or switches the language of the one going on.
@@ -113,9 +163,15 @@ setInterval(() => {
 
 (async () => {
   await L2B2.loadTexts('de');
+  // The other languages' texts too (not switching to them): the welcome screen's closed notice speaks all three.
+  await Promise.all(['tr', 'en'].map(async (lang) => {
+    try {
+      if (!L2B2.texts[lang]) L2B2.texts[lang] = await (await fetch(`/static/i18n/${lang}.json`, {cache: 'no-store'})).json();
+    } catch (e) { /* that language's lines fall back to German */ }
+  }));
   show('welcome');
   V.conn = L2B2.connect('/ws/visitor', (m) => {
     V.msgCount += 1;
-    if (m.type === 'hello') { V.targets = m.targets; renderTargets(); } else if (m.type === 'state') render(m);
+    if (m.type === 'hello') { V.targets = m.targets; renderTargets(); V.closedShown = ''; if (V.state) renderOffice(V.state); } else if (m.type === 'state') render(m);
   }, (up) => { document.body.classList.toggle('disconnected', !up); if (!up) $('offline').hidden = false; });
 })();

@@ -22,6 +22,10 @@ from l2b2_panel.controls import CONTROLS
     ('send', {'target_id': 'meldestelle', 'speed': 9}, 'unknown field "speed"'),
     ('reset', {'now': True}, 'unknown field "now"'),
     ('reset', [1, 2], 'JSON object'),
+    ('stay_out', {}, '"enable" is required'),
+    ('stay_out', {'enable': 'true'}, '"enable"'),
+    ('dock_now', {'force': True}, 'unknown field "force"'),
+    ('clear_fault', {'fault': 'dock_failed'}, 'unknown field "fault"'),
 ])
 def test_a_bad_body_is_a_clear_400_and_nothing_acts(panel, http, name, body, says):
     client = http(panel.url)
@@ -39,7 +43,7 @@ def test_broken_json_and_unknown_controls(panel, http):
     assert status == 503  # no body is an empty one: the dialogue is simply not there
     assert client.request('POST', '/api/control/reboot', {})[0] == 404
     assert set(CONTROLS) == {'estop', 'resume', 'send', 'cancel', 'pause', 'say', 'language', 'takeover', 'reset',
-                             'ack_alert'}
+                             'ack_alert', 'stay_out', 'dock_now', 'clear_fault'}
 
 
 def hello_targets(url: str) -> list[dict]:
