@@ -16,6 +16,7 @@ AREAS = {
     'panel': 'l2b2_panel.bench',
     'nav': 'l2b2_navigation.bench',
     'e2e': 'l2b2_bringup.bench_e2e',
+    'day': 'l2b2_office.bench',
 }
 
 
