@@ -6,12 +6,9 @@ acknowledges through the service with the logged-in user's name, and audits that
 """
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 
-import aiohttp
 from builtin_interfaces.msg import Time
 from l2b2_interfaces.msg import StaffAlert, StaffAlerts
 from l2b2_interfaces.srv import AcknowledgeAlert
@@ -20,6 +17,8 @@ import pytest
 from l2b2_common.qos import LATCHED
 from l2b2_panel.robot_bridge import ALERT_ACK_SERVICE, ALERTS_TOPIC
 from l2b2_panel.state import ALERT_HISTORY, PanelState
+
+from .test_panel_ros import WsClient, ws_url
 
 
 def alert(alert_id: str, kind: str, *, severity: int = StaffAlert.CRITICAL, source: str = 'safety_gate',
@@ -53,43 +52,6 @@ class AlertsStandIn:
         msg = StaffAlerts(alerts=list(alerts))
         msg.header.stamp = self.node.get_clock().now().to_msg()
         self.pub.publish(msg)
-
-
-class WsClient:
-    """A WebSocket client in its own thread and loop, collecting every JSON message."""
-
-    def __init__(self, url: str, cookie: str = ''):
-        self.received: list[dict] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        self._url, self._cookie = url, cookie
-        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(15)
-
-    async def _open(self):
-        self._session = aiohttp.ClientSession()
-        self._ws = await self._session.ws_connect(self._url, headers={'Cookie': self._cookie} if self._cookie else {})
-        self._reader = asyncio.ensure_future(self._read())
-
-    async def _read(self):
-        async for msg in self._ws:
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                self.received.append(json.loads(msg.data))
-
-    def states(self) -> list[dict]:
-        return [m for m in list(self.received) if m.get('type') == 'state']
-
-    def close(self) -> None:
-        async def shut():
-            await self._ws.close()
-            await self._session.close()
-        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-
-def ws_url(panel, path: str) -> str:
-    return panel.url.replace('http://', 'ws://').rstrip('/') + path
 
 
 def shown_ids(panel) -> list[str]:

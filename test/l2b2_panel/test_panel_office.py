@@ -23,7 +23,7 @@ from l2b2_panel.robot_bridge import (
 )
 from l2b2_panel.state import PanelState, clean_office
 
-from .test_panel_alerts import WsClient, ws_url
+from .test_panel_ros import WsClient, ws_url
 
 NEXT_OPENING = '2026-12-07T07:30:00+01:00'
 

@@ -42,6 +42,9 @@ class WsClient:
                 self.received.append(json.loads(msg.data))
         self.close_code = self._ws.close_code
 
+    def states(self) -> list[dict]:
+        return [m for m in list(self.received) if m.get('type') == 'state']
+
     def send(self, obj: dict) -> None:
         asyncio.run_coroutine_threadsafe(self._ws.send_json(obj), self._loop).result(5)
 
