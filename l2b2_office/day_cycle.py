@@ -95,6 +95,8 @@ class OfficeCalendar:
         self._hours = dict(hours)
         self.holidays = frozenset(holidays)
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+        #: day -> its office intervals: they depend on the date alone, and the day cycle asks on every tick.
+        self._intervals: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, holidays: Iterable[date] = (),
@@ -114,14 +116,16 @@ class OfficeCalendar:
 
     def office_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         """When the office is open on ``day``: the union of every non-24/7 target's spans."""
-        spans = sorted(s for tid in self._hours for s in self.spans(tid, day))
-        merged: list[tuple[datetime, datetime]] = []
-        for start, end in spans:
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-            else:
-                merged.append((start, end))
-        return merged
+        if day not in self._intervals:
+            spans = sorted(s for tid in self._hours for s in self.spans(tid, day))
+            merged: list[tuple[datetime, datetime]] = []
+            for start, end in spans:
+                if merged and start <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+                else:
+                    merged.append((start, end))
+            self._intervals[day] = tuple(merged)
+        return list(self._intervals[day])
 
     def is_open(self, target_id: str, at: datetime) -> bool:
         if self._hours[target_id].always_open:

@@ -161,20 +161,6 @@ class DayResult:
     events: list[str]
 
 
-class CachedCalendar(dc.OfficeCalendar):
-    """The office calendar with each day's opening intervals computed once (they depend on the date alone):
-    the day cycle asks for them on every tick, which dominates a day simulated at one tick a second."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._intervals: dict[date, list[tuple[datetime, datetime]]] = {}
-
-    def office_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
-        if day not in self._intervals:
-            self._intervals[day] = super().office_intervals(day)
-        return list(self._intervals[day])
-
-
 def _hour_of(t: datetime) -> float:
     return t.hour + t.minute / 60.0 + t.second / 3600.0
 
@@ -197,7 +183,7 @@ class OfficeDay:
                                                                           self.catalog.targets.values()])
         self.rng = random.Random(s.seed)
         self.tz = self.config.tz
-        self.calendar = CachedCalendar.from_catalog(self.catalog, self.config.holidays, self.tz)
+        self.calendar = dc.OfficeCalendar.from_catalog(self.catalog, self.config.holidays, self.tz)
         self.cycle = dc.DayCycle(self.calendar, self.config.day_cycle, docked=True)
         battery = self.config.battery_model(s.initial_percent)
         self.battery = battery if s.capacity_wh is None else replace(battery, capacity_wh=s.capacity_wh)

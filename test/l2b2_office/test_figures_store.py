@@ -78,7 +78,7 @@ def test_hour_day_and_month_add_up_and_the_month_summary_is_the_sum_of_its_days(
     assert summary['conversations'] == sum(d.counts['conversations'] for d in days)
     assert summary['languages'] == {'de': 5, 'tr': 10}
     assert summary['departments'] == {'meldestelle': 5}
-    assert summary['escorts'] == {'succeeded': 5, 'visitor_lost': 0, 'failed': 0, 'canceled': 0}
+    assert summary['escorts'] == {'succeeded': 5, 'visitor_lost': 0, 'failed': 0, 'canceled': 0, 'refused': 0}
     assert summary['checkins'] == 1 and summary['days_with_visitors'] == 4
     assert summary['median_answer_ms'] == month.median_answer_ms
     assert store.month_summary(2026, 11)['visitors_greeted'] == 7
