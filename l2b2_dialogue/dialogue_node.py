@@ -180,7 +180,8 @@ class DialogueNode(Node):
     def _execute(self, effect: Any) -> None:
         if isinstance(effect, fx.Say):
             msg = SayRequest(utterance_id=f'dialogue-{uuid.uuid4().hex[:10]}', text=effect.text,
-                             language=effect.language, priority=SayRequest.PRIORITY_NORMAL, interruptible=True)
+                             language=effect.language, priority=SayRequest.PRIORITY_NORMAL, interruptible=True,
+                             conversation_id=effect.conversation)
             msg.header.stamp = self.get_clock().now().to_msg()
             self._say_pub.publish(msg)
         elif isinstance(effect, fx.StartEscort):

@@ -13,6 +13,8 @@ class Say:
     text: str
     language: str
     key: str
+    #: The conversation (session id) it belongs to: a new one drops what is still queued of an earlier one.
+    conversation: str = ''
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ class _Session:
     checkin_failures: int = 0  # failed booking look-ups in this conversation (checkin_max_failures)
     tickets: list[str] = field(default_factory=list)  # waiting numbers drawn in this conversation
     noticed: set[str] = field(default_factory=set)  # departments whose closing soon the visitor was told
+    ended: bool = False  # said goodbye (farewell, returning): whoever speaks next begins a new conversation
 
 
 class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
@@ -120,6 +121,8 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
         if self.state == 'idle':
             self.session = _Session(language=self.session.language if self.visitor_present
                                     else self.settings.default_language)
+        elif self.spec.conversation_over:
+            self.session.ended = True
         self.version += 1
 
     def _touch_version(self) -> None:
@@ -140,7 +143,7 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
         lang = self.session.language
         text = ' '.join(t for t in (before, self.responses.text(key, lang, **values), after) if t)
         self.session.robot_text = text
-        self.effects.append(Say(text, lang, key))
+        self.effects.append(Say(text, lang, key, self.session.id))
         self._touch_version()
 
     def _reprompt(self, key: str, **values: object) -> None:
@@ -171,8 +174,17 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
         return self.responses.to_target(target_id, self._name(target_id), self.session.language)
 
     def _start_session(self) -> None:
+        self._leave_ended_session()
         if not self.session.id:
             self.session.id = uuid.uuid4().hex[:12]
+
+    def _leave_ended_session(self) -> None:
+        """Someone speaks after a goodbye (the next visitor, as a rule): a new conversation with its own id,
+        so nothing of the last one (its number, its answers, its sentences) reaches the screens again. Kept:
+        the language just heard and whether the robot still has to drive home."""
+        s = self.session
+        if s.ended:
+            self.session = _Session(language=s.language, escorted=s.escorted, user_text=s.user_text)
 
     def snapshot(self) -> Snapshot:
         s = self.session
@@ -333,6 +345,8 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation):
         self._touch_version()
 
     def _handle(self, u: Understanding, name: str = '') -> None:
+        if self.spec.between_visitors:
+            self._leave_ended_session()
         self._remember(u)
         if u.intent == 'language_switch':
             target = u.slots.get('language') or other_language(self.session.language)

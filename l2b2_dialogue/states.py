@@ -45,6 +45,8 @@ class StateSpec:
     between_visitors: bool = False
     #: An APPROACHED visitor is greeted in this state.
     greets_arrivals: bool = False
+    #: The robot said goodbye: whoever speaks next begins a new conversation (a new session id).
+    conversation_over: bool = False
 
 
 _ANSWER = dict(timeout='answer_timeout_s', on_timeout='_ask_again_or_leave', conversing=True)
@@ -65,9 +67,10 @@ SPECS: dict[str, StateSpec] = {s.name: s for s in (
               choices='_ticket_choices', hear='_in_ticket'),
     StateSpec('escorting', choices=('stop',), hear='_while_escorting'),
     StateSpec('arrived', timeout='arrived_timeout_s', on_timeout='_farewell', between_visitors=True),
-    StateSpec('farewell', timeout='farewell_timeout_s', on_timeout='_after_farewell', between_visitors=True),
+    StateSpec('farewell', timeout='farewell_timeout_s', on_timeout='_after_farewell', between_visitors=True,
+              conversation_over=True),
     StateSpec('returning', timeout='returning_timeout_s', on_timeout='reset', between_visitors=True,
-              greets_arrivals=True),
+              greets_arrivals=True, conversation_over=True),
     StateSpec('staff_handoff', timeout='staff_handoff_timeout_s', on_timeout='reset',
               question=Question('staff_handoff', 'staff_handoff'), choices=('yes', 'no'), hear='_in_confirming'),
     StateSpec('takeover'),

@@ -131,6 +131,8 @@ def make_probe(context):
     node.estop = node.create_client(SetBool, '/safety/estop')
     node.status, node.said, node.feedback = [], [], []
     node.modes_seen = set()
+    #: The last /robot/status of each mode before the robot left it (where it stood for a hand-over).
+    node.last_in_mode = {}
     node.tracked, node.truth = {}, {}
     node.truth_count = 0
     lock = threading.Lock()
@@ -151,6 +153,8 @@ def make_probe(context):
                   [(p.position.x, p.position.y) for p in msg.people])
 
     def on_status(msg):
+        if node.status and node.status[-1].mode != msg.mode:
+            node.last_in_mode[node.status[-1].mode] = node.status[-1]
         node.status.append(msg)
         node.modes_seen.add(msg.mode)
         del node.status[:-50]
@@ -258,6 +262,7 @@ class Scenario:
         goal = Escort.Goal(target_id=target, language=language, with_visitor=with_visitor, visitor_track_id=visitor)
         self.probe.feedback.clear()
         self.probe.modes_seen.clear()
+        self.probe.last_in_mode.clear()
         handle = self.wait_future(self.probe.escort.send_goal_async(
             goal, feedback_callback=lambda m: self.probe.feedback.append(m.feedback)), 30.0, 'escort goal response')
         if not handle.accepted:

@@ -142,7 +142,7 @@ class TtsNode(Node):
     # --- requests -------------------------------------------------------------------------------------
     def _on_say(self, msg: SayRequest) -> None:
         u = Utterance(msg.utterance_id, msg.text, msg.language or self.p.default_language, msg.priority,
-                      msg.interruptible)
+                      msg.interruptible, msg.conversation_id)
         if not u.text.strip():
             return
         with self._cv:

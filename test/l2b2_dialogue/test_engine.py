@@ -550,3 +550,41 @@ def test_switching_to_english_and_back(nlu, responses):
     assert c.engine.snapshot().language == 'en' and c.keys(out) == ['greeting']  # greeted again, in English
     assert c.engine.set_language('en', c._step()) and c.engine.set_language('tr', c._step())
     assert c.engine.snapshot().language == 'tr' and not c.engine.set_language('xx', c._step())
+
+
+def test_the_next_visitor_after_a_goodbye_begins_a_new_conversation(conv):
+    conv.hear('ich möchte eine wartenummer')
+    conv.hear('meldestelle')
+    conv.engine.ticket_done(QueueResult.OK, conv._step(), 'M042', 4, 15)
+    first = conv.engine.snapshot().session_id
+    out = conv.hear('nein danke')
+    assert conv.state == 'farewell' and {s.conversation for s in of(out, eng.Say)} == {first}
+    out = conv.hear('merhaba', 'tr')  # the next visitor, before the farewell timed out
+    snap = conv.engine.snapshot()
+    assert conv.state == 'greeting' and snap.session_id not in ('', first)
+    assert snap.display_number == '' and snap.language == 'tr' and snap.target_id == ''
+    assert [s.conversation for s in of(out, eng.Say)] == [snap.session_id]
+
+
+def test_a_request_while_returning_home_is_a_new_conversation_and_the_robot_still_goes_home(conv):
+    conv.hear('Ich brauche einen neuen Personalausweis')
+    conv.hear('ja gerne')
+    first = conv.engine.snapshot().session_id
+    conv.engine.escort_done(EscortOutcome.ARRIVED, conv._step())
+    conv.wait(10)
+    assert conv.state == 'returning' and conv.engine.snapshot().session_id == first
+    out = conv.hear('wo ist die Toilette')
+    assert conv.engine.snapshot().session_id not in ('', first) and conv.state != 'returning'
+    assert {s.conversation for s in of(out, eng.Say)} == {conv.engine.snapshot().session_id}
+    conv.hear('nein danke')
+    out = conv.wait(5)
+    assert conv.state == 'returning' and conv.keys(out) == ['returning']
+
+
+def test_a_question_after_arrival_keeps_the_escorted_visitors_conversation(conv):
+    conv.hear('Ich brauche einen neuen Personalausweis')
+    conv.hear('ja gerne')
+    first = conv.engine.snapshot().session_id
+    conv.engine.escort_done(EscortOutcome.ARRIVED, conv._step())
+    conv.hear('wo ist die Toilette')
+    assert conv.engine.snapshot().session_id == first

@@ -347,6 +347,21 @@ def test_stop_estop_and_priorities(ros, speaking):
     assert status.find(lambda m: m.utterance_id in ('queued', 'ignored')) is None
 
 
+def test_a_new_conversation_silences_the_last_ones_sentences(ros, speaking):
+    """The next visitor neither hears nor reads (subtitles follow the TTS) the last visitor's number."""
+    probe, say, status, audio_out, health = speaking
+    start_tts(ros, say, status)
+    long_text = 'Auf Wiedersehen und einen schönen Tag im Bürgerbüro. ' * 4
+    say.publish(SayRequest(utterance_id='bye', text=long_text, language='de', conversation_id='A'))
+    say.publish(SayRequest(utterance_id='number', text='Ihre Wartenummer ist 6.', language='de', conversation_id='A'))
+    say.publish(SayRequest(utterance_id='staff', text='Einen Moment bitte.', language='de'))
+    ros.wait_for(lambda: spoken(status, 'bye'), DISCOVERY, 'the farewell starts')
+    say.publish(SayRequest(utterance_id='hello', text='Merhaba!', language='tr', conversation_id='B'))
+    assert ros.wait_for(lambda: ended(status, 'bye'), DISCOVERY, 'farewell cut short').interrupted
+    ros.wait_for(lambda: ended(status, 'hello'), 30, 'the greeting of the new conversation')
+    assert spoken(status, 'staff') is not None and spoken(status, 'number') is None
+
+
 def test_tts_with_missing_and_broken_voices_falls_back_to_espeak(ros, speaking, tmp_path):
     probe, say, status, audio_out, health = speaking
     (tmp_path / 'tr.onnx').write_bytes(b'junk')

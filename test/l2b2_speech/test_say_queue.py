@@ -61,3 +61,29 @@ def test_barge_in_only_for_interruptible_non_safety():
     assert q.barge_in_allowed()
     q.current = Utterance('n', 't', 'de', NORMAL, False)
     assert not q.barge_in_allowed()
+
+
+def said(uid, conversation, priority=NORMAL):
+    return Utterance(uid, f'text {uid}', 'de', priority, True, conversation)
+
+
+def test_a_new_conversation_drops_the_last_ones_queued_sentences_and_cuts_its_current():
+    q = SayQueue()
+    q.submit(said('bye', 'A'))
+    q.take()
+    q.submit(said('number', 'A'))      # the last visitor's waiting number, still queued
+    q.submit(u('staff'))               # a staff sentence (no conversation)
+    assert q.submit(said('hello', 'B')) == (True, True)
+    assert [p[2].utterance_id for p in q.pending] == ['staff', 'hello']
+    q.take()
+    assert q.submit(said('more', 'B')) == (True, False)  # same conversation: queued, nothing cut
+    assert [q.take().utterance_id, q.take().utterance_id] == ['hello', 'more']
+
+
+def test_a_new_conversation_never_cuts_a_safety_or_staff_sentence():
+    q = SayQueue()
+    q.submit(said('a', 'A'))
+    q.current = said('safe', '', SAFETY)
+    assert q.submit(said('b', 'B')) == (True, False)
+    q.current = u('staff')
+    assert q.submit(said('c', 'C')) == (True, False)
