@@ -8,7 +8,6 @@ idempotent ticket drawing (a retried request with the same key returns the same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 import hashlib
 import hmac
@@ -16,7 +15,6 @@ import re
 import secrets
 import threading
 import time
-import unicodedata
 import uuid
 
 from l2b2_common.codes import QueueResult
@@ -27,6 +25,16 @@ from l2b2_queue_bridge.adapter import (
     QueueError,
     QueueSystemAdapter,
 )
+from l2b2_queue_bridge.names import booking_words, names_match, normalise_name
+from l2b2_queue_bridge.results import (
+    AppointmentView,
+    CheckInResult,
+    LookupResult,
+    QueueView,
+    StatusResult,
+    TargetScope,
+    TicketResult,
+)
 from l2b2_queue_bridge.zms_entities import newcomer, position_of
 
 _BOOKING = re.compile(r'^[0-9]{4,11}$')
@@ -35,121 +43,6 @@ _INACTIVE = frozenset({'free', 'deleted', 'finished', 'archived', 'anonymized', 
 _UNCONFIRMED = frozenset({'reserved', 'preconfirmed'})
 #: Upstream's ProcessNotCallable statuses that mean the visitor is already being served.
 _CALLED = frozenset({'called', 'processing'})
-
-
-@dataclass(frozen=True)
-class TargetScope:
-    """A catalog target that has a queue in the appointment system."""
-
-    target_id: str
-    scope_id: int | None
-    printer_hash: str | None = None
-    is_open: Callable[[datetime], bool] = field(default=lambda _when: True, compare=False)
-
-
-@dataclass(frozen=True)
-class AppointmentView:
-    """``services``: catalog service ids where the catalog knows the system's service, else its name."""
-
-    booking_number: str
-    status: str
-    appointment_time: str
-    target_id: str
-    scope_id: int
-    services: tuple[str, ...]
-    display_number: str
-
-
-@dataclass(frozen=True)
-class LookupResult:
-    code: QueueResult
-    message: str
-    appointment: AppointmentView | None = None
-
-
-@dataclass(frozen=True)
-class CheckInResult:
-    code: QueueResult
-    message: str
-    appointment: AppointmentView | None = None
-    #: 1 = next to be called; -1 = unknown (queue not readable).
-    waiting_position: int = -1
-    estimated_wait_minutes: int = -1
-
-
-@dataclass(frozen=True)
-class TicketResult:
-    code: QueueResult
-    message: str
-    display_number: str = ''
-    #: People waiting ahead of this ticket; -1 = unknown.
-    waiting_count: int = -1
-    estimated_wait_minutes: int = -1
-
-
-@dataclass(frozen=True)
-class QueueView:
-    target_id: str
-    scope_id: int
-    available: bool
-    waiting_count: int = -1
-    estimated_wait_minutes: int = -1
-
-
-@dataclass(frozen=True)
-class StatusResult:
-    code: QueueResult
-    message: str
-    queues: tuple[QueueView, ...] = ()
-
-
-#: Umlauts written out ("Mueller") fold like the umlaut and the plain vowel ("Müller", "Muller").
-_FOLD_PAIRS = (('ae', 'a'), ('oe', 'o'), ('ue', 'u'))
-
-
-def normalise_name(text: str) -> str:
-    """The folded words of a name: 'Ayşe  YILMAZ', 'ayse yilmaz' and 'Müller-Lüdenscheid' / 'Mueller Ludenscheid'
-    compare equal.
-
-    Case (``casefold``, so ``ß`` = ``ss``), accents and umlauts (``ü`` = ``ue`` = ``u``), the Turkish letters
-    (``ı``/``İ`` = ``i``, ``ş`` = ``s``, ``ğ`` = ``g``, ``ç`` = ``c``), apostrophes (``O'Brien`` = ``OBrien``),
-    hyphens and other punctuation (a word break) and extra spaces do not count."""
-    text = re.sub(r"['\u2019`´]", '', text).replace('ı', 'i').replace('İ', 'I')
-    text = unicodedata.normalize('NFKD', text)
-    text = ''.join(c for c in text if not unicodedata.combining(c)).casefold()
-    words = []
-    for word in re.sub(r'[\W_]+', ' ', text).split():
-        for pair, single in _FOLD_PAIRS:
-            word = word.replace(pair, single)
-        words.append(word)
-    return ' '.join(words)
-
-
-def _booking_words(name: str) -> list[str]:
-    """A booking's name as words in the order given name(s), surname ("Mustermann, Erika" is turned round)."""
-    surname, comma, given = name.partition(',')
-    return normalise_name(f'{given} {surname}' if comma else name).split()
-
-
-def names_match(given: str, client_names: tuple[str, ...]) -> bool:
-    """The name the visitor gives ends with the surname as the booking holds it: a first name alone never matches.
-
-    Words are compared folded (:func:`normalise_name`). The last word given must be the last word of the
-    booking's name: its surname, or the surname's last part ("Berg" for "van der Berg", "Lüdenscheid" for
-    "Müller-Lüdenscheid"; "Mustermann, Erika" is read as "Erika Mustermann"). Words before it are not checked
-    (a first name, a title, a word the dialogue took along: the surname is what proves the booking), but only
-    the last word counts, so one look-up tries one surname. The booking's last words written as one also
-    match ("Vanderberg", "Müllerlüdenscheid").
-    """
-    wanted = normalise_name(given).split()
-    if not wanted:
-        return False
-    for name in client_names:
-        words = _booking_words(name)
-        if words and (wanted[-1] == words[-1]
-                      or any(''.join(wanted) == ''.join(words[-k:]) for k in range(2, len(words) + 1))):
-            return True
-    return False
 
 
 class QueueClient:
@@ -438,7 +331,7 @@ class QueueClient:
     def _remember_names(self, booking: str, client_names: tuple[str, ...]) -> None:
         """Keep (salted, hashed) every surname form :func:`names_match` accepts for this booking."""
         for name in client_names:
-            words = _booking_words(name)
+            words = booking_words(name)
             for k in range(1, len(words) + 1):
                 self._keep(self._called_names, self._name_key(booking, ''.join(words[-k:])), self._ticket_memory_s)
 

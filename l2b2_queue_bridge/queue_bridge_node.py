@@ -30,7 +30,8 @@ from l2b2_common.privacy import redact
 from l2b2_common.tunables import ParameterError, declare_tunables
 from l2b2_queue_bridge.bridge_params import QueueBridgeParams
 from l2b2_queue_bridge.circuit_breaker import CircuitBreaker
-from l2b2_queue_bridge.client import AppointmentView, QueueClient, TargetScope
+from l2b2_queue_bridge.client import QueueClient
+from l2b2_queue_bridge.results import AppointmentView, TargetScope
 from l2b2_queue_bridge.zms_adapter import ZmsAdapter
 from l2b2_queue_bridge.zms_session import CredentialError, read_credentials
 

@@ -8,7 +8,9 @@ import pytest
 
 from l2b2_common.catalog import load_catalog
 from l2b2_common.codes import QueueResult
-from l2b2_queue_bridge.client import QueueClient, TargetScope, names_match
+from l2b2_queue_bridge.client import QueueClient
+from l2b2_queue_bridge.names import names_match
+from l2b2_queue_bridge.results import TargetScope
 from l2b2_queue_bridge.zms_adapter import ZmsAdapter
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from l2b2_common.codes import QueueResult
 from l2b2_queue_bridge.circuit_breaker import OPEN, CircuitBreaker
-from l2b2_queue_bridge.client import QueueClient, TargetScope
+from l2b2_queue_bridge.client import QueueClient
+from l2b2_queue_bridge.results import TargetScope
 from l2b2_queue_bridge.zms_adapter import ZmsAdapter
 
 

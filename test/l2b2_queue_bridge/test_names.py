@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from l2b2_common.codes import QueueResult
-from l2b2_queue_bridge.client import names_match, normalise_name
+from l2b2_queue_bridge.names import names_match, normalise_name
 
 from .test_client import make_client
 

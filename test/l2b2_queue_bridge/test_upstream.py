@@ -10,7 +10,8 @@ import pytest
 
 from l2b2_common.catalog import load_catalog
 from l2b2_common.codes import QueueResult
-from l2b2_queue_bridge.client import QueueClient, TargetScope
+from l2b2_queue_bridge.client import QueueClient
+from l2b2_queue_bridge.results import TargetScope
 from l2b2_queue_bridge.server_db import ProcessRow
 from l2b2_queue_bridge.zms_adapter import ZmsAdapter
 from l2b2_queue_bridge.zms_session import CredentialError, Credentials, read_credentials
