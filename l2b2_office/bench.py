@@ -14,7 +14,8 @@ from datetime import date
 import time
 
 from l2b2_common.bench import BenchResult
-from l2b2_office.day_sim import BENCH_CAPACITY_WH, DEFAULT_DATE, DaySettings, simulate
+from l2b2_office.day_model import BENCH_CAPACITY_WH, DEFAULT_DATE, DaySettings
+from l2b2_office.day_sim import simulate
 
 
 def _date(text: str) -> date:

@@ -19,25 +19,15 @@ the project's own rules exactly as the nodes do, so the figures say how *that* l
   ``visitor_spoke`` / ``robot_said``, ``escort_finished``, ``alerts`` -- and afterwards the stored day is
   compared with the simulation's own counts (``figures_match_truth``).
 
-Visitors (see :class:`VisitorModel`): ``visitors_per_month`` over ``opening_days_per_month`` opening days
-(Ludwigsburg: about 3,500 a month over 21 days, 167 a day) arrive as a non-homogeneous Poisson process over the
-day's opening hours with the rate ``base x (1 + peak_height x exp(-((h - peak_hour) / peak_width_h)^2 / 2))``
-(``h`` the local hour; a morning peak around 09:30, three times the base rate), scaled so that the day's expected
-total is the daily mean. Each has a language, an intent (escort to a department, check-in, ticket, question),
-a conversation length and, for an escort, the walking distance from home to the department's waypoint (straight
-line x ``detour``, at ``walk_speed`` m/s; the robot returns alone at the same speed). The robot serves one
-visitor at a time; the others wait up to their patience, then leave. An escort the day cycle refuses because of
-the battery is counted in ``visitors_refused_low_battery``; that visitor still gets directions on the screen
-and counts as served.
+The visitors, the robot's move times and the settings are :mod:`l2b2_office.day_model`'s.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 import heapq
-import math
 from pathlib import Path
 import random
 import tempfile
@@ -48,133 +38,23 @@ from l2b2_common.maps import Waypoint, load_waypoints, require_waypoints
 from l2b2_office import day_cycle as dc
 from l2b2_office.alert_rules import AlertRules, Decision, RuleConfig
 from l2b2_office.alerts import AlertBook
+from l2b2_office.day_model import DayResult, DaySettings, Visitor, draw_visitors
 from l2b2_office.figures import FiguresStore, column
 from l2b2_office.figures_recorder import AlertView, DialogueUpdate, FiguresRecorder, escort_label
 from l2b2_office.office_config import OfficeConfig, load_office_config
 
-#: A normal Monday (no holiday) in December 2026.
-DEFAULT_DATE = date(2026, 12, 7)
-#: The benchmark's battery: small enough that the morning needs a charge (the real one, 480 Wh, lasts a day).
-BENCH_CAPACITY_WH = 100.0
-INTENTS = ('escort', 'checkin', 'ticket', 'question')
 #: The dialogue's intent name of each visitor intent (what /dialogue/state shows).
 DIALOGUE_INTENT = {'escort': 'escort', 'checkin': 'appointment_checkin', 'ticket': 'ticket',
                    'question': 'opening_hours'}
 WAITING_AREA = 'wartebereich'
 
 
-@dataclass(frozen=True)
-class VisitorModel:
-    """Who comes, when, and what they want."""
-
-    visitors_per_month: float = 3500.0
-    opening_days_per_month: float = 21.0
-    #: Morning peak: centre (local hour), width (h, one standard deviation) and height over the base rate.
-    peak_hour: float = 9.5
-    peak_width_h: float = 1.0
-    peak_height: float = 2.0
-    languages: tuple[tuple[str, float], ...] = (('de', 0.70), ('tr', 0.15), ('en', 0.15))
-    intents: tuple[tuple[str, float], ...] = (('escort', 0.40), ('checkin', 0.20), ('ticket', 0.15),
-                                              ('question', 0.25))
-    #: Which department visitors want (among those open when they arrive).
-    departments: tuple[tuple[str, float], ...] = (
-        ('pass_ausweis', 0.32), ('meldestelle', 0.28), ('auslaenderbehoerde', 0.12), ('standesamt', 0.07),
-        ('kasse', 0.06), ('fundbuero', 0.05), ('parkausweis', 0.05), ('gewerbeamt', 0.05))
-    #: Median conversation length by intent (s); lengths are log-normal with ``conversation_sigma``.
-    conversation_median_s: tuple[tuple[str, float], ...] = (('escort', 45.0), ('checkin', 90.0),
-                                                             ('ticket', 60.0), ('question', 40.0))
-    conversation_sigma: float = 0.4
-    #: How long a visitor waits for the robot before leaving (uniform, s).
-    patience_s: tuple[float, float] = (60.0, 300.0)
-    walk_speed: float = 0.5
-    #: Corridors are longer than the straight line between two waypoints.
-    detour: float = 1.3
-    #: Time at the department before the robot turns back (s).
-    handover_s: float = 15.0
-    #: One utterance (and answer) every this many seconds of a conversation.
-    utterance_every_s: float = 20.0
-    answer_s: tuple[float, float] = (0.4, 2.0)
-    not_understood_rate: float = 0.05
-    visitor_lost_rate: float = 0.02
-
-    @property
-    def daily_mean(self) -> float:
-        return self.visitors_per_month / self.opening_days_per_month
-
-    def weight(self, hour: float) -> float:
-        """The relative arrival rate at local hour ``hour`` (1 = the base rate)."""
-        return 1.0 + self.peak_height * math.exp(-0.5 * ((hour - self.peak_hour) / self.peak_width_h) ** 2)
-
-
-@dataclass(frozen=True)
-class RobotModel:
-    """How long the robot's own moves take (s)."""
-
-    undock_s: float = 20.0
-    #: From home to the dock's staging pose and onto the charger.
-    dock_s: float = 45.0
-    #: Fraction of a conversation the robot itself speaks.
-    talk_share: float = 0.5
-    #: After a critical stop staff push the robot onto the dock this much later.
-    staff_rescue_s: float = 600.0
-
-
-@dataclass(frozen=True)
-class DaySettings:
-    day: date = DEFAULT_DATE
-    seed: int = 1
-    capacity_wh: float | None = BENCH_CAPACITY_WH  # None: config/office.yaml's
-    initial_percent: float = 100.0
-    tick_s: float = 1.0
-    #: The simulation runs from this long before the first opening to this long after the last closing.
-    lead_min: float = 30.0
-    tail_min: float = 60.0
-    visitors: VisitorModel = field(default_factory=VisitorModel)
-    robot: RobotModel = field(default_factory=RobotModel)
-    office_config: str | None = None
-    catalog: str | None = None
-    waypoints: str | None = None
-    #: SQLite file for the figures; None: a temporary one.
-    database: str | None = None
-
-
-@dataclass
-class Visitor:
-    id: int
-    arrived: datetime
-    language: str
-    intent: str
-    department: str
-    conversation_s: float
-    patience_s: float
-
-
-@dataclass
-class DayResult:
-    """The day's outcome: figures (the benchmark's JSON keys), hourly rows and the comparison's details."""
-
-    figures: dict
-    hours: list[dict]
-    truth: dict[str, int]
-    stored: dict[str, int]
-    mismatches: list[str]
-    events: list[str]
-
-
-def _hour_of(t: datetime) -> float:
-    return t.hour + t.minute / 60.0 + t.second / 3600.0
-
-
-def _pick(rng: random.Random, table: tuple[tuple[str, float], ...], allowed: set[str] | None = None) -> str:
-    items = [(k, w) for k, w in table if allowed is None or k in allowed] or list(table)
-    return rng.choices([k for k, _ in items], weights=[w for _, w in items])[0]
-
-
 class OfficeDay:
     """One day; :meth:`run` plays it and returns a :class:`DayResult`."""
 
-    def __init__(self, settings: DaySettings = DaySettings(), config: OfficeConfig | None = None,
-                 catalog: Catalog | None = None, waypoints: dict[str, Waypoint] | None = None):
+    def __init__(self, settings: DaySettings = DaySettings(),  # noqa: B008 - frozen: one shared default is safe
+                 config: OfficeConfig | None = None, catalog: Catalog | None = None,
+                 waypoints: dict[str, Waypoint] | None = None):
         self.s = s = settings
         self.config = config or load_office_config(s.office_config)
         self.catalog = catalog or load_catalog(s.catalog)
@@ -372,45 +252,9 @@ class OfficeDay:
 
     # --- visitors ---------------------------------------------------------------------------------------
     def arrivals(self) -> list[Visitor]:
-        """The day's visitors: thinning of a Poisson process with the rate curve over the opening intervals.
-
-        Drawn from the seeded generator before the day runs (call it once, before :meth:`run`)."""
-        vm = self.s.visitors
-        if not self.intervals:
-            return []
-        step = 60.0
-        integral = 0.0  # hours at the base rate
-        for start, end in self.intervals:
-            t = start
-            while t < end:
-                dt = min(step, (end - t).total_seconds())
-                mid = t + timedelta(seconds=dt / 2)
-                integral += vm.weight(_hour_of(mid)) * dt / 3600.0
-                t += timedelta(seconds=dt)
-        base = vm.daily_mean / integral  # visitors per hour at weight 1
-        peak = base * (1.0 + vm.peak_height)  # the curve's maximum bounds it
-        visitors: list[Visitor] = []
-        for start, end in self.intervals:
-            t = start
-            while True:
-                t += timedelta(hours=self.rng.expovariate(peak))
-                if t >= end:
-                    break
-                if self.rng.random() * peak <= base * vm.weight(_hour_of(t)):
-                    visitors.append(self._make_visitor(len(visitors) + 1, t))
-        return visitors
-
-    def _make_visitor(self, n: int, t: datetime) -> Visitor:
-        vm, rng = self.s.visitors, self.rng
-        language = _pick(rng, vm.languages)
-        intent = _pick(rng, vm.intents)
-        open_now = {tid for tid, _ in vm.departments if self.calendar.is_open(tid, t)}
-        if intent in ('checkin', 'ticket'):
-            open_now = {tid for tid in open_now if self.catalog[tid].scope_id is not None}
-        department = _pick(rng, vm.departments, open_now)
-        median = dict(vm.conversation_median_s)[intent]
-        length = median * math.exp(rng.gauss(0.0, vm.conversation_sigma))
-        return Visitor(n, t, language, intent, department, length, rng.uniform(*vm.patience_s))
+        """The day's visitors (:func:`~l2b2_office.day_model.draw_visitors`), drawn from the seeded generator
+        before the day runs (call it once, before :meth:`run`)."""
+        return draw_visitors(self.s.visitors, self.intervals, self.rng, self.calendar, self.catalog)
 
     def _arrive(self, v: Visitor) -> None:
         self._bump('visitors_arrived')
@@ -578,7 +422,6 @@ class OfficeDay:
                          self.log)
 
 
-def simulate(settings: DaySettings = DaySettings(), **kwargs) -> DayResult:
+def simulate(settings: DaySettings = DaySettings(), **kwargs) -> DayResult:  # noqa: B008 - frozen, see OfficeDay
     """Play one office day (see the module docstring)."""
     return OfficeDay(settings, **kwargs).run()
-

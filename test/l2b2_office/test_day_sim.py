@@ -1,5 +1,5 @@
-"""The simulated office day (l2b2_office/day_sim.py): deterministic, at the configured rate, with a charge,
-docked after closing, figures equal to the truth, and a holiday without service."""
+"""The simulated office day (l2b2_office/day_sim.py, day_model.py): deterministic, at the configured rate, with a
+charge, docked after closing, figures equal to the truth, and a holiday without service."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,7 +10,8 @@ import pytest
 
 from l2b2_common.catalog import load_catalog
 from l2b2_common.maps import load_waypoints
-from l2b2_office.day_sim import DEFAULT_DATE, DaySettings, OfficeDay
+from l2b2_office.day_model import DEFAULT_DATE, DaySettings
+from l2b2_office.day_sim import OfficeDay
 from l2b2_office.office_config import load_office_config
 
 #: Christmas Day 2026, a Friday: a holiday in config/office.yaml on a day the office is normally open.
