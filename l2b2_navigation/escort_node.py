@@ -3,9 +3,10 @@
 The decisions live in :class:`~l2b2_navigation.escort.EscortPolicy` (one escort) and
 :class:`~l2b2_navigation.escort_trips.Trips` (hand-over, going home, staff pause); this node feeds
 them (pose from /tf, people from /people/tracked, goal results, /safety/state) and carries out their
-orders. The exact Nav2 action is used, so the same node drives Nav2 on the robot and the sim
-navigator here; every goal goes through :class:`~l2b2_common.calls.BoundedCaller`, so a missing or
-silent navigator ends the goal as failed instead of hanging the escort.
+orders; :mod:`~l2b2_navigation.escort_msgs` builds its messages. The exact Nav2 action is used, so the
+same node drives Nav2 on the robot and the sim navigator here; every goal goes through
+:class:`~l2b2_common.calls.BoundedCaller`, so a missing or silent navigator ends the goal as failed
+instead of hanging the escort.
 
 Outcomes are always delivered as a result: ARRIVED succeeds the action goal, CANCELED cancels it,
 everything else (UNKNOWN_TARGET, BUSY, ESTOPPED, NOT_ACCEPTING, VISITOR_LOST, NAVIGATION_FAILED) aborts
@@ -30,10 +31,8 @@ from functools import partial
 import math
 from threading import Event, RLock
 
-from action_msgs.msg import GoalStatus
-from geometry_msgs.msg import Pose, PoseStamped, Quaternion
 from l2b2_interfaces.action import Escort
-from l2b2_interfaces.msg import ComponentHealth, OfficeStatus, RobotStatus, SafetyState, SayRequest, TrackedPeople
+from l2b2_interfaces.msg import OfficeStatus, RobotStatus, SafetyState, SayRequest, TrackedPeople
 from nav2_msgs.action import NavigateToPose
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -42,24 +41,23 @@ from rclpy.node import Node
 from sensor_msgs.msg import BatteryState
 from std_srvs.srv import SetBool
 
-from l2b2_common.calls import NO_SERVER, BoundedCaller, CallOutcome, PendingCall
+from l2b2_common.calls import BoundedCaller, CallOutcome, PendingCall
 from l2b2_common.catalog import load_catalog
 from l2b2_common.codes import EscortOutcome, HealthLevel
 from l2b2_common.config import config_path
-from l2b2_common.geometry import Pose2D, quaternion_msg_fields, yaw_from_msg
+from l2b2_common.geometry import Pose2D
 from l2b2_common.health import HealthReporter
 from l2b2_common.maps import load_waypoints, require_waypoints
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
 from l2b2_common.tf_listener import TfListener
 from l2b2_common.tunables import declare_tunables, tunable
+from l2b2_navigation import escort_msgs as msgs
 from l2b2_navigation.escort import (
     CancelGoal,
     Command,
     EscortConfig,
     Finish,
-    Person,
-    Phase,
     Say,
     SendGoal,
     TellStaff,
@@ -122,8 +120,7 @@ class EscortNode(Node):
         self._say_count = 0
         self._group = g = ReentrantCallbackGroup()
         self._lock = RLock()
-        self._last_status: tuple | None = None
-        self._last_status_at = -math.inf
+        self._status_gate = msgs.StatusGate(p.status_heartbeat_s)
         self._ticks = 0
 
         self.health = HealthReporter(self, 'escort')
@@ -202,8 +199,7 @@ class EscortNode(Node):
         with self._lock:
             trip = self.trips.trip
             if trip is not None and trip.policy.with_visitor:
-                trip.policy.on_people([Person(int(p.id), float(p.position.x), float(p.position.y))
-                                       for p in msg.people])
+                trip.policy.on_people(msgs.persons(msg))
 
     def _on_battery(self, msg: BatteryState) -> None:
         if math.isfinite(msg.percentage):
@@ -243,11 +239,10 @@ class EscortNode(Node):
         an awaiting escort kept a core busy for its whole length.
         """
         req = goal_handle.request
-        result = Escort.Result()
         with self._lock:
             refusal = self._refusal(req.target_id, bool(req.with_visitor))
             if refusal is not None:
-                result.outcome, result.message = int(refusal[0]), refusal[1]
+                result = Escort.Result(outcome=int(refusal[0]), message=refusal[1])
                 self.get_logger().info(f'escort to "{req.target_id}" refused: {result.message}')
                 goal_handle.abort()
                 return result
@@ -263,9 +258,7 @@ class EscortNode(Node):
                 with self._lock:
                     self._carry_out(self.trips.cancel(trip, self._now()))
         policy = trip.policy
-        result.outcome, result.message = int(policy.outcome), policy.message
-        result.elapsed_s = float(max(0.0, self._now() - trip.started))
-        result.path_length_m = float(policy.path_length)
+        result = msgs.result_msg(policy, self._now() - trip.started)
         if policy.outcome is EscortOutcome.ARRIVED:
             goal_handle.succeed()
         elif policy.outcome is EscortOutcome.CANCELED and goal_handle.is_cancel_requested:
@@ -298,30 +291,13 @@ class EscortNode(Node):
             trip = self.trips.trip
             ride = self.rides.get(trip) if trip is not None else None
             if ride is not None and ride.goal_handle is not None and not trip.done:
-                ride.goal_handle.publish_feedback(self._feedback(trip, pose))
+                ride.goal_handle.publish_feedback(msgs.feedback_msg(trip.policy, self._pose_msg(pose)))
         self._ticks += 1
         if self._ticks % self._status_every == 0:
             self._publish_status(changed_only=True)
 
-    def _feedback(self, trip: Trip, pose: Pose2D | None) -> Escort.Feedback:
-        policy = trip.policy
-        fb = Escort.Feedback()
-        fb.phase = str(policy.phase.value if policy.phase is not Phase.FINISHED else Phase.ARRIVED.value)
-        fb.distance_remaining = float(policy.distance_remaining) if math.isfinite(policy.distance_remaining) else -1.0
-        fb.visitor_status = int(policy.visitor_status)
-        fb.visitor_distance = float(policy.visitor_distance) if math.isfinite(policy.visitor_distance) else -1.0
-        fb.current_pose = self._pose_msg(pose)
-        return fb
-
-    def _pose_msg(self, pose: Pose2D | None) -> PoseStamped:
-        msg = PoseStamped()
-        msg.header.frame_id = self.p.global_frame
-        msg.header.stamp = self.get_clock().now().to_msg()
-        if pose is not None:
-            msg.pose = Pose()
-            msg.pose.position.x, msg.pose.position.y = pose.x, pose.y
-            msg.pose.orientation = Quaternion(**quaternion_msg_fields(pose.yaw))
-        return msg
+    def _pose_msg(self, pose: Pose2D | None):
+        return msgs.pose_msg(pose, self.p.global_frame, self.get_clock().now().to_msg())
 
     def _publish_status(self, changed_only: bool = False) -> None:
         """/robot/status when something in it changed (the pose by more than 5 cm or 3°), else as heartbeat."""
@@ -329,26 +305,11 @@ class EscortNode(Node):
             pose = self._robot_pose()
             mode, target = self.trips.status(bool(self.safety.estop_active), bool(self.safety.teleop_active))
             battery = self.battery_percent
-            key = (mode, target, bool(self.safety.estop_active), self.health.level,
-                   round(battery) if math.isfinite(battery) else None,
-                   None if pose is None else (round(pose.x / 0.05), round(pose.y / 0.05), round(pose.yaw / 0.05)))
-            now = self._steady.now().nanoseconds * 1e-9
-            if changed_only and key == self._last_status:
+            key = msgs.status_key(mode, target, bool(self.safety.estop_active), self.health.level, battery, pose)
+            if not self._status_gate.due(key, self._steady.now().nanoseconds * 1e-9, changed_only):
                 return
-            if not changed_only and key == self._last_status and now - self._last_status_at < \
-                    0.5 * self.p.status_heartbeat_s:
-                return  # a change went out moments ago: that was the heartbeat
-            self._last_status, self._last_status_at = key, now
-            status = RobotStatus()
-            status.header.stamp = self.get_clock().now().to_msg()
-            status.header.frame_id = self.p.global_frame
-            status.pose = self._pose_msg(pose)
-            status.estop_active = bool(self.safety.estop_active)
-            status.mode, status.escort_target_id = mode, target
-            status.battery_percent = battery
-            health = ComponentHealth(component='escort', level=self.health.level)
-            health.header.stamp = status.header.stamp
-            status.components = [health]
+            status = msgs.robot_status_msg(self.get_clock().now().to_msg(), self.p.global_frame, self._pose_msg(pose),
+                                           bool(self.safety.estop_active), mode, target, battery, self.health.level)
         self.pub_status.publish(status)
 
     # ------------------------------------------------------------------------------------ orders
@@ -400,9 +361,7 @@ class EscortNode(Node):
         with self._lock:
             ride.calls.pop(seq, None)
             if not outcome.ok:
-                reason = 'navigation server not available' if outcome.reason == NO_SERVER else \
-                    f'navigation server: {outcome.reason}'
-                self._carry_out(self.trips.nav_result(trip, self._now(), seq, False, reason))
+                self._carry_out(self.trips.nav_result(trip, self._now(), seq, False, msgs.nav_result(outcome)[1]))
                 return
             handle = outcome.value
             if not handle.accepted:
@@ -419,21 +378,14 @@ class EscortNode(Node):
         with self._lock:
             if seq == trip.policy.goal_seq:
                 trip.policy.on_nav_distance(float(fb.distance_remaining))
-                p = fb.current_pose.pose.position
-                if fb.current_pose.header.frame_id in ('', self.p.global_frame):
-                    self.last_pose = Pose2D(p.x, p.y, yaw_from_msg(fb.current_pose.pose.orientation))
+                pose = msgs.pose_from_msg(fb.current_pose, self.p.global_frame)
+                if pose is not None:
+                    self.last_pose = pose
 
     def _on_nav_result(self, trip: Trip, ride: Ride, seq: int, outcome: CallOutcome) -> None:
         with self._lock:
             ride.nav_handles.pop(seq, None)
-            if outcome.ok:
-                response = outcome.value
-                ok = response.status == GoalStatus.STATUS_SUCCEEDED
-                reason = '' if ok else (response.result.error_msg or _STATUS.get(response.status, 'failed'))
-                if not ok and response.result.error_code:
-                    reason += f' (error {response.result.error_code})'
-            else:
-                ok, reason = False, f'navigation server: {outcome.reason}'
+            ok, reason = msgs.nav_result(outcome)
             pose = self._robot_pose()
             if pose is not None:
                 trip.policy.on_pose(pose)  # count the last stretch into the path length
@@ -441,19 +393,11 @@ class EscortNode(Node):
         self._publish_status(changed_only=True)
 
     def _say(self, trip: Trip, key: str) -> None:
-        texts = self.texts[key]
-        lang = trip.language if trip.language in texts else 'de'
         target = trip.policy.target_id
         if target == self.home and key == 'arrived':
             return  # coming home is nothing to announce
-        name, hint = target, ''
-        if target in self.catalog:
-            name = self.catalog[target].display_name(lang)
-            hint = self.catalog[target].location_hint.get(lang, '')
         self._say_count += 1
-        msg = SayRequest(utterance_id=f'escort-{self._say_count}', language=lang,
-                         text=texts[lang].format(target=name, hint=hint).strip(),
-                         priority=SayRequest.PRIORITY_NORMAL, interruptible=False)
+        msg = msgs.say_request(self.texts, self.catalog, key, trip.language, target, f'escort-{self._say_count}')
         msg.header.stamp = self.get_clock().now().to_msg()
         self.pub_say.publish(msg)
 
@@ -474,9 +418,6 @@ class EscortNode(Node):
                 self.get_logger().debug(f'close: {exc}')
             if ride is not None:
                 ride.ended.set()
-
-
-_STATUS = {GoalStatus.STATUS_ABORTED: 'aborted', GoalStatus.STATUS_CANCELED: 'canceled by the navigator'}
 
 
 def main(args: list[str] | None = None) -> int:
