@@ -30,9 +30,10 @@ from l2b2_panel.audit import AuditLog
 from l2b2_panel.auth import Authenticator, AuthError, LoginThrottle, SessionStore, UserStore, default_users_file
 from l2b2_panel.robot_bridge import RosBridge
 from l2b2_panel.settings import PanelParams
-from l2b2_panel.state import FloorMap, PanelState
+from l2b2_panel.state import PanelState
 from l2b2_panel.teleop import TeleopDeadman
 from l2b2_panel.users_cli import set_password_cli, wants_cli
+from l2b2_panel.views import FloorMap
 from l2b2_panel.web_app import PanelWebApp, WebConfig
 
 #: The panel's settings live here in the stack (errors name this file and the key).

@@ -48,9 +48,10 @@ from l2b2_common.geometry import Pose2D, yaw_from_msg
 from l2b2_common.maps import OccupancyMap
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR, STATUS
 from l2b2_common.tf_listener import TfListener
-from l2b2_panel.state import FloorMap, PanelState
+from l2b2_panel.state import PanelState
 from l2b2_panel.streams import StreamNode
 from l2b2_panel.teleop import TeleopDeadman
+from l2b2_panel.views import FloorMap
 
 #: The alerts node's interface (l2b2_office.alerts_node; not imported: the panel runs without it).
 ALERTS_TOPIC = '/office/alerts'

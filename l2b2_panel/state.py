@@ -2,194 +2,23 @@
 
 The node feeds it from its subscriptions; the web server pushes :meth:`PanelState.staff_snapshot`
 to logged-in staff and the much smaller :meth:`PanelState.visitor_snapshot` to the robot's own
-screen. Nothing in here is written anywhere: utterances are shown live and forgotten.
+screen. Nothing in here is written anywhere: utterances are shown live and forgotten. What a message
+becomes on a screen is :mod:`l2b2_panel.views`; the subtitle and privacy masking rules are
+:mod:`l2b2_panel.subtitles`.
 """
 from __future__ import annotations
 
-import base64
-from dataclasses import dataclass
 import math
-import re
 import threading
 from typing import Any
 
-import numpy as np
-
 from l2b2_common.codes import HealthLevel
 from l2b2_common.geometry import Pose2D
-from l2b2_common.maps import OccupancyMap
-
-
-@dataclass(frozen=True, eq=False)
-class FloorMap:
-    """An occupancy grid as the browser draws it: row 0 at the bottom (origin), 0 free, 100 occupied, 255 unknown."""
-
-    width: int
-    height: int
-    resolution: float
-    origin: tuple[float, float, float]
-    cells: np.ndarray
-    source: str
-
-    @classmethod
-    def from_occupancy_map(cls, grid: OccupancyMap) -> FloorMap:
-        """From the shared map type (a map_server file via ``OccupancyMap.from_yaml``, or /map)."""
-        cells = np.where(grid.data < 0, 255, grid.data).astype(np.uint8)
-        return cls(grid.width, grid.height, grid.resolution, tuple(grid.origin), cells, grid.source)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {'width': self.width, 'height': self.height, 'resolution': self.resolution,
-                'origin': list(self.origin), 'source': self.source,
-                'cells': base64.b64encode(self.cells.tobytes()).decode('ascii')}
-
-
-#: The dialogue's check-in states (l2b2_dialogue.states; a test keeps the two in step): what a visitor
-#: says there is a booking number or a surname, which no screen outside the dialogue engine shows.
-CHECKIN_STATES = ('checkin',)
-MASK = '***'
-_LONG_NUMBER = re.compile(r'\d{4,}')
-
-
-#: What a staff member must know but is no fault of the system: the queue bridge reports a refused check-in
-#: (a visitor may need help at the desk) as DEGRADED health; the panel shows it as a notice, not as trouble.
-_CHECKIN_NOTICE = re.compile(r'^check-in failed: (too early|too late|not found|forbidden|invalid|closed|'
-                             r'already checked in)( at [\w-]+)?$')
-
-
-def health_shown(component: str, level: int, message: str, estop_active: bool) -> str:
-    """The colour class a health line gets on the staff panel: its level, except that a latched emergency
-    stop shows the safety gate as stopped (its node reports OK: it works, the robot must not move), and a
-    refused check-in is a notice (the visitor's outcome, not the appointment system's health)."""
-    if component == 'safety_gate' and estop_active and level != HealthLevel.STALE:
-        return 'stopped'
-    if component == 'queue_bridge' and level == HealthLevel.DEGRADED and _CHECKIN_NOTICE.match(message):
-        return 'notice'
-    return {HealthLevel.OK: 'ok', HealthLevel.DEGRADED: 'degraded', HealthLevel.ERROR: 'error'}.get(level, 'stale')
-
+from l2b2_panel.subtitles import CHECKIN_STATES, MASK, Subtitles, mask_numbers
+from l2b2_panel.views import VISITOR_OFFICE_KEYS, FloorMap, clean_alert, clean_office, copy_office, health_shown
 
 #: Alerts the staff page's history lists (the newest seen, acknowledged ones included).
 ALERT_HISTORY = 20
-_ALERT_NAME = 64  # id, kind, source and user are short names; longer ones are cut
-
-
-def clean_alert(alert: dict[str, Any]) -> dict[str, Any]:
-    """One alert (l2b2_interfaces/msg/StaffAlert as plain values) as the staff snapshot carries it: what
-    happened, where, when, and who acknowledged it; names cut short, times in epoch seconds. Its English
-    ``text`` is not taken (the page shows its own translation by kind), nor anything else."""
-    at = alert.get('acknowledged_at')
-    return {
-        'id': str(alert.get('id', ''))[:_ALERT_NAME], 'kind': str(alert.get('kind', ''))[:_ALERT_NAME],
-        'severity': int(alert.get('severity', 0)), 'source': str(alert.get('source', ''))[:_ALERT_NAME],
-        'raised': round(float(alert.get('raised', 0.0)), 3), 'active': bool(alert.get('active', False)),
-        'acknowledged': bool(alert.get('acknowledged', False)),
-        'acknowledged_by': str(alert.get('acknowledged_by', ''))[:_ALERT_NAME],
-        'acknowledged_at': None if not at else round(float(at), 3),
-    }
-
-
-#: The office node's "no override" (the day cycle's 'none'; the message says '').
-_NO_OVERRIDE = ('', 'none')
-_OFFICE_NAME = 64  # phase, reason, action, override and fault are short names; longer ones are cut
-#: What the visitor screen gets of the office day: when it is open, whether the robot escorts, its message keys.
-#: Nothing about the battery, the staff's overrides or faults.
-VISITOR_OFFICE_KEYS = ('phase', 'next_opening', 'office_closes_at', 'accepting_escorts', 'screen')
-
-
-def clean_office(status: dict[str, Any]) -> dict[str, Any]:
-    """/office/status (l2b2_interfaces/msg/OfficeStatus as plain values) as the staff snapshot carries it.
-
-    Empty strings ("nothing": no reason while accepting, no fault, no override, an unknown time) become
-    None; the battery's percent and time to full are None when unknown (NaN in the message)."""
-    def name(key: str) -> str | None:
-        v = str(status.get(key) or '')[:_OFFICE_NAME]
-        return v or None
-
-    def number(key: str, digits: int) -> float | None:
-        v = status.get(key)
-        if v is None:
-            return None
-        v = float(v)
-        return round(v, digits) if math.isfinite(v) else None
-
-    override = name('override')
-    return {
-        'phase': name('phase') or 'starting', 'accepting_escorts': bool(status.get('accepting_escorts')),
-        'reason': name('reason'), 'next_opening': name('next_opening'), 'office_closes_at': name('office_closes_at'),
-        'docked': bool(status.get('docked')), 'action': name('action'), 'busy': bool(status.get('busy')),
-        'battery_percent': number('battery_percent', 1), 'charging': bool(status.get('charging')),
-        'time_to_full_s': number('time_to_full_s', 0), 'override': None if override in (None, *_NO_OVERRIDE) else override,
-        'fault': name('fault'), 'alerts': [str(a)[:_OFFICE_NAME] for a in status.get('alerts') or []],
-        'screen': [str(k)[:_OFFICE_NAME] for k in status.get('screen') or []],
-    }
-
-
-class Subtitles:
-    """Which spoken sentence the screens show (no lock of its own: :class:`PanelState` holds one).
-
-    The speech output queues the dialogue's sentences and speaks them in order, so it can be several
-    sentences behind, and still speak the last visitor's when the next one begins. Each sentence asked
-    for on /speech/say gets a running number; a new conversation (a new ``session_id``) makes every
-    sentence asked for before the dialogue's previous state message stale (the dialogue publishes a
-    new conversation's first sentences just before its first state), the end of one (idle) all
-    sentences so far. The subtitle is the newest non-stale sentence the TTS has started (or ended
-    without a voice), never an older one than shown.
-    """
-
-    KEEP = 64  # sentences remembered: far more than a conversation's backlog
-
-    def __init__(self) -> None:
-        self.count = 0          # sentences asked for so far
-        self.mark = 0           # self.count when the dialogue's last state message arrived
-        self.stale_upto = 0     # sentences with this number or lower belong to an earlier conversation
-        self.session = ''
-        self.tts_seen = False   # a speech output reports what it speaks
-        self._asked: dict[str, tuple[int, str, str]] = {}
-        self._shown: tuple[int, str, str] | None = None
-
-    def shown(self) -> dict[str, Any]:
-        return {} if self._shown is None else {'text': self._shown[1], 'language': self._shown[2]}
-
-    def dialogue_state(self, session: str, ended: bool) -> bool:
-        """A dialogue state message; True when a conversation began or ended (the screens clear)."""
-        changed = ended or session != self.session
-        if changed:
-            self.stale_upto = self.count if ended or not session else self.mark
-            if ended or not session or (self._shown is not None and self._shown[0] <= self.stale_upto):
-                self._shown = None
-        self.session, self.mark = session, self.count
-        return changed
-
-    def requested(self, utterance_id: str, text: str, language: str) -> bool:
-        self.count += 1
-        entry = (self.count, text, language)
-        if utterance_id:
-            self._asked[utterance_id] = entry
-            if len(self._asked) > self.KEEP:
-                self._asked.pop(next(iter(self._asked)))
-        if self.tts_seen or not text:
-            return False
-        self._shown = entry
-        return True
-
-    def status(self, utterance_id: str, text: str, language: str) -> bool:
-        """A status from the TTS; True when the subtitle changed."""
-        self.tts_seen = True
-        if not text:
-            return False
-        number = self._asked.get(utterance_id, (None,))[0] if utterance_id else None
-        if number is None:
-            number = self.count + 0.5  # asked for before the panel listened: it is spoken now, so current
-        if number <= self.stale_upto or (self._shown is not None and number < self._shown[0]):
-            return False
-        if self._shown is not None and self._shown[0] == number:
-            return False
-        self._shown = (number, text, language)
-        return True
-
-
-def mask_numbers(text: str) -> str:
-    """Booking numbers said anywhere else (four digits or more) are masked too; times and counters stay."""
-    return _LONG_NUMBER.sub(lambda m: '*' * len(m.group()), text)
 
 
 class PanelState:
@@ -449,7 +278,7 @@ class PanelState:
                 # Staff only: never in the visitor screen's snapshot.
                 'alerts': [dict(a) for a in self._alerts],
                 'alert_history': [dict(a) for a in self._alert_history],
-                'office': _copy_office(self._office),
+                'office': copy_office(self._office),
             }
 
     def visitor_snapshot(self, now: float) -> dict[str, Any]:
@@ -470,7 +299,7 @@ class PanelState:
                                                    'staff_takeover', 'target_id')},
                 # Only what the screen tells visitors (closed, opens again at, escorts or directions only).
                 'office': None if self._office is None else
-                {k: _copy_office(self._office)[k] for k in VISITOR_OFFICE_KEYS},
+                {k: copy_office(self._office)[k] for k in VISITOR_OFFICE_KEYS},
             }
 
     def _latest_said(self) -> dict[str, Any]:
@@ -488,9 +317,3 @@ class PanelState:
         want = float(esc.get('visitor_distance', 0.0))
         best = min(people, key=lambda p: abs(math.hypot(p['x'] - pose.x, p['y'] - pose.y) - want))
         return best['id'] if abs(math.hypot(best['x'] - pose.x, best['y'] - pose.y) - want) < 0.75 else None
-
-
-def _copy_office(office: dict[str, Any] | None) -> dict[str, Any] | None:
-    if office is None:
-        return None
-    return {**office, 'alerts': list(office['alerts']), 'screen': list(office['screen'])}

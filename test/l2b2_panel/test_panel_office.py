@@ -21,7 +21,8 @@ from l2b2_panel.robot_bridge import (
     OFFICE_STATUS_TOPIC,
     OFFICE_STAY_OUT_SERVICE,
 )
-from l2b2_panel.state import PanelState, clean_office
+from l2b2_panel.state import PanelState
+from l2b2_panel.views import clean_office
 
 from .test_panel_ros import WsClient, ws_url
 

@@ -10,7 +10,8 @@ import pytest
 from l2b2_common.codes import HealthLevel
 from l2b2_common.geometry import Pose2D, yaw_from_quaternion
 from l2b2_common.maps import OccupancyMap, read_pgm
-from l2b2_panel.state import FloorMap, PanelState
+from l2b2_panel.state import PanelState
+from l2b2_panel.views import FloorMap
 
 STALE = HealthLevel.STALE
 
@@ -208,6 +209,6 @@ def test_check_in_text_is_masked_on_both_screens_while_it_is_shown():
 
 def test_the_check_in_state_names_are_the_dialogues():
     from l2b2_dialogue.states import STATES
-    from l2b2_panel.state import CHECKIN_STATES
+    from l2b2_panel.subtitles import CHECKIN_STATES
     assert set(CHECKIN_STATES) <= set(STATES)
     assert {s for s in STATES if 'checkin' in s or 'booking' in s} <= set(CHECKIN_STATES)
