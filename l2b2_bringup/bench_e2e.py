@@ -28,7 +28,7 @@ from l2b2_common.config import REPO_ROOT, share_dir
 LUDWIGSBURG_VISITORS_PER_HOUR = 160 / 8
 #: Processes that are not the robot's software: the world (and its clock), the stand-in for Nav2 (which
 #: on the robot is Nav2's own CPU) and the city's appointment system. Everything else is robot-side.
-NOT_ROBOT_SIDE = frozenset({'simulator', 'sim_navigator', 'appointment_server'})
+NOT_ROBOT_SIDE = frozenset({'simulator', 'sim_navigator', 'docking_server', 'appointment_server'})
 
 
 def run(argv: list[str]) -> BenchResult:

@@ -27,6 +27,8 @@ _Scalar = str | int | float | bool
 #: files (l2b2_bringup.launch_plan), from the same resolver.
 BUILDING_PARAMETERS: dict[str, dict[str, str]] = {
     'l2b2-escort': {'waypoints_file': 'waypoints'},
+    'l2b2-office': {'waypoints_file': 'waypoints'},
+    'l2b2-sim-dock': {'waypoints_file': 'waypoints'},
     'l2b2-panel': {'map_yaml': 'map_yaml', 'waypoints_yaml': 'waypoints'},
     'l2b2-simulator': {'world': 'world_json'},
     'l2b2-sim-navigator': {'map': 'map_yaml'},

@@ -2,7 +2,7 @@
 
 Gazebo (gazebo.launch.py) replaces the pybullet simulator, Nav2 (launch/nav2.launch.py, with the
 collision monitor and our behaviour tree) replaces the sim navigator; every other node of
-config/stack_sim.yaml starts through launch/l2b2_stack.launch.py, the same loader as on the robot
+config/stack_sim.yaml but the office day's (no battery or charger in the Gazebo world) starts through launch/l2b2_stack.launch.py, the same loader as on the robot
 and in `l2b2-launch`, on sim time. Nav2 publishes TwistStamped, so the safety gate does too here.
 One building argument selects the world, the map, the waypoints and the panel's map.
 
@@ -15,8 +15,9 @@ from launch_ros.substitutions import FindPackageShare
 
 from launch import LaunchDescription
 
-#: Nodes of config/stack_sim.yaml that Gazebo and Nav2 replace here.
-REPLACED = 'simulator,sim_navigator'
+#: Nodes of config/stack_sim.yaml not started here: Gazebo and Nav2 replace the simulator and the sim navigator;
+#: the Gazebo world has no battery or charger, so the office day (office node, simulated dock) does not run.
+EXCLUDED = 'simulator,sim_navigator,office,docking_server'
 
 
 def generate_launch_description():
@@ -33,5 +34,5 @@ def generate_launch_description():
         include('sim/launch', 'gazebo.launch.py', {'building': building, 'gui': LaunchConfiguration('gui')}),
         include('launch', 'nav2.launch.py', {'building': building, 'use_sim_time': 'true'}),
         include('launch', 'l2b2_stack.launch.py', {'stack': 'stack_sim.yaml', 'building': building,
-                                                  'exclude': REPLACED, 'stamped_cmd_vel': 'true'}),
+                                                  'exclude': EXCLUDED, 'stamped_cmd_vel': 'true'}),
     ])

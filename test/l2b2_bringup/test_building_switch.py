@@ -19,7 +19,7 @@ def test_switching_buildings_reaches_every_consumer_node(tmp_path, ros):
     from rcl_interfaces.srv import GetParameters
     path, _port = test_stack_file(tmp_path)
     data = yaml.safe_load(path.read_text())
-    consumers = {'l2b2-escort', 'l2b2-panel', 'l2b2-simulator', 'l2b2-sim-navigator'}
+    consumers = {'l2b2-escort', 'l2b2-office', 'l2b2-panel', 'l2b2-simulator', 'l2b2-sim-dock', 'l2b2-sim-navigator'}
     assert consumers == set(BUILDING_PARAMETERS)
     data['nodes'] = [n for n in data['nodes'] if n['executable'] in consumers]
     path.write_text(yaml.safe_dump(data))
