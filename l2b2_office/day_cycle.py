@@ -234,6 +234,7 @@ class DayCycle:
         self.fault: str | None = None
         self.pending: str | None = None  # UNDOCK or DOCK while its action runs
         self._failures = 0
+        self._uncharged_docks = 0  # our docks in a row after which the charger never charged
         self._now: datetime | None = None
         self._refusal: object = ...  # the last announced refusal reason (... = none announced yet)
 
@@ -308,6 +309,7 @@ class DayCycle:
         if succeeded:
             self.docked = True
             self._failures = 0
+            self._uncharged_docks += 1  # until the charger says it charges
         else:
             out += self._failed(DOCK_FAILED, self.settings.dock_retries)
         return self._settle(out)
@@ -317,6 +319,27 @@ class DayCycle:
         self.docked = docked
         self.pending = None
         return self._settle([])
+
+    def charger(self, charging: bool) -> list[Command]:
+        """The charger's settled word (on the dock: charging or full), believed over the cycle's own.
+
+        Off the charger right after a dock of ours that never charged: the dock failed (dirty contacts, the robot
+        a little off): docked again up to ``dock_retries`` times, then DOCK_FAILED and an alert, as a blocked dock.
+        Any other disagreement: the robot was carried on or off the dock (:meth:`set_docked`)."""
+        if charging:
+            self._uncharged_docks = 0
+            return self._settle([]) if self.docked else self.set_docked(True)
+        if not self.docked:
+            return self._settle([])
+        if self._uncharged_docks:
+            self.docked = False
+            out: list[Command] = []
+            if self._uncharged_docks > self.settings.dock_retries:
+                self._uncharged_docks = 0
+                self.fault = DOCK_FAILED
+                out.append(Command(ALERT, DOCK_FAILED))
+            return self._settle(out)
+        return self.set_docked(False)
 
     def stay_out(self) -> list[Command]:
         """Staff: keep the robot out (also past closing) until released."""

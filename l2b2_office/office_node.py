@@ -212,15 +212,17 @@ class OfficeNode(Node):
         self._publish()
 
     def _follow_charger(self) -> None:
-        """Believe the charger over the day cycle when no docking runs: the robot was carried or pushed."""
+        """Believe the charger over the day cycle when no docking runs: the robot was carried or pushed, or a
+        dock of ours did not charge (the cycle docks again, then alerts)."""
         c = self.cycle
-        if self._charger is None or self._charger == c.docked or self._action is not None or c.pending is not None:
+        if self._charger is None or self._action is not None or c.pending is not None:
             return
         now = self._node_s()
         settle = self.p.charger_settle_s
         if now - self._charger_since >= settle and now - self._action_ended >= settle:
-            self.get_logger().info(f'the charger says the robot is {"on" if self._charger else "off"} the dock')
-            self._run(c.set_docked(self._charger))
+            if self._charger != c.docked:
+                self.get_logger().info(f'the charger says the robot is {"on" if self._charger else "off"} the dock')
+            self._run(c.charger(self._charger))
 
     # --- staff ---------------------------------------------------------------------------------------
     def _on_stay_out(self, req: SetBool.Request, res: SetBool.Response) -> SetBool.Response:

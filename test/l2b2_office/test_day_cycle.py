@@ -524,3 +524,28 @@ def test_a_robot_starting_the_day_nearly_empty_docks_to_charge_and_comes_back(ca
     # 20 % -> 80 % of 480 Wh at 160 W is 1.8 h on the dock.
     assert resumed - docked_at == pytest.approx(timedelta(hours=1.8), abs=timedelta(minutes=2))
     assert texts[-1] == 'accept_escorts' and cycle.status.accepting_escorts
+
+
+def test_a_dock_that_never_charges_is_docked_again_then_reported(calendar):
+    """Docked by our own dock, but the charger never charges: not 'carried off the dock' (which would dock again
+    for ever without a word) but a failed dock, retried, then an alert."""
+    cycle, clock = open_and_out(calendar, at(MONDAY, '15:59'), dock_retries=1)
+    assert cycle.tick(clock.advance(minutes=1))[-1] == Command(DOCK)
+    assert cycle.dock_result(True) == []
+    assert cycle.charger(False) == cmds('dock')  # try once more
+    assert cycle.dock_result(True) == []
+    assert cycle.charger(False) == cmds('alert(dock_failed)')
+    assert cycle.status.fault == 'dock_failed' and not cycle.status.docked
+    assert cycle.tick(clock.advance(minutes=5)) == []
+    assert cycle.clear_fault() == cmds('dock')
+    cycle.dock_result(True)
+    assert cycle.charger(True) == [] and cycle.status.docked and cycle.status.phase == CLOSED
+
+
+def test_charging_after_a_dock_counts_as_docked_and_a_later_carry_off_is_believed(calendar):
+    cycle, clock = open_and_out(calendar, at(MONDAY, '15:59'), dock_retries=0)
+    cycle.tick(clock.advance(minutes=1))
+    cycle.dock_result(True)
+    assert cycle.charger(True) == []
+    assert cycle.charger(False) == cmds('dock')  # carried off the dock: dock again, no alert
+    assert cycle.status.fault is None
