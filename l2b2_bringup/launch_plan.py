@@ -16,12 +16,15 @@ from typing import Any
 from l2b2_bringup.stack import Stack, load_stack
 from l2b2_common.building import BuildingFiles, building_files
 from l2b2_common.config import share_dir
+from l2b2_common.dock import dock_geometry, nav2_dock_pose
 from l2b2_common.maps import load_waypoints
 
 #: Nav2 servers under each lifecycle manager (nav2_bringup's split): localisation, then navigation.
 LOCALISATION = ('map_server', 'amcl')
 NAVIGATION = ('controller_server', 'smoother_server', 'planner_server', 'behavior_server', 'velocity_smoother',
-              'collision_monitor', 'bt_navigator')
+              'collision_monitor', 'bt_navigator', 'docking_server')
+#: The one dock in Nav2's dock database (the office node's dock_id) and its plugin (nav2_params.yaml dock_plugins).
+DOCK_ID, DOCK_PLUGIN = 'ladestation', 'simple_charging_dock'
 #: Our behaviour tree for a public office (wait for the way to clear, re-plan, never spin or back up).
 BEHAVIOR_TREE = 'config/behavior_trees/navigate_public_office.xml'
 #: /tf and /tf_static as nav2_bringup remaps them (a namespaced robot keeps the global tree).
@@ -129,21 +132,35 @@ def home_pose(files: BuildingFiles) -> dict[str, float]:
     return {'x': home.x, 'y': home.y, 'z': 0.0, 'yaw': home.yaw}
 
 
-def nav2_plan(building: str = '', params_file: str = '', use_sim_time: bool = False) -> list[NodePlan]:
-    """Nav2 (Kilted) for one building: map_server + amcl, the navigation servers, two lifecycle managers.
+def dock_parameters(files: BuildingFiles) -> dict[str, Any]:
+    """Nav2's dock database for this building: the one dock, where the simulation docks too.
 
-    Velocity chain (stamped or not by ``enable_stamped_cmd_vel`` in the params file): controller and
-    behaviour server -> cmd_vel_nav_raw -> velocity smoother -> cmd_vel_smoothed -> collision monitor
-    -> /cmd_vel_nav -> the l2b2 safety gate, the only publisher of /cmd_vel. nav2_bringup's own launch
-    files publish the last step on /cmd_vel, past the gate: they are not used.
+    The pose from the building's waypoints by the shared rule (l2b2_common.dock: the waypoint
+    ``ladestation``, else 1.1 m behind ``home``), turned into Nav2's convention (its yaw points into the
+    charger), in the map frame; so switching building moves the dock.
+    """
+    pose = nav2_dock_pose(dock_geometry(load_waypoints(files.waypoints)))
+    return {'docks': [DOCK_ID], f'{DOCK_ID}.type': DOCK_PLUGIN, f'{DOCK_ID}.frame': 'map',
+            f'{DOCK_ID}.pose': [float(pose.x), float(pose.y), float(pose.yaw)]}
+
+
+def nav2_plan(building: str = '', params_file: str = '', use_sim_time: bool = False) -> list[NodePlan]:
+    """Nav2 (Kilted) for one building: map_server + amcl, the navigation servers with the docking server,
+    two lifecycle managers.
+
+    Velocity chain (stamped or not by ``enable_stamped_cmd_vel`` in the params file): controller,
+    behaviour server and docking server -> cmd_vel_nav_raw -> velocity smoother -> cmd_vel_smoothed ->
+    collision monitor -> /cmd_vel_nav -> the l2b2 safety gate, the only publisher of /cmd_vel.
+    nav2_bringup's own launch files publish the last step on /cmd_vel, and the docking server's velocity
+    too, past the gate: they are not used.
     """
     share = share_dir()
     files = building_files(building)
     params = Path(params_file) if params_file else share / 'config' / 'nav2_params.yaml'
     common = {'use_sim_time': use_sim_time}
 
-    def nav2(package: str, executable: str, remappings=(), extra: dict | None = None) -> NodePlan:
-        return NodePlan(name=executable, executable=executable, package=package,
+    def nav2(package: str, executable: str, remappings=(), extra: dict | None = None, name: str = '') -> NodePlan:
+        return NodePlan(name=name or executable, executable=executable, package=package,
                         parameters=(params, common, *([extra] if extra else [])),
                         remappings=(*TF_REMAPS, *remappings))
 
@@ -160,6 +177,9 @@ def nav2_plan(building: str = '', params_file: str = '', use_sim_time: bool = Fa
         nav2('nav2_collision_monitor', 'collision_monitor'),
         nav2('nav2_bt_navigator', 'bt_navigator',
              extra={'default_nav_to_pose_bt_xml': str(share / BEHAVIOR_TREE)}),
+        # The dock database from the building; the charger's state from /battery (Kilted reads battery_state).
+        nav2('opennav_docking', 'opennav_docking', [raw, ('battery_state', '/battery')],
+             extra=dock_parameters(files), name='docking_server'),
         NodePlan(name='lifecycle_manager_localization', executable='lifecycle_manager',
                  package='nav2_lifecycle_manager',
                  parameters=(common, {'autostart': True, 'node_names': list(LOCALISATION)})),

@@ -10,21 +10,20 @@ Undocking drives straight back to the staging pose. The result carries Nav2's er
 ``FAILED_TO_CONTROL`` when the approach does not reach the dock in ``approach_timeout_s`` (something
 stands in the way) or misses it, ``TIMEOUT`` when undocking takes longer than ``max_undocking_time``.
 
-The dock (see :func:`dock_geometry`): the waypoint ``ladestation`` when the building has one, the robot
-standing on it with its back to the charger; otherwise -- no building in maps/ has one yet -- the floor
-plans' ``home`` ("its docking spot") is the staging pose and the dock is ``dock_offset_m`` straight behind
-it, backed onto the charger. The simulator charges the battery on the same pose (same parameters).
+The dock (:func:`l2b2_common.dock.dock_geometry`, shared with the simulator and with Nav2's dock database
+on the robot): the waypoint ``ladestation`` when the building has one, the robot standing on it with its
+back to the charger; otherwise -- no building in maps/ has one yet -- the floor plans' ``home`` ("its
+docking spot") is the staging pose and the dock is ``dock_offset_m`` straight behind it, backed onto the
+charger. The simulator charges the battery on the same pose (same parameters).
 
 The pose comes from /odom: the simulator's map and odom frames coincide.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 import math
 import threading
 import time
-from typing import Any
 
 from action_msgs.msg import GoalStatus
 from geometry_msgs.msg import PoseStamped, Quaternion, Twist, Vector3
@@ -37,48 +36,13 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import LaserScan
 
 from l2b2_common.config import ConfigError
+from l2b2_common.dock import DOCK_OFFSET_M, DOCK_PLACE, STAGING_PLACE, dock_geometry
 from l2b2_common.geometry import Pose2D, quaternion_msg_fields, wrap_angle, yaw_from_msg
 from l2b2_common.health import DEGRADED, OK, HealthReporter
 from l2b2_common.maps import load_waypoints
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import RELIABLE
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
-
-DOCK_PLACE, STAGING_PLACE, DOCK_OFFSET_M = 'ladestation', 'home', 1.1
-
-
-@dataclass(frozen=True)
-class DockGeometry:
-    """Where the robot charges and where its straight approach starts (both heading the same way)."""
-
-    dock: Pose2D
-    staging: Pose2D
-
-
-def _pose(place: Any) -> Pose2D:
-    if isinstance(place, Mapping):
-        return Pose2D(float(place['x']), float(place['y']), float(place.get('yaw', 0.0)))
-    return Pose2D(place.x, place.y, place.yaw)
-
-
-def dock_geometry(places: Mapping[str, Any], dock_place: str = DOCK_PLACE, staging_place: str = STAGING_PLACE,
-                  offset_m: float = DOCK_OFFSET_M) -> DockGeometry:
-    """The dock and its staging pose from a building's places (waypoints or the sim world's places).
-
-    The robot docks backwards: on the dock it faces away from the charger, the staging pose is
-    ``offset_m`` ahead of it. With a ``dock_place`` the dock is that place, else it is ``offset_m``
-    behind ``staging_place``. Raises KeyError when neither place exists.
-    """
-    if dock_place in places:
-        dock = _pose(places[dock_place])
-        staging = Pose2D(dock.x + offset_m * math.cos(dock.yaw), dock.y + offset_m * math.sin(dock.yaw), dock.yaw)
-        return DockGeometry(dock, staging)
-    if staging_place not in places:
-        raise KeyError(f'neither {dock_place!r} nor {staging_place!r} is a place of the building')
-    staging = _pose(places[staging_place])
-    dock = Pose2D(staging.x - offset_m * math.cos(staging.yaw), staging.y - offset_m * math.sin(staging.yaw),
-                  staging.yaw)
-    return DockGeometry(dock, staging)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from std_srvs.srv import Trigger
 from tf2_msgs.msg import TFMessage
 
 from l2b2_common.config import ConfigError, config_path
+from l2b2_common.dock import dock_geometry
 from l2b2_common.geometry import quaternion_msg_fields
 from l2b2_common.health import ERROR, OK, HealthReporter
 from l2b2_common.node_main import run_node
@@ -43,7 +44,6 @@ from l2b2_common.qos import RELIABLE, STATUS
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
 from l2b2_office.office_config import load_office_config
 from l2b2_sim.diff_drive import DriveLimits
-from l2b2_sim.dock_node import dock_geometry
 from l2b2_sim.lidar import LidarSpec
 from l2b2_sim.visitors import BEHAVIOURS
 from l2b2_sim.world import SimWorld, WorldConfig

@@ -10,6 +10,7 @@ driver (odom -> base_link, /odom, /joint_states) and the lidar driver (/scan in 
 robot vendor's and run beside this: docs/real_robot.md.
 
     ros2 launch l2b2 l2b2_robot.launch.py building:=buergerbuero
+    ros2 launch l2b2 l2b2_robot.launch.py exclude:=office    # no working day: dock by hand (bring-up)
 """
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
@@ -33,6 +34,8 @@ def generate_launch_description():
                               description='building: map, waypoints and panel map of maps/<building>*'),
         DeclareLaunchArgument('params_file', default_value='',
                               description='Nav2 parameters (default: config/nav2_params.yaml)'),
+        DeclareLaunchArgument('exclude', default_value='',
+                              description='l2b2 nodes to leave out, comma-separated (office: dock by hand at bring-up)'),
         OpaqueFunction(function=_state_publisher),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, 'nav2.launch.py'])),
@@ -41,6 +44,7 @@ def generate_launch_description():
         ),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, 'l2b2_stack.launch.py'])),
-            launch_arguments={'stack': 'stack_robot.yaml', 'building': building}.items(),
+            launch_arguments={'stack': 'stack_robot.yaml', 'building': building,
+                              'exclude': LaunchConfiguration('exclude')}.items(),
         ),
     ])

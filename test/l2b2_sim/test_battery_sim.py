@@ -31,7 +31,9 @@ def _watts(a: BatteryState, b: BatteryState, capacity_wh: float) -> float:
 
 def test_the_battery_drains_by_load_and_resets(ros):
     model = load_office_config().battery_model()
-    _harness.start_sim(ros, battery_initial_percent=90.0)  # lockstep: the turn commands are never stale
+    # Lockstep, and waiting up to 5 s of wall time for the next turn command: a test process stalled by a
+    # loaded machine must not let the base stop on stale commands while the driving power is measured.
+    _harness.start_sim(ros, battery_initial_percent=90.0, lockstep_timeout_s=5.0)
     probe = _harness.Probe(ros)
     node = probe.node
     seen: list[BatteryState] = []

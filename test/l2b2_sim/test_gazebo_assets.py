@@ -68,7 +68,7 @@ def test_no_nav2_velocity_reaches_the_wheels_past_the_safety_gate():
     (test/launch/test_launch_files.py runs the launch files themselves.)"""
     from l2b2_bringup.launch_plan import nav2_plan
     plans = {p.name: p for p in nav2_plan()}
-    velocity_publishers = {'controller_server', 'behavior_server', 'velocity_smoother'}  # Nav2 Kilted
+    velocity_publishers = {'controller_server', 'behavior_server', 'velocity_smoother', 'docking_server'}  # Nav2 Kilted
     for name in velocity_publishers:
         assert dict(plans[name].remappings).get('cmd_vel') == 'cmd_vel_nav_raw', name
     nav2 = yaml.safe_load((REPO_ROOT / 'config' / 'nav2_params.yaml').read_text())

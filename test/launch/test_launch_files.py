@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from l2b2_bringup.launch_plan import LOCALISATION, NAVIGATION, nav2_plan, stack_plan
+from l2b2_bringup.launch_plan import DOCK_ID, LOCALISATION, NAVIGATION, nav2_plan, stack_plan
 from l2b2_bringup.stack import BUILDING_PARAMETERS, load_stack
 from l2b2_common.building import building_files, buildings
 from l2b2_common.config import REPO_ROOT, ConfigError
+from l2b2_common.dock import dock_geometry, nav2_dock_pose
 from l2b2_common.maps import load_waypoints
 
 from .launch_stubs import expand
@@ -20,7 +21,7 @@ LAUNCH_FILES = sorted([*(REPO_ROOT / 'launch').glob('*.launch.py'), *(REPO_ROOT 
 #: Packages other than ours a launch file may start nodes from (all exec_depends in package.xml).
 OTHER_PACKAGES = {'nav2_map_server', 'nav2_amcl', 'nav2_controller', 'nav2_smoother', 'nav2_planner', 'nav2_behaviors',
                   'nav2_velocity_smoother', 'nav2_collision_monitor', 'nav2_bt_navigator', 'nav2_lifecycle_manager',
-                  'robot_state_publisher', 'ros_gz_sim', 'ros_gz_bridge'}
+                  'opennav_docking', 'robot_state_publisher', 'ros_gz_sim', 'ros_gz_bridge'}
 
 
 def _console_scripts() -> set[str]:
@@ -63,7 +64,9 @@ def test_launch_file_starts_existing_executables_with_existing_files(launch_file
 
 def _building_consumers(started, building: str) -> None:
     files = building_files(building)
-    home = load_waypoints(files.waypoints)['home']
+    places = load_waypoints(files.waypoints)
+    home = places['home']
+    dock = nav2_dock_pose(dock_geometry(places))
     for node in started.nodes:
         wanted = BUILDING_PARAMETERS.get(node.executable, {}) if node.package == 'l2b2' else {}
         params = effective(node)
@@ -75,6 +78,9 @@ def _building_consumers(started, building: str) -> None:
             assert params['set_initial_pose'] is True
             assert (params['initial_pose']['x'], params['initial_pose']['y']) == (home.x, home.y)
             assert params['initial_pose']['yaw'] == home.yaw
+        if node.package == 'opennav_docking':  # Nav2's dock database: the building's one dock
+            assert params['docks'] == [DOCK_ID] and params[f'{DOCK_ID}.frame'] == 'map'
+            assert params[f'{DOCK_ID}.pose'] == [dock.x, dock.y, dock.yaw]
     consumers = {n.executable for n in started.nodes} & set(BUILDING_PARAMETERS)
     assert 'l2b2-escort' in consumers and 'l2b2-panel' in consumers
 
@@ -86,7 +92,7 @@ def test_one_building_setting_selects_map_waypoints_world_and_panel_map_everywhe
     files = building_files(building)
     robot = expand(REPO_ROOT / 'launch' / 'l2b2_robot.launch.py', {'building': building})
     _building_consumers(robot, building)
-    assert {'map_server', 'amcl', 'escort', 'panel'} <= {n.node_name for n in robot.nodes}
+    assert {'map_server', 'amcl', 'docking_server', 'escort', 'panel', 'office'} <= {n.node_name for n in robot.nodes}
 
     gazebo = expand(REPO_ROOT / 'sim' / 'launch' / 'l2b2_gazebo.launch.py', {'building': building})
     _building_consumers(gazebo, building)
@@ -167,7 +173,7 @@ def test_every_nav2_velocity_passes_the_collision_monitor_and_the_safety_gate():
     """controller/behaviours -> smoother -> collision monitor -> /cmd_vel_nav -> safety gate -> /cmd_vel."""
     plans = {p.name: p for p in nav2_plan()}
     params = yaml.safe_load((REPO_ROOT / 'config' / 'nav2_params.yaml').read_text())
-    for name in ('controller_server', 'behavior_server'):  # Nav2 Kilted's cmd_vel publishers
+    for name in ('controller_server', 'behavior_server', 'docking_server'):  # Nav2 Kilted's cmd_vel publishers
         assert dict(plans[name].remappings)['cmd_vel'] == 'cmd_vel_nav_raw'
     smoother = dict(plans['velocity_smoother'].remappings)
     assert smoother == {'/tf': 'tf', '/tf_static': 'tf_static', 'cmd_vel': 'cmd_vel_nav_raw',
@@ -178,7 +184,7 @@ def test_every_nav2_velocity_passes_the_collision_monitor_and_the_safety_gate():
 
 def test_velocities_are_stamped_on_the_robot_and_in_gazebo_and_plain_in_the_pybullet_sim():
     nav2 = yaml.safe_load((REPO_ROOT / 'config' / 'nav2_params.yaml').read_text())
-    for node in ('controller_server', 'behavior_server', 'velocity_smoother', 'collision_monitor'):
+    for node in ('controller_server', 'behavior_server', 'velocity_smoother', 'collision_monitor', 'docking_server'):
         assert nav2[node]['ros__parameters']['enable_stamped_cmd_vel'] is True, node
     robot = expand(REPO_ROOT / 'launch' / 'l2b2_robot.launch.py')
     assert effective(robot.node('safety_gate'))['stamped_cmd_vel'] is True
@@ -210,3 +216,25 @@ def test_package_xml_declares_what_the_launch_files_start_and_import():
     assert started <= depends and OTHER_PACKAGES <= depends
     assert {'launch', 'launch_ros', 'xacro', 'ament_index_python', 'nav2_regulated_pure_pursuit_controller',
             'nav2_navfn_planner', 'nav2_costmap_2d'} <= depends
+
+
+def test_the_dock_moves_with_the_building_and_the_office_node_docks_there():
+    """The robot launch: Nav2's docking server knows the building's dock, the office node (wall clock) asks
+    for that dock, and the charger's state reaches the docking server from /battery."""
+    poses = {}
+    for building in ('buergerbuero', 'rathaus_nord'):
+        robot = expand(REPO_ROOT / 'launch' / 'l2b2_robot.launch.py', {'building': building})
+        server = robot.node('docking_server')
+        assert (server.package, server.executable) == ('opennav_docking', 'opennav_docking')
+        assert dict(server.remappings)['battery_state'] == '/battery'
+        poses[building] = effective(server)[f'{DOCK_ID}.pose']
+        office = effective(robot.node('office'))
+        assert office['clock'] == 'wall' and not office.get('use_sim_time')
+        assert office['dock_id'] == DOCK_ID and office['dock_type'] == ''  # '' = the one dock plugin
+        assert office['waypoints_file'] == str(building_files(building).waypoints)
+    assert poses['buergerbuero'] != poses['rathaus_nord']
+    # One docking server on the robot: Nav2's. The simulated one (l2b2-sim-dock) never runs there.
+    assert 'l2b2-sim-dock' not in {n.executable for n in load_stack('stack_robot.yaml').nodes}
+    # Bring-up docks by hand first (docs/real_robot.md): the robot launch without the working day.
+    by_hand = expand(REPO_ROOT / 'launch' / 'l2b2_robot.launch.py', {'exclude': 'office'})
+    assert 'office' not in {n.node_name for n in by_hand.nodes} and by_hand.node('docking_server')

@@ -2,13 +2,14 @@
 Kilted: compared with data/nav2_kilted.yaml, which extract_nav2_kilted.py read from Kilted's sources."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
 
-from l2b2_bringup.launch_plan import BEHAVIOR_TREE, LOCALISATION, NAVIGATION, nav2_plan
+from l2b2_bringup.launch_plan import BEHAVIOR_TREE, DOCK_ID, DOCK_PLUGIN, LOCALISATION, NAVIGATION, nav2_plan
 from l2b2_common.config import REPO_ROOT
 
 KILTED = yaml.safe_load((Path(__file__).parent / 'data' / 'nav2_kilted.yaml').read_text())
@@ -26,6 +27,7 @@ PACKAGES = {
     'behavior_server': ['nav2_behaviors'],
     'velocity_smoother': ['nav2_velocity_smoother'],
     'collision_monitor': ['nav2_collision_monitor'],
+    'docking_server': ['opennav_docking'],
 }
 #: BehaviorTree.CPP v4's own nodes we use (registered in its bt_factory.cpp; they have no ports).
 BTCPP_BUILTINS = {'Sequence', 'Fallback', 'ReactiveFallback', 'ReactiveSequence'}
@@ -66,11 +68,13 @@ def test_every_parameter_we_set_exists_in_kilted(node):
 
 
 def test_removed_and_renamed_parameters_are_gone():
-    """action_server_result_timeout went in Kilted; max_points became min_points."""
+    """action_server_result_timeout went in Kilted; max_points became min_points; the docking server's
+    dock_backwards is deprecated for the dock plugin's dock_direction."""
     everything = {key for node in PACKAGES for _p, key, _v in _leaves(_node_params(node))}
     all_kilted = {name for names in KILTED['parameters'].values() for name in names}
     assert 'action_server_result_timeout' not in all_kilted and 'action_server_result_timeout' not in everything
     assert 'max_points' not in everything
+    assert 'dock_backwards' not in everything and 'dock_direction' in KILTED['parameters']['opennav_docking']
 
 
 def test_every_plugin_class_we_name_exists_in_kilted():
@@ -134,3 +138,69 @@ def test_the_stand_in_navigator_does_what_nav2_does_with_people_in_the_way():
     assert wait == guard.replan_after_blocked_s
     rounds = int(root.find('BehaviorTree/RecoveryNode').get('number_of_retries'))
     assert rounds * wait == pytest.approx(guard.blocked_timeout_s)
+
+
+def _docking_server() -> dict:
+    """The docking server's parameters as started: the file, then the launch plan's dicts (the dock database)."""
+    plan = next(p for p in nav2_plan() if p.name == 'docking_server')
+    params = dict(_node_params('docking_server'))
+    for extra in plan.parameters[1:]:
+        params.update(extra)
+    return params
+
+
+def test_the_dock_database_the_launch_file_writes_uses_kilted_names():
+    """docks, <dock>.type/.pose/.frame (opennav_docking utils.hpp parseDockParams) name our one plugin."""
+    params = _docking_server()
+    known = set(KILTED['parameters']['opennav_docking'])
+    database = {key: value for key, value in params.items() if key == 'docks' or key.startswith(f'{DOCK_ID}.')}
+    assert set(database) == {'docks', f'{DOCK_ID}.type', f'{DOCK_ID}.pose', f'{DOCK_ID}.frame'}
+    assert all(key.split('.')[-1] in known for key in database)
+    assert params['docks'] == [DOCK_ID] and params['dock_plugins'] == [DOCK_PLUGIN]
+    assert params[f'{DOCK_ID}.type'] == DOCK_PLUGIN and len(params[f'{DOCK_ID}.pose']) == 3
+    # The office node docks at this dock; its empty dock_type picks the one plugin.
+    office = yaml.safe_load((REPO_ROOT / 'config' / 'office_node.yaml').read_text())['office']['ros__parameters']
+    assert office['dock_id'] == DOCK_ID and office['dock_type'] == ''
+
+
+def test_nav2_docks_where_and_as_the_simulation_does():
+    """Backwards onto the charger, Nav2's staging pose on the simulation's, the sim's approach speed and
+    tolerance, frames as the rest of Nav2's, the charger's state from /battery."""
+    from l2b2_common.building import building_files
+    from l2b2_common.dock import DOCK_OFFSET_M, dock_geometry
+    from l2b2_common.geometry import Pose2D, wrap_angle
+    from l2b2_common.maps import load_waypoints
+    from l2b2_sim.dock_node import SimDockParams
+    params = _docking_server()
+    dock = params[DOCK_PLUGIN]
+    assert dock['plugin'] == 'opennav_docking::SimpleChargingDock'
+    assert dock['dock_direction'] == 'backward' and dock['rotate_to_dock'] is False
+    # Nav2 (simple_charging_dock.cpp getStagingPose): staging = dock pose + staging_x_offset along its yaw,
+    # turned by staging_yaw_offset. Ours: 1.1 m ahead of the robot on the dock, with its heading.
+    geo = dock_geometry(load_waypoints(building_files().waypoints))  # nav2_plan()'s default building
+    x, y, yaw = params[f'{DOCK_ID}.pose']
+    nav2_staging = Pose2D(x + math.cos(yaw) * dock['staging_x_offset'], y + math.sin(yaw) * dock['staging_x_offset'],
+                          wrap_angle(yaw + dock['staging_yaw_offset']))
+    assert nav2_staging.x == pytest.approx(geo.staging.x) and nav2_staging.y == pytest.approx(geo.staging.y)
+    assert wrap_angle(nav2_staging.yaw - geo.staging.yaw) == pytest.approx(0.0, abs=1e-9)
+    assert (x, y) == (geo.dock.x, geo.dock.y) and wrap_angle(yaw - geo.dock.yaw) == pytest.approx(math.pi)
+    assert -dock['staging_x_offset'] == DOCK_OFFSET_M == SimDockParams().dock_offset_m
+    sim = SimDockParams()
+    assert params['controller']['v_linear_max'] == sim.approach_speed
+    assert dock['docking_threshold'] == sim.docking_tolerance_m
+    assert params['dock_approach_timeout'] == sim.approach_timeout_s
+    # The charger's state: /battery (the plan remaps Kilted's battery_state), not a guess from the pose.
+    assert dock['use_battery_status'] is True and dock['use_stall_detection'] is False
+    plan = next(p for p in nav2_plan() if p.name == 'docking_server')
+    assert dict(plan.remappings)['battery_state'] == '/battery'
+    # Frames as the rest of Nav2's: the robot's base, a smooth odometry frame for the approach (the local
+    # costmap's, whose costmap and footprint the approach checks for collisions).
+    local = PARAMS['local_costmap']['local_costmap']['ros__parameters']
+    assert params['base_frame'] == local['robot_base_frame'] == PARAMS['amcl']['ros__parameters']['base_frame_id']
+    assert params['fixed_frame'] == local['global_frame'] == PARAMS['collision_monitor']['ros__parameters'][
+        'odom_frame_id']
+    assert params['controller']['costmap_topic'] == 'local_costmap/costmap_raw'
+    # The approach is not checked for collisions only once the robot's radius nearly touches the charger:
+    # Nav2's target lies 0.25 m past the dock pose (docking_server.cpp approachDock).
+    radius = local['robot_radius']
+    assert 0.25 < params['controller']['dock_collision_threshold'] <= 0.25 + radius

@@ -3,6 +3,11 @@
     git clone -b kilted https://github.com/ros-navigation/navigation2 /tmp/nav2
     python test/launch/data/extract_nav2_kilted.py /tmp/nav2 > test/launch/data/nav2_kilted.yaml
 
+The data holds commit 71a1d84f49dc48e226c96619188ee12054824ff3 of kilted (``source:``); check that commit out
+to add a package without changing the others' names (only the C++ sources are read: ``git checkout <commit> --
+'*.cpp' '*.hpp' '*.h'`` is enough where a copy lacks the large binary files). A package in a subfolder
+(opennav_docking in nav2_docking/) is listed in NESTED.
+
 For every package: the parameter names its C++ declares (``declare_parameter``,
 ``declare_parameter_if_not_declared``, amcl's ``add_parameter``, a costmap layer's ``declareParameter``; a name built as
 ``plugin_name + ".x"`` counts as ``x``), the plugin classes it exports (``PLUGINLIB_EXPORT_CLASS``),
@@ -22,7 +27,9 @@ import yaml
 PACKAGES = ['nav2_amcl', 'nav2_behavior_tree', 'nav2_behaviors', 'nav2_bt_navigator', 'nav2_collision_monitor',
             'nav2_controller', 'nav2_costmap_2d', 'nav2_lifecycle_manager', 'nav2_map_server', 'nav2_navfn_planner',
             'nav2_planner', 'nav2_regulated_pure_pursuit_controller', 'nav2_smoother', 'nav2_util',
-            'nav2_velocity_smoother', 'nav2_waypoint_follower']
+            'nav2_velocity_smoother', 'nav2_waypoint_follower', 'opennav_docking']
+#: Packages not at the top of the repository (a package's name is the last part of its directory).
+NESTED = {'opennav_docking': 'nav2_docking/opennav_docking'}
 DECLARE = re.compile(r'(?:declare_parameter_if_not_declared|declare_parameter|declareParameter|add_parameter)'
                      r'\s*(?:<[^>]*>)?\s*\(([^;]*?)\)\s*;', re.S)
 LITERAL = re.compile(r'"\.?([A-Za-z_][A-Za-z0-9_.]*)"')
@@ -35,7 +42,7 @@ BASE_PORTS = {'BtActionNode': ['server_name', 'server_timeout'], 'BtServiceNode'
 
 
 def sources(root: Path, package: str) -> list[Path]:
-    return sorted(p for p in (root / package).rglob('*') if p.suffix in ('.cpp', '.hpp', '.h')
+    return sorted(p for p in (root / NESTED.get(package, package)).rglob('*') if p.suffix in ('.cpp', '.hpp', '.h')
                   and '/test/' not in str(p))
 
 
