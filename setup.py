@@ -56,7 +56,7 @@ setup(
     include_package_data=True,
     package_data={
         '': ['*.yaml', '*.json'],
-        'l2b2_panel': ['web/*.html', 'web/*.js', 'web/*.css', 'web/i18n/*.json'],
+        'l2b2_panel': ['web/*.html', 'web/*.js', 'web/*.css', 'web/i18n/*.json', 'web/vendor/*'],
     },
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),

@@ -34,6 +34,8 @@ from l2b2_common.catalog import LANGUAGES
 SCHEMA_VERSION = 1
 DEFAULT_TIMEZONE = 'Europe/Berlin'
 DEFAULT_FILE = 'office_figures.sqlite'
+#: ``FiguresStore(MEMORY)``: a store in memory only, empty until written (gone when closed).
+MEMORY = ':memory:'
 
 #: The dialogue's intent names (l2b2_dialogue.nlu.INTENTS; a test keeps the two equal).
 INTENTS = ('escort', 'appointment_checkin', 'ticket', 'opening_hours', 'greeting', 'goodbye', 'affirm', 'deny',
@@ -77,6 +79,13 @@ def default_database() -> Path:
     base = os.environ.get('L2B2_STATE_DIR') or os.path.join(
         os.environ.get('XDG_STATE_HOME') or os.path.expanduser('~/.local/state'), 'l2b2')
     return Path(base) / DEFAULT_FILE
+
+
+def database_path(setting: str | os.PathLike = '') -> Path:
+    """The database a ``database`` setting names (the figures node's, the panel's): empty is
+    :func:`default_database`, ``~`` is expanded, and a relative path is under that default's directory."""
+    path = Path(setting).expanduser() if str(setting) else default_database()
+    return path if path.is_absolute() else default_database().parent / path
 
 
 class FiguresError(RuntimeError):
@@ -134,14 +143,17 @@ class FiguresStore:
 
     # -- opening -----------------------------------------------------------------------------------------------
     def _open(self, readonly: bool) -> sqlite3.Connection:
-        if readonly and not self.path.is_file():
+        if str(self.path) == MEMORY:  # an empty store of no file (what the panel answers without a database)
+            readonly, uri = False, 'file::memory:'
+        elif readonly and not self.path.is_file():
             raise FiguresError(f'{self.path}: figures database not found')
-        if not readonly:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise FiguresError(f'{self.path}: cannot create its directory: {exc.strerror or exc}') from None
-        uri = f'{self.path.resolve().as_uri()}?mode={"ro" if readonly else "rwc"}'
+        else:
+            if not readonly:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise FiguresError(f'{self.path}: cannot create its directory: {exc.strerror or exc}') from None
+            uri = f'{self.path.resolve().as_uri()}?mode={"ro" if readonly else "rwc"}'
         try:
             db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0, isolation_level=None)
         except sqlite3.Error as exc:

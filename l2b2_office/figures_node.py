@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 import threading
 import time
 from typing import Any
@@ -44,7 +43,7 @@ from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, STATUS
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
 from l2b2_dialogue.responses import load_responses
-from l2b2_office.figures import DEFAULT_FILE, FiguresCollector, FiguresError, FiguresStore, default_database
+from l2b2_office.figures import DEFAULT_FILE, FiguresCollector, FiguresError, FiguresStore, database_path
 from l2b2_office.figures_recorder import AlertView, DialogueUpdate, FiguresRecorder, NotUnderstoodMatcher
 
 ESCORT_STATUS = '/escort/_action/status'
@@ -85,9 +84,7 @@ class FiguresNode(Node):
             raise ParameterError(self.get_name(), 'timezone', f'unknown time zone "{p.timezone}"') from None
         catalog = load_catalog(config_path(p.catalog) if p.catalog else None)
         self.not_understood = NotUnderstoodMatcher.from_responses(load_responses())
-        path = Path(p.database).expanduser() if p.database else default_database()
-        if not path.is_absolute():
-            path = default_database().parent / path
+        path = database_path(p.database)
         try:
             self.store = FiguresStore(path, departments=catalog.ids(), timezone=p.timezone)
         except FiguresError as exc:

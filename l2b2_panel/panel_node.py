@@ -82,7 +82,7 @@ class PanelNode(Node):
             update_rate_hz=p.update_rate_hz, cookie_secure=p.cookie_secure,
             visitor_networks=_networks('visitor_networks', list(p.visitor_networks)), demo_mode=demo,
             home_waypoint=self._home, trusted_proxies=_networks('trusted_proxies', list(p.trusted_proxies)),
-            allowed_hosts=[*listen, *p.allowed_hosts]))
+            allowed_hosts=[*listen, *p.allowed_hosts], figures_database=p.figures_database))
         self.port = self._start_web()
         self.url = f'http://{p.host}:{self.port}/'
 

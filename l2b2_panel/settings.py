@@ -35,6 +35,9 @@ class PanelParams:
                                                       'share dir.')
     waypoints_yaml: str = tunable('maps/buergerbuero_waypoints.yaml', 'Waypoints file, relative to the share dir.')
     catalog: str = tunable('', 'Department catalog; empty: config/departments.yaml.')
+    figures_database: str = tunable('', 'Figures database shown on the staff page (read only); empty: the '
+                                        'figures node\'s default, office_figures.sqlite in $L2B2_STATE_DIR or '
+                                        '~/.local/state/l2b2 (a relative path is under that directory).')
     trusted_proxies: list[str] = tunable([], 'Addresses or networks of the HTTPS proxies in front of the panel whose '
                                              'X-Forwarded-For names the client (for login throttling).', item_type=str)
     allowed_hosts: list[str] = tunable([], 'Host names or addresses the panel answers to besides loopback and '

@@ -25,9 +25,11 @@ from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
+from l2b2_office.figures import database_path
 from l2b2_panel.audit import AuditLog
 from l2b2_panel.auth import Authenticator, Session
 from l2b2_panel.controls import CONTROLS, MAX_TEXT, parse_body
+from l2b2_panel.figures_routes import FiguresRoutes
 from l2b2_panel.state import PanelState
 from l2b2_panel.web_security import (
     LOOPBACK_HOSTS,
@@ -88,6 +90,8 @@ class WebConfig:
     trusted_proxies: list[str] = field(default_factory=list)
     #: Host names served besides loopback (DNS rebinding defence): the robot's WLAN name or address.
     allowed_hosts: list[str] = field(default_factory=list)
+    #: The figures database shown on the staff page ('' = the figures node's default; l2b2_office.figures).
+    figures_database: str = ''
 
 
 class PanelWebApp:
@@ -105,6 +109,7 @@ class PanelWebApp:
         self._notify_pending = False
         self._sockets: set[web.WebSocketResponse] = set()
         self._owner_ids = 0
+        self.figures = FiguresRoutes(database_path(self.config.figures_database), self._staff_only)
         self.app = self._build()
 
     # --- plumbing --------------------------------------------------------------------------------
@@ -122,6 +127,7 @@ class PanelWebApp:
         r.add_get('/api/map', self._map)
         r.add_get('/api/audit', self._audit_recent)
         r.add_post('/api/control/{name}', self._control)
+        self.figures.add_to(r)
         r.add_get('/ws/staff', self._ws_staff)
         r.add_get('/ws/visitor', self._ws_visitor)
         r.add_static('/static/', WEB_DIR, show_index=False, follow_symlinks=False)
@@ -245,13 +251,16 @@ class PanelWebApp:
         response.enable_compression()
         return response
 
-    async def _audit_recent(self, request: web.Request) -> web.Response:
+    def _staff_only(self, request: web.Request) -> web.Response | None:
+        """The check of the staff-only reading routes: None if allowed, else the 401 or 403 to answer."""
         s = self._session(request)
         if s is None:
             return _error(401, 'login required')
-        if not s.is_staff:
-            return _error(403, 'staff only')
-        return web.json_response({'entries': self.audit.recent(30)})
+        return None if s.is_staff else _error(403, 'staff only')
+
+    async def _audit_recent(self, request: web.Request) -> web.Response:
+        refused = self._staff_only(request)
+        return refused if refused is not None else web.json_response({'entries': self.audit.recent(30)})
 
     # --- controls --------------------------------------------------------------------------------
     async def _control(self, request: web.Request) -> web.Response:

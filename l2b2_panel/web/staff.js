@@ -594,7 +594,9 @@ $('say-go').addEventListener('click', async () => {
 document.querySelectorAll('button.lang').forEach((b) => b.addEventListener('click', () => control('language', {language: b.dataset.lang})));
 $('takeover').addEventListener('click', () => control('takeover', {enable: $('takeover').dataset.enabled !== '1'}));
 $('reset').addEventListener('click', () => control('reset'));
-$('ui-lang').addEventListener('change', async () => { await L2B2.loadTexts($('ui-lang').value); fillTargets(); if (S.state) render(S.state); });
+$('ui-lang').addEventListener('change', async () => {
+  await L2B2.loadTexts($('ui-lang').value); fillTargets(); if (S.state) render(S.state); relabelFigures();
+});
 
 // Joystick: while held, send the deflection at 20 Hz; the node stops the robot if sends stop for 300 ms.
 const joy = {active: false, x: 0, y: 0, timer: null, pointer: null};
