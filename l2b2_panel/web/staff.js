@@ -232,6 +232,14 @@ const HEALTH_PATTERNS = [
   [/^simulating (.*)$/, 'h_simulating'], [/^serving (.*)$/, 'h_serving'], [/^(.*) unavailable \((.*)\)$/, 'h_unavailable'],
   [/^no voice at all; subtitles only$/, 'h_no_voice'], [/^microphone (.*) open$/, 'h_microphone'],
   [/^(.*); touch screen only$/, 'h_touch_only'], [/^repeated check-in failures at the robot$/, 'al_checkin_failures'],
+  // the office day (l2b2-office), the alerts and figures nodes, the simulated docking server
+  [/^(starting|before_opening|opening|open|closing|closed)$/, 'h_phase'], [/^waiting for \/battery$/, 'h_waiting_battery'],
+  [/^([a-z_]+(?:, [a-z_]+)*): staff needed$/, 'h_office_alerts'],
+  [/^battery low: charging before new escorts$/, 'h_battery_low'],
+  [/^cannot go home: no navigate_to_pose server$/, 'h_no_nav_server'], [/^going home refused by the navigator$/, 'h_home_refused'],
+  [/^going home failed: (.*)$/, 'h_home_failed'], [/^watching$/, 'h_watching'], [/^counting$/, 'h_counting'],
+  [/^docked$/, 'h_docked'], [/^undocked$/, 'h_undocked'], [/^docking failed: (.*)$/, 'h_dock_failed'],
+  [/^undocking failed: (.*)$/, 'h_undock_failed'], [/^dock at (\(.*?\)), staging at .*$/, 'h_dock_at'],
 ];
 
 function healthText(message) {
@@ -244,6 +252,10 @@ function healthText(message) {
       parts[1] = parts[1] ? ` (${placeName(parts[1])})` : '';
     }
     if (key === 'h_goal') parts[0] = L2B2.t(`goal_${parts[0]}`) || parts[0];
+    if (key === 'h_phase') parts[0] = L2B2.t(`op_${parts[0]}`) || parts[0];
+    if (key === 'h_office_alerts') {
+      parts[0] = parts[0].split(', ').map((k) => L2B2.t(`or_${k}`) || L2B2.t(`al_${k}`) || k).join(', ');
+    }
     if (['h_escorting', 'h_going', 'h_arrived'].includes(key)) parts[0] = placeName(parts[0]);
     return L2B2.t(key, Object.fromEntries(parts.map((p, i) => [String(i + 1), p])));
   }

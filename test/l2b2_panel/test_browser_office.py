@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import os
 
-from l2b2_interfaces.msg import DialogueState, VisitorInput
+from l2b2_interfaces.msg import ComponentHealth, DialogueState, VisitorInput
 import pytest
 
 from l2b2_common.qos import LATCHED, RELIABLE
@@ -188,4 +188,43 @@ def test_the_visitor_screen_says_when_the_office_opens_again_in_the_visitors_lan
     office.publish(office_status(phase='open', accepting_escorts=True))
     page.wait_for_selector('#no-escort', state='hidden', timeout=TIMEOUT_MS)
     wait_js(page, "document.querySelector('#choices button[data-choice=\"escort\"]').textContent !== 'Yolu göster'")
+    page.context.close()
+
+
+def test_the_office_days_health_lines_are_in_the_staffs_language(ros, panel, browser):
+    """The office node's, the alerts and figures nodes' and the docking server's own health lines (English on
+    /l2b2/health) are shown in the page's language, names of alerts and phases included."""
+    health = ros.node('office_health').create_publisher(ComponentHealth, '/l2b2/health', 50)
+    page = browser.new_context(viewport={'width': 1280, 'height': 800}, locale='de-DE').new_page()
+    page.goto(panel.url)
+    page.fill('#login-user', 'staff')
+    page.fill('#login-password', 'l2b2-demo')
+    page.click('#login-submit')
+    page.wait_for_selector('#app:not([hidden])', timeout=TIMEOUT_MS)
+    line = '#health li[data-component="{}"]'
+
+    def shown(component: str, level: int, message: str, expected: str) -> None:
+        health.publish(ComponentHealth(component=component, level=level, message=message))
+        page.wait_for_function(
+            '([sel, text]) => { const e = document.querySelector(sel); return !!e && e.textContent.endsWith(text); }',
+            arg=[line.format(component), expected], timeout=TIMEOUT_MS)
+
+    shown('office', ComponentHealth.OK, 'open', 'geöffnet')
+    shown('office', ComponentHealth.DEGRADED, 'waiting for /battery', 'wartet auf Akkuwerte (/battery)')
+    shown('office', ComponentHealth.DEGRADED, 'battery low: charging before new escorts',
+          'Akku schwach: lädt, bevor es neue Begleitungen gibt')
+    shown('office', ComponentHealth.ERROR, 'dock_failed, battery_critical: staff needed',
+          'Personal nötig: Andocken fehlgeschlagen, Akku kritisch')
+    shown('office', ComponentHealth.DEGRADED, 'going home failed: 104', 'Fahrt zum Startpunkt gescheitert: 104')
+    shown('alerts', ComponentHealth.OK, 'watching', 'überwacht')
+    shown('figures', ComponentHealth.OK, 'counting', 'zählt')
+    shown('docking_server', ComponentHealth.DEGRADED, 'docking failed: no charge', 'Andocken gescheitert: no charge')
+    shown('docking_server', ComponentHealth.OK, 'dock at (6.00, 5.10), staging at (6.00, 4.00)',
+          'Ladedock bei (6.00, 5.10)')
+    # An unknown line stays as the node wrote it.
+    shown('office', ComponentHealth.DEGRADED, 'something new', 'something new')
+    page.select_option('#ui-lang', 'tr')
+    shown('office', ComponentHealth.OK, 'closing', 'kapanıyor')
+    shown('office', ComponentHealth.DEGRADED, 'battery low: charging before new escorts',
+          'akü zayıf: yeni eşlik öncesi şarj oluyor')
     page.context.close()
