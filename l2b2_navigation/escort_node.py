@@ -126,8 +126,8 @@ class EscortNode(Node):
         self.health = HealthReporter(self, 'escort')
         self.pub_status = self.create_publisher(RobotStatus, '/robot/status', RELIABLE)
         self.pub_say = self.create_publisher(SayRequest, '/speech/say', RELIABLE)
-        self.tf: TfListener | None = None  # /tf and /people/tracked are read only while a trip is under way
-        self._people_sub = None
+        self.tf: TfListener | None = None  # /tf is read only while a trip is under way
+        self.create_subscription(TrackedPeople, '/people/tracked', self._on_people, RELIABLE, callback_group=g)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED, callback_group=g)
         self.create_subscription(BatteryState, '/battery', self._on_battery, SENSOR, callback_group=g)
         self.create_subscription(OfficeStatus, '/office/status', self._on_office, LATCHED, callback_group=g)
@@ -172,9 +172,8 @@ class EscortNode(Node):
         return Pose2D(w.x, w.y, w.yaw)
 
     def _schedule(self) -> None:
-        """Tick and read /tf and /people/tracked while a trip or a return home is under way; sleep
-        otherwise: an idle escort at home has nothing to watch (its status keeps the last pose), and the
-        tracker's 10 Hz would wake it for nothing."""
+        """Tick and read /tf while a trip or a return home is under way; sleep otherwise: an idle escort
+        at home has nothing to watch (its status keeps the last pose)."""
         if self.trips.under_way and self._tick_timer.is_canceled():
             self._listen(True)
             self._tick_timer.reset()
@@ -187,14 +186,10 @@ class EscortNode(Node):
         if on and self.tf is None:
             self.last_pose = None  # from before the trip: a jump in the path length if the robot was moved
             self.tf = TfListener(self, callback_group=self._group)
-            self._people_sub = self.create_subscription(TrackedPeople, '/people/tracked', self._on_people,
-                                                        RELIABLE, callback_group=self._group)
         elif not on and self.tf is not None:
             self._live_pose()
             self.tf.close()
             self.tf = None
-            self.destroy_subscription(self._people_sub)
-            self._people_sub = None
 
     def _on_wake(self) -> None:
         pass  # the wake-up itself makes the executor see the restarted tick timer
