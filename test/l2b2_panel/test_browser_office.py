@@ -29,6 +29,17 @@ def wait_text(page, selector: str, text: str) -> None:
                            arg=[selector, text], timeout=TIMEOUT_MS)
 
 
+def staff_page(panel, browser, width: int, height: int):
+    """The staff page in German, logged in as the demo staff user."""
+    page = browser.new_context(viewport={'width': width, 'height': height}, locale='de-DE').new_page()
+    page.goto(panel.url)
+    page.fill('#login-user', 'staff')
+    page.fill('#login-password', 'l2b2-demo')
+    page.click('#login-submit')
+    page.wait_for_selector('#app:not([hidden])', timeout=TIMEOUT_MS)
+    return page
+
+
 @pytest.fixture
 def office(ros):
     return OfficeStandIn(ros)
@@ -41,12 +52,7 @@ def services_ready(panel) -> bool:
 
 def test_the_office_box_shows_charging_and_dock_now_needs_a_confirmation(ros, panel, browser, office):
     ros.wait_for(lambda: services_ready(panel), 15, 'the office services')
-    page = browser.new_context(viewport={'width': 1400, 'height': 900}, locale='de-DE').new_page()
-    page.goto(panel.url)
-    page.fill('#login-user', 'staff')
-    page.fill('#login-password', 'l2b2-demo')
-    page.click('#login-submit')
-    page.wait_for_selector('#app:not([hidden])', timeout=TIMEOUT_MS)
+    page = staff_page(panel, browser, 1400, 900)
     wait_js(page, 'window.l2b2.stream === true && window.l2b2.state !== null')
     assert page.inner_text('#office-phase') == 'keine Meldung vom Bürotag'
     controls = page.locator('#estop').bounding_box(), page.locator('#joystick').bounding_box()
@@ -195,12 +201,7 @@ def test_the_office_days_health_lines_are_in_the_staffs_language(ros, panel, bro
     """The office node's, the alerts and figures nodes' and the docking server's own health lines (English on
     /l2b2/health) are shown in the page's language, names of alerts and phases included."""
     health = ros.node('office_health').create_publisher(ComponentHealth, '/l2b2/health', 50)
-    page = browser.new_context(viewport={'width': 1280, 'height': 800}, locale='de-DE').new_page()
-    page.goto(panel.url)
-    page.fill('#login-user', 'staff')
-    page.fill('#login-password', 'l2b2-demo')
-    page.click('#login-submit')
-    page.wait_for_selector('#app:not([hidden])', timeout=TIMEOUT_MS)
+    page = staff_page(panel, browser, 1280, 800)
     line = '#health li[data-component="{}"]'
 
     def shown(component: str, level: int, message: str, expected: str) -> None:
