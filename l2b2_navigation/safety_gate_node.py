@@ -118,6 +118,7 @@ class SafetyGateNode(Node):
     def _wake(self) -> None:
         if self._timer.is_canceled():
             self._timer.reset()
+
     def _send(self, now: float) -> None:
         linear, angular = self.gate.command(now)
         if self.params.stamped_cmd_vel:
