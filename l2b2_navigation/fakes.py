@@ -76,6 +76,8 @@ class _FakeServer(Node):
         #: Set on the first cancel request (tests wait on it).
         self.canceled = threading.Event()
         self._book = _GoalBook()
+        self._running = 0  # goals whose execution has not returned yet
+        self._running_lock = threading.Lock()
         self._closing = False
         self._group = ReentrantCallbackGroup()
         self._pub_drive = self.create_publisher(Twist, '/cmd_vel_nav', RELIABLE) if drive_speed is not None else None
@@ -87,6 +89,12 @@ class _FakeServer(Node):
     def cancels(self) -> int:
         """Cancel requests received."""
         return self._book.cancels
+
+    @property
+    def running(self) -> int:
+        """Goals still executing: a cancel is counted when requested, the goal ends a moment later."""
+        with self._running_lock:
+            return self._running
 
     def release(self) -> None:
         """Let every held goal finish now (with the configured outcome)."""
@@ -115,9 +123,13 @@ class _FakeServer(Node):
 
     def _run(self, handle: Any) -> Any:
         wake = self._book.open(handle)
+        with self._running_lock:
+            self._running += 1
         try:
             return self._execute(handle, wake)
         finally:
+            with self._running_lock:
+                self._running -= 1
             self._book.close(handle)
             if self._pub_drive is not None and not self._closing:
                 self._pub_drive.publish(Twist())

@@ -204,6 +204,8 @@ def test_staff_pause_holds_the_escort_past_every_timeout_and_continue_arrives(ro
     assert res.success, res.message
     ros.wait_for(lambda: rig.nav.cancels >= 1, 10, 'navigation cancelled')
     ros.wait_for(lambda: rig.status and rig.status[-1].mode == 'paused', 10, 'paused status')
+    # The cancel is counted when requested; the fake may take one more step before its goal ends.
+    ros.wait_for(lambda: rig.nav.running == 0, 10, 'the cancelled navigation goal ended')
     held_at = rig.nav.x
     rig.visitor.mode = 'gone'  # gone the whole pause: with give_up_s 1.5 this would end the escort
     first = len(rig.feedback)
