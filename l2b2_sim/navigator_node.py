@@ -56,8 +56,6 @@ class SimNavigatorParams:
 
 #: Scan points this close to the map's own walls and furniture are those, not people (m).
 STATIC_TOLERANCE = 0.2
-#: How long (sim s) a goal waits for its first scan before driving without one (no lidar: nothing to avoid).
-FIRST_SCAN_WAIT_S = 0.5
 NEWEST_SCAN = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
 UNKNOWN = NavigateToPose.Result.UNKNOWN
 TF_ERROR = NavigateToPose.Result.TF_ERROR
@@ -117,10 +115,9 @@ class SimNavigatorNode(Node):
         self._cmd_pub = self.create_publisher(Twist, '/cmd_vel_nav', RELIABLE)
         self._plan_pub = self.create_publisher(Path, '/plan', RELIABLE)
         self._map_pub = self.create_publisher(OccupancyGrid, '/map', LATCHED)
-        # /tf and /scan are read only while a goal runs (_listen): an idle navigator wakes for nothing.
-        self.frames = FrameTree(history=20)
-        self._tf: TfListener | None = None
-        self._scan_sub = None
+        # Only the newest pose and scan matter: a short history never feeds the controller stale data.
+        self.tf = TfListener(self, FrameTree(history=20), depth=2)
+        self.create_subscription(LaserScan, '/scan', self._on_scan, NEWEST_SCAN)
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED)
         self._server = ActionServer(
             self, NavigateToPose, '/navigate_to_pose', execute_callback=self._execute,
@@ -145,28 +142,13 @@ class SimNavigatorNode(Node):
         if self._estop:
             self._control()  # abort at once, not at the next tick
 
-    def _listen(self, on: bool) -> None:
-        """Start (a goal begins) or stop (no goal left) reading /tf and /scan. Each start begins with an
-        empty frame tree and no scan: poses and obstacles from the last goal may be old (the robot
-        docked, was driven by hand); only the newest pose and scan matter, a short history never feeds
-        the controller stale data."""
-        if on and self._tf is None:
-            self.frames, self._scan, self._scan_in_layer = FrameTree(history=20), None, None
-            self._tf = TfListener(self, self.frames, depth=2)
-            self._scan_sub = self.create_subscription(LaserScan, '/scan', self._on_scan, NEWEST_SCAN)
-        elif not on and self._tf is not None:
-            self._tf.close()
-            self.destroy_subscription(self._scan_sub)
-            self._tf = self._scan_sub = None
-
     def _pose(self, at: float | None = None) -> Pose2D | None:
         """base_link on the map (now, or at the stamp ``at``); map→odom may be missing (map and odom
         coincide in the simulator)."""
-        frames = self.frames
-        odom = frames.lookup('odom', 'base_link', at)
+        odom = self.tf.tree.lookup('odom', 'base_link', at)
         if odom is None:
             return None
-        map_odom = frames.lookup('map', 'odom', at)
+        map_odom = self.tf.tree.lookup('map', 'odom', at)
         return odom if map_odom is None else map_odom.compose(odom)
 
     def _now(self) -> float:
@@ -186,7 +168,6 @@ class SimNavigatorNode(Node):
         with self._lock:
             previous, self._goal = self._goal, goal
             self.obstacles.clear()  # not watched while idle: marks of unknown age
-            self._listen(True)
         if previous is not None:
             self._finish(previous, 'aborted', UNKNOWN, 'preempted by a newer goal')
         self._control_timer.reset()
@@ -218,7 +199,6 @@ class SimNavigatorNode(Node):
                 self._control_timer.cancel()
                 self._cancel_timer.cancel()
                 self._cmd_pub.publish(Twist())
-                self._listen(False)
 
     def _check_cancel(self) -> None:
         with self._lock:
@@ -248,8 +228,6 @@ class SimNavigatorNode(Node):
             if now - goal.start > self.p.transform_timeout_s:
                 self._finish(goal, 'aborted', TF_ERROR, 'no transform map -> base_link (is the base running?)')
             return
-        if self._scan is None and now - goal.start < FIRST_SCAN_WAIT_S:
-            return  # listening began with the goal: look before moving (without a lidar, go on after a while)
         if goal.follower is None and not self._plan(goal, pose):
             return
         self._update_obstacles()
