@@ -37,14 +37,12 @@ class SafetyGate:
         self._teleop_at: float | None = None
         self._nav: tuple[float, float] = ZERO
         self._nav_at: float | None = None
-        self._input_at: float | None = None  # the last command or stop change, whatever it was
 
     def engage(self, source: str) -> bool:
         """Latch the stop; returns True if this changed anything."""
         changed = not self.estop_active
         self.estop_active, self.estop_source = True, source
         self._teleop_at = self._nav_at = None
-        self._input_at = None
         return changed
 
     def release(self, source: str) -> bool:
@@ -52,26 +50,13 @@ class SafetyGate:
         changed = self.estop_active
         self.estop_active, self.estop_source = False, source
         self._teleop_at = self._nav_at = None
-        self._input_at = None
         return changed
 
     def teleop(self, linear: float, angular: float, now: float) -> None:
         self._teleop, self._teleop_at = (linear, angular), now
-        self._input_at = now
 
     def nav(self, linear: float, angular: float, now: float) -> None:
         self._nav, self._nav_at = (linear, angular), now
-        self._input_at = now
-
-    def settled(self, now: float, hold_s: float) -> bool:
-        """True when the base has been sent only zeros for at least ``hold_s``: no command arrived since
-        every command would have gone stale (``nav_timeout_s``, ``deadman_timeout_s``) plus ``hold_s``.
-        A node may then stop repeating the zero until the next command (an idle robot wakes nobody).
-        Before any command, and after a stop or resume, the count starts at the first ``settled`` call."""
-        if self._input_at is None:
-            self._input_at = now
-        stale_after = max(self.limits.nav_timeout_s, self.limits.deadman_timeout_s)
-        return now - self._input_at >= stale_after + hold_s
 
     def teleop_active(self, now: float) -> bool:
         return (not self.estop_active and self._teleop_at is not None

@@ -4,10 +4,6 @@ Every velocity source (the navigator on /cmd_vel_nav, the staff joystick on /cmd
 through here, so an emergency stop always wins: it zeroes the base at once, tells everyone on the
 latched /safety/state (the escort and navigator cancel, the dialogue goes quiet) and silences speech.
 
-The command goes out at ``rate_hz`` while anything drives, and as zeros for ``quiet_after_s`` after
-every command went stale; then the gate is quiet until the next command (a stopped base stays stopped:
-ros2_control's cmd_vel_timeout and the simulator's stale guard stop it anyway).
-
 Velocities are geometry_msgs/TwistStamped on a real robot (ros2_control's diff_drive_controller and
 Nav2 Kilted both use it; /cmd_vel_nav comes from Nav2's collision monitor) or plain Twist (the pybullet
 simulator and its stand-in navigator): ``stamped_cmd_vel`` picks the type of /cmd_vel and
@@ -40,10 +36,6 @@ class SafetyGateNodeParams:
 
     rate_hz: float = tunable(20.0, 'How often the current command is sent to the base (also a heartbeat).',
                              min=5.0, max=200.0)
-    quiet_after_s: float = tunable(
-        1.0, 'Once the base has had only zeros for this long (after every command went stale), stop repeating '
-        'them until the next command or stop change: an idle robot wakes nobody (0: send at rate_hz always, '
-        'for a base that wants a heartbeat even when stopped).', min=0.0, max=60.0)
     start_engaged: bool = tunable(False, 'Start with the emergency stop latched (resume needed before moving).')
     #: The robot's config (config/safety_gate.yaml, read by stack_robot) sets true; the built-in default
     #: stays Twist for bare set-ups (tests, the panel's stand-in base, the pybullet simulation).
@@ -65,7 +57,7 @@ class SafetyGateNode(Node):
         self.create_subscription(TwistStamped if p.stamped_cmd_vel else Twist, '/cmd_vel_nav', self._on_nav, 10)
         self.create_subscription(TwistStamped if p.stamped_teleop else Twist, '/cmd_vel_teleop', self._on_teleop, 10)
         self.create_service(SetBool, '/safety/estop', self._on_estop)
-        self._timer = self.create_timer(1.0 / p.rate_hz, self._tick)
+        self.create_timer(1.0 / p.rate_hz, self._tick)
         self._teleop_was_active = False
         self.health = HealthReporter(self, 'safety_gate')
         self.health.set(OK, 'emergency stop engaged' if self.gate.estop_active else 'ready')
@@ -77,14 +69,12 @@ class SafetyGateNode(Node):
     def _on_nav(self, msg: Twist | TwistStamped) -> None:
         twist = _twist(msg)
         self.gate.nav(twist.linear.x, twist.angular.z, self._now())
-        self._wake()
 
     def _on_teleop(self, msg: Twist | TwistStamped) -> None:
         now = self._now()
         twist = _twist(msg)
         self.gate.teleop(twist.linear.x, twist.angular.z, now)
         self._send(now)  # joystick input reaches the base without waiting for the next tick
-        self._wake()
 
     def _on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         if request.data:
@@ -102,7 +92,6 @@ class SafetyGateNode(Node):
             response.message = 'resumed'
         response.success = True
         self._publish_state()
-        self._wake()
         return response
 
     def _tick(self) -> None:
@@ -112,12 +101,6 @@ class SafetyGateNode(Node):
             self._teleop_was_active = active
             self._publish_state()
         self._send(now)
-        if self.params.quiet_after_s > 0 and self.gate.settled(now, self.params.quiet_after_s):
-            self._timer.cancel()  # stopped and settled: quiet until the next command (_wake)
-
-    def _wake(self) -> None:
-        if self._timer.is_canceled():
-            self._timer.reset()
 
     def _send(self, now: float) -> None:
         linear, angular = self.gate.command(now)

@@ -58,18 +58,6 @@ def test_teleop_overrides_navigation_and_dead_man_stops_it():
     assert gate.command(0.5) == (0.3, 0.0), 'navigation resumes with a fresh command'
 
 
-def test_settled_once_every_command_is_stale_plus_the_hold():
-    gate = SafetyGate(GateLimits(nav_timeout_s=0.5, deadman_timeout_s=0.3))
-    assert not gate.settled(0.0, hold_s=1.0), 'start-up: zeros for a while first'
-    assert gate.settled(1.5, hold_s=1.0)
-    gate.nav(0.4, 0.0, now=2.0)
-    assert not gate.settled(3.0, hold_s=1.0), 'the command is stale at 2.5, the hold runs to 3.5'
-    assert gate.settled(3.5, hold_s=1.0)
-    gate.engage('panel')
-    assert not gate.settled(4.0, hold_s=1.0), 'a stop starts the count again'
-    assert gate.settled(5.5, hold_s=1.0)
-
-
 def _gate_node(ros, **overrides):
     params = [Parameter(k, value=v) for k, v in overrides.items()]
     return ros.add(SafetyGateNode(context=ros.context, parameter_overrides=params))
@@ -114,23 +102,6 @@ def test_node_estop_zeroes_cmd_vel_silences_speech_and_latches_state(ros):
     ros.wait_future(estop.call_async(SetBool.Request(data=False)))
     ros.wait_for(lambda: not states[-1].estop_active, what='resume')
     ros.wait_for(driven, what='driving again after a deliberate resume')
-
-
-def test_node_goes_quiet_when_settled_and_wakes_on_the_next_command(ros):
-    gate = _gate_node(ros, stamped_cmd_vel=False, quiet_after_s=0.2)
-    probe = ros.node()
-    cmds = []
-    probe.create_subscription(Twist, '/cmd_vel', cmds.append, 10)
-    nav = probe.create_publisher(Twist, '/cmd_vel_nav', 10)
-    ros.wait_for(lambda: nav.get_subscription_count() > 0, what='safety gate')
-    ros.wait_for(gate._timer.is_canceled, what='quiet after start-up zeros')
-    moving = Twist()
-    moving.linear.x = 0.3
-    nav.publish(moving)
-    ros.wait_for(lambda: any(abs(c.linear.x - 0.3) < 1e-6 for c in cmds), what='the command passes a quiet gate')
-    ros.wait_for(lambda: cmds[-1].linear.x == 0.0, what='zero once the command went stale')
-    ros.wait_for(gate._timer.is_canceled, what='quiet again')
-    assert cmds[-1].linear.x == 0.0 and cmds[-1].angular.z == 0.0, 'the last word to the base is a stop'
 
 
 def test_node_rejects_out_of_range_parameter_with_its_name(ros):
