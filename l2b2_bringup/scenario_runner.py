@@ -36,6 +36,7 @@ from rclpy.executors import MultiThreadedExecutor
 from std_srvs.srv import SetBool, Trigger
 
 from l2b2_bringup.scenario import Scenario, Step
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.qos import AUDIO, LATCHED, STATUS
 from l2b2_common.ros_harness import destroy_node
 
@@ -80,7 +81,7 @@ class ScenarioRunner:
     def __init__(self, *, sim_control: Callable[[str, dict], bool] | None = None, log=print):
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
-        self.node = rclpy.create_node('l2b2_scenario_runner', context=self.context)
+        self.node = LeanNode('l2b2_scenario_runner', context=self.context)
         self.executor = MultiThreadedExecutor(num_threads=3, context=self.context)
         self.executor.add_node(self.node)
         self._log = log

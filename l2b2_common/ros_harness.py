@@ -12,6 +12,8 @@ import rclpy
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 
+from l2b2_common.lean_node import LeanNode
+
 
 def destroy_node(node: Node) -> None:
     """``node.destroy_node()`` and its action clients and servers too.
@@ -64,7 +66,7 @@ class RosHarness:
 
     def node(self, name: str = 'probe') -> Node:
         """A plain node for the caller's own publishers, subscribers and clients."""
-        return self.add(rclpy.create_node(name, context=self.context))
+        return self.add(LeanNode(name, context=self.context))
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = 'condition') -> Any:
         """Poll ``predicate`` until it returns something truthy; TimeoutError after ``timeout`` seconds."""

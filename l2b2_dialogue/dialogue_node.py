@@ -35,7 +35,6 @@ from l2b2_interfaces.msg import (
 )
 from l2b2_interfaces.srv import CheckIn, DrawTicket, LookupAppointment, SetLanguage
 from rclpy.action import ActionClient
-from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
 
 from l2b2_common.calls import BoundedCaller, CallOutcome, PendingCall
@@ -43,6 +42,7 @@ from l2b2_common.catalog import load_catalog
 from l2b2_common.codes import EscortOutcome, QueueResult
 from l2b2_common.config import config_path
 from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.privacy import redact
 from l2b2_common.qos import LATCHED, RELIABLE
@@ -78,7 +78,7 @@ class DialogueNodeParams:
 STAFF_CALL = 'a visitor at the robot asks for staff'
 
 
-class DialogueNode(Node):
+class DialogueNode(LeanNode):
     """Subscribes to what the visitor says and touches; speaks, escorts, checks in and draws tickets."""
 
     def __init__(self, **kwargs):

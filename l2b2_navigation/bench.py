@@ -117,12 +117,13 @@ def make_probe(context):
     from l2b2_interfaces.msg import RobotStatus, SayRequest, TrackedPeople
     from l2b2_interfaces.srv import SimSetVisitor, SimSpawnVisitor
     from nav_msgs.msg import Odometry
-    import rclpy
     from rclpy.action import ActionClient
     from rclpy.parameter import Parameter
     from std_srvs.srv import SetBool, Trigger
 
-    node = rclpy.create_node('nav_scenario', context=context,
+    from l2b2_common.lean_node import LeanNode
+
+    node = LeanNode('nav_scenario', context=context,
                              parameter_overrides=[Parameter('use_sim_time', value=True)])
     node.escort = ActionClient(node, Escort, '/escort')
     node.spawn = node.create_client(SimSpawnVisitor, '/sim/spawn_visitor')

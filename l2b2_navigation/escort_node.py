@@ -37,7 +37,6 @@ from nav2_msgs.action import NavigateToPose
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from sensor_msgs.msg import BatteryState
 from std_srvs.srv import SetBool
 
@@ -47,6 +46,7 @@ from l2b2_common.codes import EscortOutcome, HealthLevel
 from l2b2_common.config import config_path
 from l2b2_common.geometry import Pose2D
 from l2b2_common.health import HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.maps import load_waypoints, require_waypoints
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
@@ -100,7 +100,7 @@ class Ride:
     ended: Event = field(default_factory=Event)
 
 
-class EscortNode(Node):
+class EscortNode(LeanNode):
     def __init__(self, **kwargs):
         super().__init__('escort', **kwargs)
         self.p = p = declare_tunables(self, EscortNodeParams)

@@ -24,11 +24,11 @@ from l2b2_interfaces.action import Escort
 from nav2_msgs.action import NavigateToPose
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.node import Node
 from tf2_msgs.msg import TFMessage
 
 from l2b2_common.codes import EscortOutcome
 from l2b2_common.geometry import Pose2D, quaternion_msg_fields
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.qos import RELIABLE, TF
 
 #: Rate of the drive commands, feedback and /tf of a running goal (a controller's rate).
@@ -65,7 +65,7 @@ class _GoalBook:
             event.set()
 
 
-class _FakeServer(Node):
+class _FakeServer(LeanNode):
     """What both fakes share: goal/cancel counting, holding, ``drive_speed`` and ``vanish``."""
 
     def __init__(self, name: str, action_type: Any, action_name: str, *, drive_speed: float | None,

@@ -14,13 +14,13 @@ from geometry_msgs.msg import Point, Vector3
 from l2b2_interfaces.msg import TrackedPeople, TrackedPerson, VisitorEvent
 from nav_msgs.msg import OccupancyGrid, Odometry
 import numpy as np
-from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import LaserScan
 from tf2_msgs.msg import TFMessage
 
 from l2b2_common.geometry import Pose2D, yaw_from_msg
 from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
 from l2b2_common.tf_listener import TfListener, stamp_seconds
@@ -48,7 +48,7 @@ class TrackerNodeParams:
                                   min=0.2, max=60.0)
 
 
-class PersonTrackerNode(Node):
+class PersonTrackerNode(LeanNode):
     """Wraps :class:`PersonTracker`: /scan + /tf (+ /map) in, tracks and proximity events out."""
 
     def __init__(self, **kwargs):

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from geometry_msgs.msg import Twist, TwistStamped
 from l2b2_interfaces.msg import SafetyState
-from rclpy.node import Node
 from std_msgs.msg import Empty
 from std_srvs.srv import SetBool
 
 from l2b2_common.health import OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED
 from l2b2_common.tunables import declare_tunables, tunable
@@ -45,7 +45,7 @@ class SafetyGateNodeParams:
     stamped_teleop: bool = tunable(False, '/cmd_vel_teleop carries TwistStamped (false: Twist, as the l2b2 panel sends).')
 
 
-class SafetyGateNode(Node):
+class SafetyGateNode(LeanNode):
     def __init__(self, **kwargs):
         super().__init__('safety_gate', **kwargs)
         self.params = p = declare_tunables(self, SafetyGateNodeParams)

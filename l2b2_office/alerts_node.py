@@ -26,11 +26,11 @@ from l2b2_interfaces.action import Escort
 from l2b2_interfaces.msg import ComponentHealth, SafetyState, StaffAlert, StaffAlerts
 from l2b2_interfaces.srv import AcknowledgeAlert
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from sensor_msgs.msg import BatteryState
 
 from l2b2_common.config import ConfigError
 from l2b2_common.health import DEGRADED, HEALTH_TOPIC, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, SENSOR
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
@@ -72,7 +72,7 @@ class AlertsParams:
                                    min=1, max=10000)
 
 
-class AlertsNode(Node):
+class AlertsNode(LeanNode):
     def __init__(self, **kwargs: Any):
         super().__init__('alerts', **kwargs)
         self.p = p = declare_tunables(self, AlertsParams)

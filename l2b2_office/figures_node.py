@@ -32,13 +32,13 @@ from l2b2_interfaces.msg import (
     VisitorInput,
 )
 from prometheus_client import CollectorRegistry, start_http_server
-from rclpy.node import Node
 
 from l2b2_common.calls import BoundedCaller, CallOutcome
 from l2b2_common.catalog import load_catalog
 from l2b2_common.codes import EscortOutcome
 from l2b2_common.config import config_path
 from l2b2_common.health import ERROR, HEALTH_TOPIC, OK, STALE, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE, STATUS
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
@@ -72,7 +72,7 @@ class FiguresParams:
                                                   '(else its status alone gives the outcome).', min=0.1, max=30.0)
 
 
-class FiguresNode(Node):
+class FiguresNode(LeanNode):
     """Subscribes to the robot's topics, counts into SQLite, serves /metrics."""
 
     def __init__(self, **kwargs: Any):

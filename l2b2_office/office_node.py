@@ -39,7 +39,6 @@ from l2b2_interfaces.msg import DialogueState, OfficeStatus
 from nav2_msgs.action import DockRobot, NavigateToPose, UndockRobot
 from rclpy.action import ActionClient
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from rclpy.qos import qos_profile_action_status_default
 from sensor_msgs.msg import BatteryState
 from std_srvs.srv import SetBool, Trigger
@@ -48,6 +47,7 @@ from l2b2_common.catalog import load_catalog
 from l2b2_common.config import ConfigError, config_path
 from l2b2_common.geometry import quaternion_msg_fields
 from l2b2_common.health import DEGRADED, ERROR, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.maps import load_waypoints, require_waypoints
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED
@@ -88,7 +88,7 @@ class OfficeNodeParams:
                                       min=0.5, max=600.0)
 
 
-class OfficeNode(Node):
+class OfficeNode(LeanNode):
     """Runs the day cycle and the battery policy; carries out their commands."""
 
     def __init__(self, **kwargs: Any):

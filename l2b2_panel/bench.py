@@ -85,6 +85,7 @@ def run(argv: list[str]) -> BenchResult:
     from rclpy.executors import SingleThreadedExecutor
     from std_srvs.srv import SetBool
 
+    from l2b2_common.lean_node import LeanNode
     from l2b2_common.qos import RELIABLE
     from l2b2_common.ros_harness import destroy_node
 
@@ -103,7 +104,7 @@ def run(argv: list[str]) -> BenchResult:
     context = rclpy.Context()
     rclpy.init(context=context)
     executor = SingleThreadedExecutor(context=context)
-    probe = rclpy.create_node('panel_bench_probe', context=context)
+    probe = LeanNode('panel_bench_probe', context=context)
     executor.add_node(probe)
     spin = threading.Thread(target=executor.spin, daemon=True)
     spin.start()

@@ -18,11 +18,11 @@ import threading
 from typing import Any
 
 from aiohttp import web
-from rclpy.node import Node
 
 from l2b2_common.catalog import load_catalog
 from l2b2_common.config import ConfigError, share_dir
 from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.maps import OccupancyMap, load_waypoints
 from l2b2_common.node_main import run_node
 from l2b2_common.tunables import declare_tunables
@@ -40,7 +40,7 @@ from l2b2_panel.web_app import PanelWebApp, WebConfig
 PANEL_CONFIG = 'config/panel.yaml'
 
 
-class PanelNode(Node):
+class PanelNode(LeanNode):
     """ROS side of the panel; ``self.bridge`` is the web app's RobotBridge."""
 
     def __init__(self, **kwargs: Any):

@@ -20,6 +20,7 @@ from sensor_msgs.msg import BatteryState
 from tf2_msgs.msg import TFMessage
 
 from l2b2_common.geometry import quaternion_msg_fields
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.qos import RELIABLE
 from l2b2_navigation.fakes import FakeEscort, FakeNavigateToPose
 
@@ -35,7 +36,7 @@ def stand_in_navigator(speed: float = 0.3, **kwargs: Any) -> FakeNavigateToPose:
     return FakeNavigateToPose(speed=None, publish_tf=False, drive_speed=speed, name='navigator_stand_in', **kwargs)
 
 
-class StandInBase(Node):
+class StandInBase(LeanNode):
     """Integrates /cmd_vel into a pose; publishes /odom and /tf (map→odom→base_link) and /battery."""
 
     def __init__(self, rate_hz: float = 50.0, start: tuple[float, float, float] = (0.0, 0.0, 0.0), **kwargs: Any):

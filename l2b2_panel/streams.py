@@ -13,10 +13,11 @@ import threading
 
 from rclpy.context import Context
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-from rclpy.node import Node
+
+from l2b2_common.lean_node import LeanNode
 
 
-class StreamNode(Node):
+class StreamNode(LeanNode):
     """Spins itself from construction until :meth:`close`."""
 
     def __init__(self, context: Context):

@@ -169,6 +169,7 @@ def _ros_figures(url: str, opts, rows: list, tmp: Path) -> dict:
     from rclpy.parameter import Parameter
     from rclpy.qos import QoSProfile
 
+    from l2b2_common.lean_node import LeanNode
     from l2b2_common.ros_harness import destroy_node
     from l2b2_queue_bridge.queue_bridge_node import QueueBridgeNode
 
@@ -210,7 +211,7 @@ def _ros_figures(url: str, opts, rows: list, tmp: Path) -> dict:
                                 read_retries=0),
                  'session': bridge('session', url, login_name=ROBOT_LOGIN, password_file=str(password_file),
                                    staff_auth_key='', session_duration_s=SESSION_S, renew_before_s=RENEW_S)}
-        client = rclpy.create_node('queue_bench_client', context=context)
+        client = LeanNode('queue_bench_client', context=context)
         executor.add_node(client)
         nodes.append(client)
         threading.Thread(target=executor.spin, daemon=True).start()

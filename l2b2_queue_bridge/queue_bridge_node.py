@@ -17,7 +17,6 @@ from typing import Any
 from l2b2_interfaces.msg import Appointment, QueueStatus
 from l2b2_interfaces.srv import CheckIn, DrawTicket, GetQueueStatus, LookupAppointment
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from rclpy.task import Future
 
@@ -25,6 +24,7 @@ from l2b2_common.catalog import load_catalog
 from l2b2_common.codes import QueueResult
 from l2b2_common.config import config_path
 from l2b2_common.health import DEGRADED, ERROR, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.privacy import redact
 from l2b2_common.tunables import ParameterError, declare_tunables
@@ -38,7 +38,7 @@ from l2b2_queue_bridge.zms_session import CredentialError, read_credentials
 #: Room for bursts of requests (the default depth of 10 drops the 11th concurrent call).
 SERVICE_QOS = QoSProfile(depth=100)
 
-class QueueBridgeNode(Node):
+class QueueBridgeNode(LeanNode):
     def __init__(self, **kwargs: Any):
         super().__init__('queue_bridge', **kwargs)
         self.p = declare_tunables(self, QueueBridgeParams)

@@ -31,7 +31,6 @@ from nav2_msgs.action import DockRobot, NavigateToPose, UndockRobot
 from nav_msgs.msg import Odometry
 from rclpy.action import ActionClient, ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import LaserScan
 
@@ -39,6 +38,7 @@ from l2b2_common.config import ConfigError
 from l2b2_common.dock import DOCK_OFFSET_M, DOCK_PLACE, STAGING_PLACE, dock_geometry
 from l2b2_common.geometry import Pose2D, quaternion_msg_fields, wrap_angle, yaw_from_msg
 from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.maps import load_waypoints
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import RELIABLE
@@ -123,7 +123,7 @@ class _Canceled(Exception):
     pass
 
 
-class SimDockServer(Node):
+class SimDockServer(LeanNode):
     """Serves DockRobot and UndockRobot for the simulated robot, one goal at a time."""
 
     def __init__(self, **kwargs):

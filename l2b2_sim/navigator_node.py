@@ -25,7 +25,6 @@ from nav_msgs.msg import OccupancyGrid, Path
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import LaserScan
 
@@ -33,6 +32,7 @@ from l2b2_common.config import ConfigError, share_dir
 from l2b2_common.frames import FrameTree
 from l2b2_common.geometry import Pose2D, quaternion_msg_fields, yaw_from_msg
 from l2b2_common.health import DEGRADED, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.maps import OccupancyMap
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import LATCHED, RELIABLE
@@ -84,7 +84,7 @@ class _Goal:
     outcome: tuple[str, int, str] | None = None
 
 
-class SimNavigatorNode(Node):
+class SimNavigatorNode(LeanNode):
     """Plans, follows and reports one NavigateToPose goal at a time (a newer goal preempts)."""
 
     def __init__(self, **kwargs):

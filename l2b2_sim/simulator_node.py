@@ -29,7 +29,6 @@ from geometry_msgs.msg import Quaternion, TransformStamped, Twist
 from l2b2_interfaces.msg import SpeechStatus, TrackedPeople, TrackedPerson
 from l2b2_interfaces.srv import SimSetVisitor, SimSpawnVisitor
 from nav_msgs.msg import Odometry
-from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, LaserScan
 from std_srvs.srv import Trigger
@@ -39,6 +38,7 @@ from l2b2_common.config import ConfigError, config_path
 from l2b2_common.dock import dock_geometry
 from l2b2_common.geometry import quaternion_msg_fields
 from l2b2_common.health import ERROR, OK, HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import RELIABLE, STATUS
 from l2b2_common.tunables import ParameterError, declare_tunables, tunable
@@ -95,7 +95,7 @@ def _tf(stamp: Time, parent: str, child: str, x: float, y: float, z: float, yaw:
     return t
 
 
-class SimulatorNode(Node):
+class SimulatorNode(LeanNode):
     """Publishes the simulated robot's sensors and runs the simulation loop in its own thread."""
 
     def __init__(self, **kwargs):

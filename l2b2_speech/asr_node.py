@@ -14,13 +14,13 @@ import threading
 from builtin_interfaces.msg import Time
 from l2b2_interfaces.msg import AudioChunk, RecognizedSpeech, SpeechStatus
 import numpy as np
-from rclpy.node import Node
 from rclpy.time import Duration
 from rclpy.time import Time as RosTime
 
 from l2b2_common.codes import HealthLevel
 from l2b2_common.config import ConfigError, config_path
 from l2b2_common.health import HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import AUDIO, RELIABLE, STATUS
 from l2b2_common.tunables import declare_tunables, tunable
@@ -48,7 +48,7 @@ class _Segment:
         self.rejected = False
 
 
-class AsrNode(Node):
+class AsrNode(LeanNode):
     def __init__(self, **kwargs):
         super().__init__('asr', **kwargs)
         self.p = declare_tunables(self, AsrNodeParams)

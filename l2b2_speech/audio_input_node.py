@@ -12,11 +12,11 @@ import threading
 
 from l2b2_interfaces.msg import AudioChunk
 import numpy as np
-from rclpy.node import Node
 from rclpy.time import Duration
 
 from l2b2_common.codes import HealthLevel
 from l2b2_common.health import HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import AUDIO
 from l2b2_common.tunables import declare_tunables, tunable
@@ -41,7 +41,7 @@ class AudioInputParams:
     energy_floor_dbfs: float = tunable(-50.0, 'Frames quieter than this are silence.', min=-90.0, max=-10.0)
 
 
-class AudioInputNode(Node):
+class AudioInputNode(LeanNode):
     def __init__(self, **kwargs):
         super().__init__('audio_input', **kwargs)
         self.p = declare_tunables(self, AudioInputParams)

@@ -12,13 +12,13 @@ import threading
 
 from l2b2_interfaces.msg import AudioChunk, SafetyState, SayRequest, SpeechStatus
 import numpy as np
-from rclpy.node import Node
 from std_msgs.msg import Empty
 
 from l2b2_common.catalog import LANGUAGES
 from l2b2_common.codes import HealthLevel
 from l2b2_common.config import ConfigError, config_path
 from l2b2_common.health import HealthReporter
+from l2b2_common.lean_node import LeanNode
 from l2b2_common.node_main import run_node
 from l2b2_common.qos import AUDIO, LATCHED, RELIABLE, STATUS
 from l2b2_common.tunables import declare_tunables, tunable
@@ -44,7 +44,7 @@ class TtsNodeParams:
     espeak_rate_wpm: int = tunable(160, 'espeak-ng speaking rate.', min=80, max=400)
 
 
-class TtsNode(Node):
+class TtsNode(LeanNode):
     def __init__(self, **kwargs):
         super().__init__('tts', **kwargs)
         self.p = declare_tunables(self, TtsNodeParams)
