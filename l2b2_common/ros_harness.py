@@ -65,7 +65,7 @@ class RosHarness:
         return node
 
     def node(self, name: str = 'probe') -> Node:
-        """A plain node for the caller's own publishers, subscribers and clients."""
+        """A node (a LeanNode) for the caller's own publishers, subscribers and clients."""
         return self.add(LeanNode(name, context=self.context))
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = 'condition') -> Any:

@@ -124,7 +124,7 @@ def make_probe(context):
     from l2b2_common.lean_node import LeanNode
 
     node = LeanNode('nav_scenario', context=context,
-                             parameter_overrides=[Parameter('use_sim_time', value=True)])
+                    parameter_overrides=[Parameter('use_sim_time', value=True)])
     node.escort = ActionClient(node, Escort, '/escort')
     node.spawn = node.create_client(SimSpawnVisitor, '/sim/spawn_visitor')
     node.set_visitor = node.create_client(SimSetVisitor, '/sim/set_visitor')
