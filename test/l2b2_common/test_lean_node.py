@@ -2,7 +2,7 @@
 and messages still flow."""
 from __future__ import annotations
 
-from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.event_handler import EventHandler, SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from std_msgs.msg import String
@@ -12,14 +12,13 @@ from l2b2_common.qos import RELIABLE
 
 
 def _event_waitables(node) -> int:
-    from rclpy.event_handler import EventHandler
     return sum(isinstance(w, EventHandler) for w in node.waitables)
 
 
 def test_a_plain_node_has_event_handlers_a_lean_node_none_also_on_clock_and_parameter_events(ros):
-    plain = ros.add(Node('plain', context=ros.context,
-                               parameter_overrides=[Parameter('use_sim_time', value=True)]))
-    lean = ros.add(LeanNode('lean', context=ros.context, parameter_overrides=[Parameter('use_sim_time', value=True)]))
+    sim_time = [Parameter('use_sim_time', value=True)]
+    plain = ros.add(Node('plain', context=ros.context, parameter_overrides=sim_time))
+    lean = ros.add(LeanNode('lean', context=ros.context, parameter_overrides=sim_time))
     for node in (plain, lean):
         node.create_publisher(String, 'lean_test', RELIABLE)
         node.create_subscription(String, 'lean_test', lambda _msg: None, RELIABLE)
@@ -30,6 +29,7 @@ def test_a_plain_node_has_event_handlers_a_lean_node_none_also_on_clock_and_para
 
 def test_event_callbacks_a_caller_asks_for_are_kept(ros):
     lean = ros.add(LeanNode('lean_own', context=ros.context))
+
     def mine(_event) -> None:
         pass
     lean.create_subscription(String, 'lean_own', lambda _msg: None, RELIABLE,
