@@ -66,8 +66,8 @@ class NodeSpec:
         if not self.ros:
             return cmd
         cmd += ['--ros-args', '-r', f'__node:={self.name}']
-        if self.namespace:
-            cmd += ['-r', f'__ns:={self.namespace}']
+        if self.namespace:  # absolute, as launch_ros makes it (rcl rejects a relative one)
+            cmd += ['-r', f'__ns:=/{self.namespace.lstrip("/")}']
         for path in self.params:
             cmd += ['--params-file', str(path)]
         if self.parameters and params_dir is not None:

@@ -9,6 +9,9 @@ robot_state_publisher publishes the URDF's fixed frames, base_link -> laser amon
 driver (odom -> base_link, /odom, /joint_states) and the lidar driver (/scan in frame laser) are the
 robot vendor's and run beside this: docs/real_robot.md.
 
+One building setting: the ``building`` argument, else the stack file's ``building:`` (as `l2b2-launch`
+reads it), resolved once here and handed to Nav2 (map, amcl's start, the dock) and to every l2b2 node.
+
     ros2 launch l2b2 l2b2_robot.launch.py building:=buergerbuero
     ros2 launch l2b2 l2b2_robot.launch.py exclude:=office    # no working day: dock by hand (bring-up)
 """
@@ -19,32 +22,40 @@ from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
 from l2b2_bringup.launch_plan import robot_state_publisher
+from l2b2_bringup.stack import load_stack
 from launch import LaunchDescription
 
 
-def _state_publisher(context, *args, **kwargs):
-    return [Node(**robot_state_publisher(use_sim_time=False).node_kwargs())]
+def _setup(context, *args, **kwargs):
+    def arg(name):
+        return LaunchConfiguration(name).perform(context)
+
+    stack_file = arg('stack')
+    # The argument, else the stack file's own setting (an unknown building fails here, before anything starts).
+    building = load_stack(stack_file, building=arg('building')).building
+    launch_dir = PathJoinSubstitution([FindPackageShare('l2b2'), 'launch'])
+
+    def include(name, arguments):
+        return IncludeLaunchDescription(PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, name])),
+                                        launch_arguments=arguments.items())
+
+    return [
+        Node(**robot_state_publisher(use_sim_time=False).node_kwargs()),
+        include('nav2.launch.py', {'building': building, 'params_file': arg('params_file'), 'use_sim_time': 'false'}),
+        include('l2b2_stack.launch.py', {'stack': stack_file, 'building': building, 'exclude': arg('exclude')}),
+    ]
 
 
 def generate_launch_description():
-    launch_dir = PathJoinSubstitution([FindPackageShare('l2b2'), 'launch'])
-    building = LaunchConfiguration('building')
     return LaunchDescription([
-        DeclareLaunchArgument('building', default_value='buergerbuero',
-                              description='building: map, waypoints and panel map of maps/<building>*'),
+        DeclareLaunchArgument('building', default_value='',
+                              description="building: map, waypoints, dock and panel map of maps/<building>*; "
+                                          "'' = the stack file's `building`"),
+        DeclareLaunchArgument('stack', default_value='stack_robot.yaml',
+                              description='the l2b2 nodes: a stack description (a path, or a file name under config/)'),
         DeclareLaunchArgument('params_file', default_value='',
                               description='Nav2 parameters (default: config/nav2_params.yaml)'),
         DeclareLaunchArgument('exclude', default_value='',
                               description='l2b2 nodes to leave out, comma-separated (office: dock by hand at bring-up)'),
-        OpaqueFunction(function=_state_publisher),
-        IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, 'nav2.launch.py'])),
-            launch_arguments={'building': building, 'params_file': LaunchConfiguration('params_file'),
-                              'use_sim_time': 'false'}.items(),
-        ),
-        IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(PathJoinSubstitution([launch_dir, 'l2b2_stack.launch.py'])),
-            launch_arguments={'stack': 'stack_robot.yaml', 'building': building,
-                              'exclude': LaunchConfiguration('exclude')}.items(),
-        ),
+        OpaqueFunction(function=_setup),
     ])

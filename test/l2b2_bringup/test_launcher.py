@@ -37,7 +37,7 @@ def test_stack_description_builds_ros_command_lines(tmp_path):
     '''))
     gate = stack.node('safety_gate').command()
     assert gate[0].endswith('l2b2-safety-gate')
-    assert gate[1:] == ['--ros-args', '-r', '__node:=safety_gate', '-r', '__ns:=robot1',
+    assert gate[1:] == ['--ros-args', '-r', '__node:=safety_gate', '-r', '__ns:=/robot1',
                         '--params-file', gate[gate.index('--params-file') + 1],
                         '-p', 'use_sim_time:=true', '-p', 'rate_hz:=50.0', '-r', '/cmd_vel:=/base/cmd_vel']
     assert gate[gate.index('--params-file') + 1].endswith('config/safety_gate.yaml')

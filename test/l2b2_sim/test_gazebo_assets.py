@@ -106,6 +106,61 @@ def test_bridge_and_nav2_params_match_the_contract_and_the_robot():
     assert nav2['velocity_smoother']['ros__parameters']['max_velocity'][0] == sim_nav['max_linear_speed']
 
 
+def _obstacle_sources(nav2: dict):
+    """Every observation source of every obstacle layer of both costmaps: (where, its parameters)."""
+    for costmap in ('local_costmap', 'global_costmap'):
+        p = nav2[costmap][costmap]['ros__parameters']
+        for layer in p['plugins']:
+            if p[layer]['plugin'] in ('nav2_costmap_2d::ObstacleLayer', 'nav2_costmap_2d::VoxelLayer'):
+                for source in p[layer]['observation_sources'].split():
+                    yield f'{costmap}.{layer}.{source}', p[layer][source]
+
+
+def test_every_line_of_the_sim_navigator_config_equals_nav2s():
+    """config/sim_navigator.yaml says its lines are those that must equal config/nav2_params.yaml: each one is
+    compared here (a new line without its Nav2 counterpart fails), inf_is_valid among them."""
+    nav2 = yaml.safe_load((REPO_ROOT / 'config' / 'nav2_params.yaml').read_text())
+    sim_nav = yaml.safe_load((REPO_ROOT / 'config' / 'sim_navigator.yaml').read_text())['sim_navigator']['ros__parameters']
+    local = nav2['local_costmap']['local_costmap']['ros__parameters']
+    controller = nav2['controller_server']['ros__parameters']
+    sources = dict(_obstacle_sources(nav2))
+    assert set(sources) == {'local_costmap.obstacle_layer.scan', 'global_costmap.obstacle_layer.scan'}
+    counterpart = {
+        'robot_radius': [local['robot_radius']],
+        'inflation_radius': [local['inflation_layer']['inflation_radius']],
+        'cost_scaling_factor': [nav2[c][c]['ros__parameters']['inflation_layer']['cost_scaling_factor']
+                                for c in ('local_costmap', 'global_costmap')],
+        'max_linear_speed': [controller['FollowPath']['desired_linear_vel'],
+                             nav2['velocity_smoother']['ros__parameters']['max_velocity'][0]],
+        'max_angular_speed': [controller['FollowPath']['rotate_to_heading_angular_vel'],
+                              nav2['velocity_smoother']['ros__parameters']['max_velocity'][2]],
+        'xy_goal_tolerance': [controller['general_goal_checker']['xy_goal_tolerance']],
+        'yaw_goal_tolerance': [controller['general_goal_checker']['yaw_goal_tolerance']],
+        'inf_is_valid': [source['inf_is_valid'] for source in sources.values()],
+    }
+    assert set(sim_nav) - {'use_sim_time'} == set(counterpart)
+    for name, values in counterpart.items():
+        assert values and all(v == sim_nav[name] for v in values), (name, sim_nav[name], values)
+    assert sim_nav['inf_is_valid'] is True
+
+
+def test_no_return_clears_and_is_never_marked(robot_urdf):
+    """Issue 18 item 6: both costmaps clear on ``inf`` (inf_is_valid: true). Nav2 turns an inf reading into
+    range_max - 0.1 mm (obstacle_layer.cpp laserScanValidInfCallback), so the lidar's range_max must lie
+    beyond obstacle_max_range, or every beam with no return would mark a ring of phantom obstacles;
+    raytracing must reach at least as far as marking, or a mark could never be cleared."""
+    from l2b2_sim.lidar import LidarSpec
+    nav2 = yaml.safe_load((REPO_ROOT / 'config' / 'nav2_params.yaml').read_text())
+    root = ET.fromstring(robot_urdf.read_text())
+    gazebo_range_max = float(root.find(".//gazebo[@reference='laser']/sensor/lidar/range/max").text)
+    for where, source in _obstacle_sources(nav2):
+        assert source['inf_is_valid'] is True and source['data_type'] == 'LaserScan', where
+        assert source['clearing'] is True and source['marking'] is True, where
+        assert source['raytrace_max_range'] >= source['obstacle_max_range'], where
+        for range_max in (gazebo_range_max, LidarSpec().range_max):  # Gazebo's and the pybullet simulator's
+            assert range_max > source['obstacle_max_range'], where
+
+
 def _frames(root) -> dict[str, np.ndarray]:
     """Each link's pose in base_link (4x4), every joint at zero."""
     parent_of = {j.find('child').get('link'): j for j in root.findall('joint')}
