@@ -20,9 +20,10 @@ office's ``reason`` in the message; goals without a visitor (the panel's staff "
 deliberate staff acts and still run, and an escort already under way is finished. Without any
 /office/status (no office node) every goal is taken as before.
 
-Idle (no trip, no return due) the node runs no periodic timer but the status heartbeat: /robot/status
+Idle (no trip, no return due) the node runs no periodic timer but the status heartbeat and reads neither
+/tf nor /people/tracked (both are subscribed for a trip and dropped after it): /robot/status
 goes out when something in it changes and every ``status_heartbeat_s``; during a trip the policy ticks
-at 10 Hz and the status follows the pose at ``status_rate_hz``.
+at 10 Hz of the node clock and the status follows the pose at ``status_rate_hz``.
 """
 from __future__ import annotations
 
@@ -126,8 +127,8 @@ class EscortNode(LeanNode):
         self.health = HealthReporter(self, 'escort')
         self.pub_status = self.create_publisher(RobotStatus, '/robot/status', RELIABLE)
         self.pub_say = self.create_publisher(SayRequest, '/speech/say', RELIABLE)
-        self.tf: TfListener | None = None  # /tf is read only while a trip is under way
-        self.create_subscription(TrackedPeople, '/people/tracked', self._on_people, RELIABLE, callback_group=g)
+        self.tf: TfListener | None = None  # /tf and /people/tracked are read only while a trip is under way
+        self._people_sub = None
         self.create_subscription(SafetyState, '/safety/state', self._on_safety, LATCHED, callback_group=g)
         self.create_subscription(BatteryState, '/battery', self._on_battery, SENSOR, callback_group=g)
         self.create_subscription(OfficeStatus, '/office/status', self._on_office, LATCHED, callback_group=g)
@@ -137,11 +138,12 @@ class EscortNode(LeanNode):
                                    goal_callback=lambda _goal: GoalResponse.ACCEPT,
                                    cancel_callback=lambda _handle: CancelResponse.ACCEPT, callback_group=g)
         self.create_service(SetBool, '/escort/pause', self._on_pause, callback_group=g)
-        # Steady timers: cancel requests and estop are handled even while simulated time stands still;
-        # the policy itself always reads the node clock (use_sim_time works). The tick runs only
-        # while a trip is under way; the heartbeat is all an idle escort does.
+        # The policy ticks on the node clock (simulated time with use_sim_time: a faster or slower
+        # simulation sees the robot and visitor as often per simulated second as the robot does), and only
+        # while a trip is under way. Cancel requests (the action's own loop) and estop (/safety/state) do
+        # not wait for a tick; the heartbeat is on the steady clock, all an idle escort does.
+        self._tick_timer = self.create_timer(TICK_S, self._tick, callback_group=g, autostart=False)
         self._steady = steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self._tick_timer = self.create_timer(TICK_S, self._tick, callback_group=g, clock=steady, autostart=False)
         self._status_every = max(1, round(1.0 / (p.status_rate_hz * TICK_S)))
         self.create_timer(p.status_heartbeat_s, self._publish_status, callback_group=g, clock=steady)
         self._wake = self.create_guard_condition(self._on_wake, callback_group=g)
@@ -186,10 +188,14 @@ class EscortNode(LeanNode):
         if on and self.tf is None:
             self.last_pose = None  # from before the trip: a jump in the path length if the robot was moved
             self.tf = TfListener(self, callback_group=self._group)
+            self._people_sub = self.create_subscription(TrackedPeople, '/people/tracked', self._on_people,
+                                                        RELIABLE, callback_group=self._group)
         elif not on and self.tf is not None:
             self._live_pose()
             self.tf.close()
             self.tf = None
+            self.destroy_subscription(self._people_sub)
+            self._people_sub = None
 
     def _on_wake(self) -> None:
         pass  # the wake-up itself makes the executor see the restarted tick timer

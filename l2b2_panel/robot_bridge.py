@@ -102,7 +102,7 @@ class RosBridge:
         # the battery each second) go to a small node of their own on its own thread: each wake-up of an
         # rclpy executor walks every entity of its nodes (~70 here, with the clients and QoS event
         # handlers), and it was that walk, 100 times a second, that kept an idle panel busy.
-        self.streams = StreamNode(node.context)
+        self.streams = StreamNode(node.context, use_sim_time=node.get_parameter('use_sim_time').value)
         self.frames = FrameTree(history=2)
         self._base_on_tf = False  # once /tf carries base_link, /odom is not needed
         self._odom_pose: Pose2D | None = None  # odom→base_link from /odom, kept apart from the /tf tree

@@ -5,7 +5,8 @@ action clients, publishers, subscriptions and their QoS event handlers); waking 
 /odom message (50 Hz each) and each component's 1 Hz health cost more than all the panel's own work.
 This node holds only those subscriptions (the robot bridge creates them here), so a wake-up is cheap,
 and the main node wakes for what staff and visitors do. Callbacks run on this node's thread: they
-only touch the thread-safe :class:`~l2b2_panel.state.PanelState` and wake the browsers.
+only touch the thread-safe :class:`~l2b2_panel.state.PanelState` and wake the browsers. It keeps the
+panel node's clock (``use_sim_time``): a launch file's ``/**`` parameters must not give it another.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import threading
 
 from rclpy.context import Context
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.parameter import Parameter
 
 from l2b2_common.lean_node import LeanNode
 
@@ -20,8 +22,9 @@ from l2b2_common.lean_node import LeanNode
 class StreamNode(LeanNode):
     """Spins itself from construction until :meth:`close`."""
 
-    def __init__(self, context: Context):
-        super().__init__('panel_streams', context=context)
+    def __init__(self, context: Context, use_sim_time: bool = False):
+        super().__init__('panel_streams', context=context,
+                         parameter_overrides=[Parameter('use_sim_time', value=use_sim_time)])
         self._executor = SingleThreadedExecutor(context=context)
         self._executor.add_node(self)
         self._closing = False

@@ -108,6 +108,7 @@ def test_every_key_of_the_dialogue_params_file_is_a_declared_tunable():
     from l2b2_dialogue.settings import Settings
 
     values = yaml.safe_load(config_path('dialogue.yaml').read_text(encoding='utf-8'))['dialogue']['ros__parameters']
+    assert values.pop('use_sim_time') is False  # rclpy's own parameter: a conversation runs on the wall clock
     settings = {p.name for p in describe(Settings)}
     node = {p.name for p in describe(DialogueNodeParams)}
     assert set(values) <= settings | node and not settings & node
