@@ -2,13 +2,13 @@
 
 Reads the labelled utterance sets in ``test/data/`` (development set and held-out sets). The held-out
 sets were never used for tuning, so ``accuracy_de``/``accuracy_tr`` (held-out v4 + v5) are the honest
-figures; the development set's are reported beside them. Held-out v6 (de, tr, en; ``--heldout-v6``)
-gives, per language, ``heldout_accuracy_<lang>`` (right without asking, or asked with the right place
-among the two choices), ``confident_wrong_rate_<lang>`` (a wrong intent or target given without asking),
-``clarify_rate_<lang>`` (answered with a question between places) and ``heldout_direct_accuracy_<lang>``
-(right without asking). ``langdet_accuracy_de``/``_tr``: language detection
-on the catalog's names and keywords (see :func:`langdet_accuracy`); ``langdet_accuracy_heldout_*`` on the
-held-out utterances.
+figures; the development set's are reported beside them. The per-language blind set (``--heldout-lang``:
+held-out v7 since 2026-12-06; v6 was measured once and moved into the dev set) gives, per language,
+``heldout_accuracy_<lang>`` (right without asking, or asked with the right place among the two choices),
+``confident_wrong_rate_<lang>`` (a wrong intent or target given without asking), ``clarify_rate_<lang>``
+(answered with a question between places) and ``heldout_direct_accuracy_<lang>`` (right without asking).
+``langdet_accuracy_de``/``_tr``: language detection on the catalog's names and keywords (see
+:func:`langdet_accuracy`); ``langdet_accuracy_heldout_*`` on the held-out utterances.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from l2b2_dialogue.nlu import Understander, Understanding, catalog_texts
 DATA_DIR = REPO_ROOT / 'test' / 'data'
 DEV_FILE = DATA_DIR / 'utterances_dev.tsv'
 HELDOUT_FILE = DATA_DIR / 'utterances_heldout.tsv'
-HELDOUT_V6_FILE = DATA_DIR / 'utterances_heldout_v6.tsv'
+#: The per-language blind set: v7 (written 2026-12-06). A set once measured and looked at moves into the dev set.
+HELDOUT_LANG_FILE = DATA_DIR / 'utterances_heldout_v7.tsv'
 #: Intents whose target is part of the answer (None must then be None too).
 TARGET_INTENTS = ('escort', 'ticket', 'opening_hours', 'appointment_checkin')
 
@@ -84,7 +85,7 @@ def outcome(example: Example, result: Understanding, threshold: float) -> str:
 
 
 def per_language_outcomes(nlu: Understander, examples: list[Example]) -> dict[str, float]:
-    """The v6 figures per language: heldout_accuracy, confident_wrong_rate, clarify_rate, direct accuracy."""
+    """The blind set's figures per language: heldout_accuracy, confident_wrong_rate, clarify_rate, direct accuracy."""
     counts: dict[str, Counter] = defaultdict(Counter)
     for ex in examples:
         counts[ex.language][outcome(ex, nlu.understand(ex.text, ex.language), nlu.threshold)] += 1
@@ -99,7 +100,7 @@ def per_language_outcomes(nlu: Understander, examples: list[Example]) -> dict[st
         figures[f'heldout_direct_accuracy_{lang}'] = rate('right')
         figures[f'confident_wrong_rate_{lang}'] = rate('confident_wrong')
         figures[f'clarify_rate_{lang}'] = rate('asked_right', 'asked_wrong')
-        figures[f'n_heldout_v6_{lang}'] = n
+        figures[f'n_heldout_lang_{lang}'] = n
     return figures
 
 
@@ -169,8 +170,9 @@ def run(argv: list[str]) -> BenchResult:
     parser = argparse.ArgumentParser(prog='l2b2-bench dialogue')
     parser.add_argument('--dev', default=str(DEV_FILE), help='development (tuning) set')
     parser.add_argument('--heldout', default=str(HELDOUT_FILE), help='held-out set, never tuned on')
-    parser.add_argument('--heldout-v6', default=str(HELDOUT_V6_FILE),
-                        help='held-out set v6 (de, tr, en) for the per-language figures, never tuned on')
+    parser.add_argument('--heldout-lang', default=str(HELDOUT_LANG_FILE),
+                        help='per-language blind set (de, tr, en; held-out v7) for the per-language figures, never '
+                             'tuned on')
     parser.add_argument('--repeat', type=int, default=1, help='runs per utterance for the in-service latency')
     parser.add_argument('--limit', type=int, default=0, help='use only the first N utterances of each set (smoke)')
     parser.add_argument('--show-failures', action='store_true', help='list every misunderstood utterance')
@@ -179,22 +181,22 @@ def run(argv: list[str]) -> BenchResult:
     t0 = time.perf_counter()
     nlu = Understander()
     load_ms = (time.perf_counter() - t0) * 1000.0
-    dev, held, v6 = load_examples(args.dev), load_examples(args.heldout), load_examples(args.heldout_v6)
+    dev, held, blind = load_examples(args.dev), load_examples(args.heldout), load_examples(args.heldout_lang)
     if args.limit:
-        dev, held, v6 = dev[:args.limit], held[:args.limit], v6[:args.limit]
+        dev, held, blind = dev[:args.limit], held[:args.limit], blind[:args.limit]
     nlu.clear_caches()
     r_dev = evaluate(nlu, dev, args.repeat)
     r_held = evaluate(nlu, held, args.repeat)
-    r_v6 = evaluate(nlu, v6, args.repeat)
+    r_lang = evaluate(nlu, blind, args.repeat)
 
     rows = []
-    for intent in sorted(set(r_dev['per_intent']) | set(r_held['per_intent'])):  # (v6: per language, below)
+    for intent in sorted(set(r_dev['per_intent']) | set(r_held['per_intent'])):  # (blind set: per language, below)
         d, h = r_dev['per_intent'].get(intent, []), r_held['per_intent'].get(intent, [])
         rows.append({'intent': intent, 'dev_n': len(d), 'dev_acc': _acc(d), 'heldout_n': len(h),
                      'heldout_acc': _acc(h)})
-    latencies = r_dev['latencies'] + r_held['latencies'] + r_v6['latencies']
-    cold = r_dev['cold'] + r_held['cold'] + r_v6['cold']
-    cpu = r_dev['cpu'] + r_held['cpu'] + r_v6['cpu']
+    latencies = r_dev['latencies'] + r_held['latencies'] + r_lang['latencies']
+    cold = r_dev['cold'] + r_held['cold'] + r_lang['cold']
+    cpu = r_dev['cpu'] + r_held['cpu'] + r_lang['cpu']
     figures = {
         'accuracy_de': _acc(r_held['per_lang'].get('de', [])),
         'accuracy_tr': _acc(r_held['per_lang'].get('tr', [])),
@@ -215,19 +217,19 @@ def run(argv: list[str]) -> BenchResult:
         'latency_cold_p99_ms': percentile(cold, 99),
         'load_ms': load_ms,
     }
-    figures.update(per_language_outcomes(nlu, v6))
+    figures.update(per_language_outcomes(nlu, blind))
     catalog_langdet, heldout_langdet = langdet_accuracy(nlu), langdet_accuracy(nlu, held)
-    v6_langdet = langdet_accuracy(nlu, v6)
+    lang_langdet = langdet_accuracy(nlu, blind)
     for lang in LANGUAGES:
         figures[f'langdet_accuracy_{lang}'] = catalog_langdet[lang]
         figures[f'langdet_accuracy_heldout_{lang}'] = heldout_langdet[lang]
-        figures[f'langdet_accuracy_heldout_v6_{lang}'] = v6_langdet[lang]
-    confusions = r_dev['confusions'] + r_held['confusions'] + r_v6['confusions']
+        figures[f'langdet_accuracy_heldout_lang_{lang}'] = lang_langdet[lang]
+    confusions = r_dev['confusions'] + r_held['confusions'] + r_lang['confusions']
     notes = ['', 'confusions (expected -> got, count):' if confusions else 'confusions: none']
     notes += [f'  {exp} -> {got}  x{n}' for (exp, got), n in confusions.most_common(15)]
     if args.show_failures:
         notes.append('failures:')
         notes += [f'  [{ex.language}] {ex.text!r}: expected {ex.intent}:{ex.target}, got {res.intent}:{res.target} '
-                  f'({res.confidence:.2f})' for ex, res in r_dev['failures'] + r_held['failures'] + r_v6['failures']]
+                  f'({res.confidence:.2f})' for ex, res in r_dev['failures'] + r_held['failures'] + r_lang['failures']]
     figures['confusions'] = {f'{e} -> {g}': n for (e, g), n in confusions.items()}
     return BenchResult('dialogue NLU: accuracy (held-out / dev) and latency per utterance', figures, rows, notes)

@@ -7,14 +7,16 @@ listed, with a probability per label. Policy, in order:
 1. **Named explicitly wins**: when the visitor names a department (its name, or a keyword that is a name
    of the office such as "Standesamt") and the rules chose it, the department stands, never
    second-guessed (only a sure model may say the visitor asks for its opening hours, a ticket or a
-   check-in there). A language switch and a booking number (a check-in) stand as well.
+   check-in there). A language switch, a booking number (a check-in) and "I have no appointment" (a
+   ticket) stand as well.
 2. **Agreement**: both choose the same label: confidence is the higher of the two.
 3. **The rules are unsure** (below the threshold, or "out of scope" only because no word was known): the
    model's label is taken when its probability reaches ``learned_min``.
 4. **Both sure, but of different places**: ask which of the two. Of different intents: the model's, when
    it is sure (``dispute``) and gives the rules' answer almost no chance (``dispute_floor``).
-5. **Close call between two places** (the best two within ``margin``, or the best below the threshold):
-   ask which of the two (``clarify``: two target ids, best first).
+5. **Close call between two places** (the best two within ``margin``, the best below the threshold, or
+   rules and model together ranking another place above the rules' one): ask which of the two
+   (``clarify``: two target ids, best first).
 
 Everything else keeps the rules' answer. Pure functions, no ROS.
 """
@@ -50,7 +52,7 @@ class Policy:
 
 def combine(rules, probs: dict[str, float], explicit: bool, policy: Policy = Policy()):
     """The understanding of rules and model together (``rules``: an Understanding; ``probs``: label → p)."""
-    if rules.intent in RULE_INTENTS or 'booking_number' in rules.slots:
+    if rules.intent in RULE_INTENTS or 'booking_number' in rules.slots or rules.slots.get('no_appointment'):
         return replace(rules, source='rules')
     ranked = sorted(probs.items(), key=lambda kv: -kv[1])
     (l1, p1), (l2, p2) = ranked[0], ranked[1] if len(ranked) > 1 else ('', 0.0)
@@ -123,6 +125,9 @@ def _maybe_ask(chosen, places: list[tuple[str, float]], policy: Policy):
     (t1, s1), (t2, s2) = places[0], places[1]
     if chosen.target not in (t1, t2):
         return chosen
+    if chosen.target != t1 and s1 >= 0.3:
+        # Rules and model together rank another place first: not sure enough to walk there, ask.
+        return replace(chosen, clarify=[t1, chosen.target])
     close = s1 - s2 < policy.margin and s2 >= 0.15
     unsure = chosen.confidence < policy.threshold and s2 >= 0.1
     if close or unsure:

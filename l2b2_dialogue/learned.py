@@ -56,10 +56,25 @@ def label_of(intent: str, target: str | None) -> str:
     return f'escort:{target}' if intent == 'escort' and target else intent
 
 
+#: Titles before a surname ("Herrn Meier", "Ms Smith") and, in Turkish, after it ("Yılmaz Bey", "Ayşe Hanım"),
+#: folded: the model reads the title, never the name, so that a surname said alone (a check-in asks for it)
+#: is not taken for a request to see that person.
+_TITLES_BEFORE = frozenset({'frau', 'herr', 'herrn', 'ms', 'mr', 'mrs', 'miss', 'dr'})
+_TITLES_AFTER = ('bey', 'hanim')
+
+
 def features_text(text: str | Utterance, language: str) -> str:
-    """What the model reads: the folded words (the same spelling-neutral form the rules match)."""
+    """What the model reads: the folded words (the same spelling-neutral form the rules match), names after
+    (Turkish: before) a title left out."""
     u = text if isinstance(text, Utterance) else Utterance(text)
-    return ' '.join(u.folded(language))
+    words = u.folded(language)
+    drop = set()
+    for i, w in enumerate(words):
+        if w in _TITLES_BEFORE and i + 1 < len(words):
+            drop.add(i + 1)
+        elif i > 0 and any(w.startswith(t) and len(w) <= len(t) + 4 for t in _TITLES_AFTER):
+            drop.add(i - 1)
+    return ' '.join(w for i, w in enumerate(words) if i not in drop)
 
 
 def training_examples(catalog: Catalog, lexicon: Lexicon, dev_file: str | Path = DEV_FILE) -> list[tuple[str, str]]:

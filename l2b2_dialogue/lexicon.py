@@ -70,6 +70,14 @@ class LexiconFile(StrictModel):
     language_request_words: PerLanguage = PerLanguage()
     no_appointment: PerLanguage = PerLanguage()
     stopwords: PerLanguage = PerLanguage()
+    other_language_names: PerLanguage = PerLanguage()
+    language_verbs: PerLanguage = PerLanguage()
+    days: PerLanguage = PerLanguage()
+    visit_words: PerLanguage = PerLanguage()
+    open_words: PerLanguage = PerLanguage()
+    person_titles: PerLanguage = PerLanguage()
+    not_opening_hours: PerLanguage = PerLanguage()
+    booking_wish: PerLanguage = PerLanguage()
 
 
 #: The intents the lexicon lists (escort has no words of its own: any target means it).

@@ -87,6 +87,17 @@ class Understander:
             self.where[lang] = {k for text in lex.where.of(lang) for w in tokens(text, lang) for k in word_keys(w, lang)}
             self.ordinals[lang] = [fold(w) for w in lex.ordinals.of(lang)]
             self.function_words[lang] = set(lex.function_words.folded(lang))
+        #: Word lists of the rules below (any language counts: visitors mix them), as tuples of folded words.
+        self.other_languages = _words(lex.other_language_names)
+        self.language_verbs = _words(lex.language_verbs)
+        self.days = _words(lex.days)
+        self.visit_words = _words(lex.visit_words)
+        self.open_words = _words(lex.open_words)
+        #: Of visit_words, those of coming by ("wann kann man beim Standesamt vorbeikommen": opening hours).
+        self.come_words = _Words(p for p in self.visit_words if len(p[0]) >= 4)
+        self.not_opening_hours = _words(lex.not_opening_hours)
+        self.booking_wish = _words(lex.booking_wish)
+        self.person_titles = {lang: {fold(w) for w in lex.person_titles.of(lang)} for lang in LANGUAGES}
         self.language_detector = LanguageDetector(self._language_words())
         self.office_names = _office_names(self.catalog)
         #: The learned layer (None: rules only); trained once per machine and cached (:mod:`l2b2_dialogue.learned`).
@@ -171,7 +182,7 @@ class Understander:
                 for k, f in zip((word_keys(w, lang) for w in words), folded, strict=False)]
         # Compounds split by the ASR ("personal ausweis") also match their joined form: keys[n + i] joins
         # words i and i+1.
-        keys += [word_keys(a + b, lang) if len(a) > 2 and len(b) > 2 else ()
+        keys += [word_keys(a + b, lang) if (len(a) > 2 or a in _SEPARABLE) and len(b) > 2 else ()
                  for a, b in zip(words, words[1:], strict=False)]
         slots: dict[str, Any] = {}
         when = find_time(utterance)
@@ -194,14 +205,34 @@ class Understander:
                 used |= {len(words) + i for i in range(len(words) - 1) if {i, i + 1} & used}
                 target_scores = self.target_index[lang].score(keys, frozenset(used))
                 break
+        # The words that made it out of scope name no place unless they match a place better ("Schwerbehinderten-
+        # ausweis" is no ID card; "Bushaltestelle" is the exit, not the bus): the place needs other words then.
+        if 'out_of_scope' in intent_cover and target_scores:
+            oos_score, oos_words = intent_cover['out_of_scope']
+            oos_words = oos_words | {len(words) + i for i in range(len(words) - 1) if {i, i + 1} & oos_words}
+            if not self.target_index[lang].score(keys, oos_words):
+                as_place = max((q for pos in oos_words for q in self.target_index[lang].word_matches(keys[pos]).values()),
+                               default=0.0)
+                as_oos = max((q for pos in oos_words for q in self.intent_index[lang].word_matches(keys[pos]).values()),
+                             default=0.0)
+                if as_oos > as_place or oos_score > max(target_scores.values()):
+                    target_scores = {}
+            elif max(self.target_index[lang].score(keys, oos_words).values()) >= 0.8:
+                # A place named besides ("im Bus meine Jacke vergessen", "the bank wants proof of my address"):
+                # the out-of-scope word is only where it happened.
+                del intent_scores['out_of_scope']
+        if 'opening_hours' in intent_scores and _has(folded, self.not_opening_hours):
+            del intent_scores['opening_hours']  # "we are opening a kebab shop" asks no opening hours
         candidates = _candidates(target_scores)
         where = any(k in self.where[lang] for wkeys in keys for k in wkeys)
         queue_candidates = _candidates({t: v for t, v in target_scores.items()
                                         if self.catalog[t].scope_id is not None})
         intent, target, confidence = self._decide(keys, folded, intent_scores, candidates, queue_candidates, where,
-                                                  slots)
+                                                  slots, lang)
         if intent == 'language_switch':
-            slots['language'] = self.lexicon.language_named(set(folded)) or other_language(lang)
+            # A language the robot does not speak: it stays in the visitor's language (and says which it speaks).
+            fallback = lang if slots.pop('unsupported_language', False) else other_language(lang)
+            slots['language'] = self.lexicon.language_named(set(folded)) or fallback
         if intent == 'deny' and set(folded) & self.lexicon.thanks:
             slots['thanks'] = True
         ordinal = self._ordinal(lang, folded)
@@ -213,6 +244,8 @@ class Understander:
             return rules
         probs = dict(zip(model.labels, model.probabilities(utterance, lang).tolist(), strict=True))
         u = combine(rules, probs, self._named(folded, rules.target), self.policy)
+        if u.intent in ('ticket', 'appointment_checkin') and u.target and self.catalog[u.target].scope_id is None:
+            u = replace(u, target=None)  # a ticket or a check-in only for a place with a queue
         if u.intent == 'language_switch' and 'language' not in u.slots:
             u.slots['language'] = self.lexicon.language_named(set(folded)) or other_language(lang)
         return replace(u, confidence=round(u.confidence, 3))
@@ -224,7 +257,7 @@ class Understander:
         words = set(folded)
         return any(set(name) <= words for name in self.office_names.get(target, ()))
 
-    def _decide(self, keys, folded, intents, candidates, queue_candidates, where, slots):
+    def _decide(self, keys, folded, intents, candidates, queue_candidates, where, slots, lang='de'):
         """The intent by fixed precedence; see docs/dialogue.md. ``folded``: the utterance's folded words."""
         top_target, target_conf = candidates[0] if candidates else (None, 0.0)
         n = max(1, len(folded))
@@ -233,28 +266,60 @@ class Understander:
         if intents:
             top = max(intents.values())
             best_intent = min((i for i, v in intents.items() if v >= top - 0.1), key=_FALLBACK_ORDER.index)
+            if best_intent == 'greeting' and (intents.get('goodbye', 0.0) >= 0.5 or set(folded) & self.lexicon.thanks):
+                best_intent = 'goodbye'  # "kolay gelsin, hoşçakalın", "teşekkürler, iyi günler": said on leaving
 
         def has(intent: str, minimum: float = 0.5) -> bool:
             return intents.get(intent, 0.0) >= minimum
 
         asks_language = bool(set(folded) & self.lexicon.language_request_words)
-        if has('language_switch') and (asks_language or (n <= 3 and top_target is None)):
+        # In a longer sentence a language must be named as a whole word or asked about ("Germany" is no German).
+        named_language = self.lexicon.language_named(set(folded)) is not None or _has(folded, self.language_verbs)
+        if has('language_switch') and ((asks_language and named_language) or (n <= 3 and top_target is None)):
             return 'language_switch', None, 0.95
+        if _has(folded, self.other_languages) and (_has(folded, self.language_verbs) or n <= 4):
+            # "sprichst du Arabisch": a language the robot does not speak; it answers in the visitor's own.
+            slots['unsupported_language'] = True
+            return 'language_switch', None, 0.9
         if has('out_of_scope') and intents['out_of_scope'] >= 0.9 * (candidates[0][1] if candidates else 0) * 1.5:
             return 'out_of_scope', None, 0.8
         joined = ' '.join(folded)
         no_appointment = any(p in joined for p in self.lexicon.no_appointment)
-        if no_appointment or (has('ticket') and 'booking_number' not in slots and 'time' not in slots
-                              and intents['ticket'] >= intents.get('appointment_checkin', 0.0)):
+        asks_when = bool({'wann', 'when'} & set(folded)) or 'ne zaman' in joined
+        if asks_when and (no_appointment or _has(folded, self.come_words)):
+            # "wann kann ich ohne Termin vorbeikommen", "wann kann man beim Standesamt vorbeikommen": when to come.
+            return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.8
+        # "wo soll ich warten bis ich dran bin": a word of the queue with a place that has none (the waiting
+        # area), asked where: that place.
+        queue_less = bool(_WHERE_QUESTION & set(folded)) and target_conf >= 0.9 and intents.get('ticket', 0.0) < 1.5 \
+            and top_target not in {t for t, _ in queue_candidates}
+        if no_appointment or (has('ticket') and not queue_less and 'booking_number' not in slots
+                              and 'time' not in slots and intents['ticket'] >= intents.get('appointment_checkin', 0.0)):
+            if no_appointment:
+                slots['no_appointment'] = True
             return 'ticket', self._queue_target(queue_candidates), 0.85
         # A time said with a queue word or alone ("ich bin um zehn Uhr dran", "half past two"): an appointment.
-        timed = 'time' in slots and (has('ticket') or (top_target is None and not has('opening_hours')))
-        if 'booking_number' in slots or has('appointment_checkin') or timed:
+        timed = 'time' in slots and (has('ticket') or (top_target is None and not has('opening_hours'))
+                                     or (top_target is not None and not where and not has('opening_hours')))
+        wants_booking = top_target is not None and 'time' not in slots and _has(folded, self.booking_wish)
+        if 'booking_number' in slots or (has('appointment_checkin') and not wants_booking) or timed:
             return 'appointment_checkin', self._queue_target(queue_candidates), 0.9
         if has('opening_hours') and (top_target is None or intents['opening_hours'] >= 0.9):
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.85
-        if has('staff_help') and (top_target is None or top_target == 'info' or intents['staff_help'] >= 1.5):
+        # A day or part of the day with coming by or being open ("sind Sie Mittwoch nachmittag da", "ist das
+        # Standesamt samstags zu"), no time of day: opening hours (of a named office: only with an open word).
+        if 'time' not in slots and _has(folded, self.days) and (
+                (top_target is None and _has(folded, self.visit_words)) or _has(folded, self.open_words)):
+            return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.8
+        if top_target is None and self._asks_for_person(folded, lang):
+            return 'staff_help', None, 0.8
+        if has('staff_help') and intents['staff_help'] >= intents.get('smalltalk', 0.0) \
+                and (top_target is None or top_target == 'info' or intents['staff_help'] >= 1.5):
             return 'staff_help', None, 0.85
+        if best_intent in ('smalltalk', 'greeting', 'goodbye') and intents.get(best_intent, 0.0) >= 1.6 \
+                and target_conf < 0.9 and n <= 5:
+            # A whole phrase of chat ("wie heißt du eigentlich") beats a weak guess at a place.
+            return best_intent, None, 0.85
         if top_target is not None:
             conf = target_conf * (1.0 if where or n <= 6 else 0.95)
             return 'escort', top_target, conf
@@ -263,9 +328,22 @@ class Understander:
             # Affirm/deny words inside a longer sentence ("nein, ich suche ...") only count in short answers.
             if best_intent in ('affirm', 'deny') and n > 5:
                 return 'out_of_scope', None, 0.4
-            return best_intent, None, min(1.0, 0.7 + 0.3 * intents[best_intent])
+            return best_intent, None, min(1.0, 0.7 + 0.3 * intents.get(best_intent, 1.0))
         # Words the lexicon does not know at all: confidently out of scope; nothing at all: no confidence.
         return 'out_of_scope', None, 0.5 if keys else (0.9 if folded else 0.0)
+
+    def _asks_for_person(self, folded: list[str], lang: str) -> bool:
+        """A title with a name: "zu Frau Schneider", "Ms Schneider", "Ayşe Hanım'la"."""
+        small = self.function_words[lang] | set(self.lexicon.stopwords.get(lang, ()))
+        for i, w in enumerate(folded):
+            if lang == 'tr':
+                if i > 0 and folded[i - 1] not in small and any(w.startswith(t) and len(w) <= len(t) + 4
+                                                                for t in self.person_titles['tr']):
+                    return True
+            elif w in self.person_titles.get(lang, ()) and i + 1 < len(folded) and folded[i + 1] not in small \
+                    and (lang != 'de' or w == 'herrn' or (i > 0 and folded[i - 1] in _DE_TO_PERSON)):
+                return True
+        return False
 
     def _queue_target(self, candidates: list[tuple[str, float]]) -> str | None:
         """The department a ticket or appointment is for (only targets with a queue compete); None if unsure."""
@@ -283,6 +361,51 @@ class Understander:
     def name_from_text(self, text: str | Utterance, max_words: int = 4) -> str:
         """The (sur)name a visitor says or types: "mein Name ist Erika Mustermann" → "Erika Mustermann"."""
         return _name(as_utterance(text), self.lexicon.name_fillers, max_words)
+
+
+#: The words that ask "where" (the lexicon's ``where`` also has "brauche", "need", ...).
+_WHERE_QUESTION = frozenset({'wo', 'wohin', 'where', 'nerede', 'nerde', 'nereye'})
+#: German separable verb prefixes the ASR writes apart ("ab holen", "um melden").
+_SEPARABLE = frozenset({'ab', 'an', 'um', 'zu'})
+#: Words before "Frau"/"Herr" that make it a person asked for ("zu Frau Schneider", not "meine Frau").
+_DE_TO_PERSON = frozenset({'zu', 'mit', 'bei', 'von', 'fur', 'an', 'nach', 'frau', 'herr', 'herrn', 'suche', 'sprechen'})
+
+
+class _Words:
+    """A lexicon list of every language as folded word tuples; :meth:`found` tells whether one occurs as
+    consecutive words, a word of 4+ letters also as a word's beginning ("samstags", "çarşambaları")."""
+
+    def __init__(self, phrases) -> None:
+        self.phrases = tuple(dict.fromkeys(p for p in phrases if p))
+        self.single = frozenset(p[0] for p in self.phrases if len(p) == 1)
+        self.multi = tuple(p for p in self.phrases if len(p) > 1)
+
+    def __iter__(self):
+        return iter(self.phrases)
+
+    @staticmethod
+    def _same(word: str, key: str) -> bool:
+        return word == key or (len(key) >= 4 and word.startswith(key) and len(word) <= len(key) + 5)
+
+    def found(self, folded: list[str]) -> bool:
+        for w in folded:
+            if w in self.single or any(w[:k] in self.single for k in range(max(4, len(w) - 5), len(w))):
+                return True
+        for phrase in self.multi:
+            k = len(phrase)
+            for i in range(len(folded) - k + 1):
+                if all(self._same(folded[i + j], phrase[j]) for j in range(k)):
+                    return True
+        return False
+
+
+def _words(per_language) -> _Words:
+    """A lexicon list (every language) as :class:`_Words`."""
+    return _Words(tuple(fold(w) for w in tokens(p)) for lang in LANGUAGES for p in per_language.of(lang))
+
+
+def _has(folded: list[str], words: _Words) -> bool:
+    return words.found(folded)
 
 
 def _number_word(folded_word: str) -> bool:

@@ -50,6 +50,7 @@ class PhraseIndex:
         self.aliases = {a: frozenset(c for c in canon if c in self.by_word) for a, canon in aliases.items()}
         self.aliases = {a: c for a, c in self.aliases.items() if c}
         self._long_aliases = [a for a in self.aliases if len(a) >= MIN_PARTIAL_LEN]
+        self._rank = {a: i for i, a in enumerate(self._long_aliases)}
         self._cache: dict[str, dict[str, float]] = {}
 
     def alias_matches(self, key: str) -> dict[str, float]:
@@ -60,13 +61,17 @@ class PhraseIndex:
         out: dict[str, float] = {}
         if key in self.aliases:
             out[key] = EXACT
+        # Known words at the start of (prefix) or inside (partial) the key: its prefixes and substrings looked
+        # up, not every known word scanned (the same matches, in time of the key's length, not the lexicon's).
+        # (Found in the order of the known words, as a scan would find them: ties between phrases keep their order.)
         if self.prefix and len(key) > 5:
-            for a in self._long_aliases:
-                if len(a) >= 5 and a != key and key.startswith(a):
-                    out[a] = max(out.get(a, 0.0), PARTIAL)
+            for a in sorted({key[:k] for k in range(5, len(key)) if key[:k] in self.aliases}, key=self._rank.get):
+                out[a] = max(out.get(a, 0.0), PARTIAL)
         if self.partial and len(key) >= MIN_PARTIAL_LEN:
-            for a in self._long_aliases:
-                if a != key and a in key and _partial_ok(a, key, self.suffixing):
+            n = len(key)
+            inside = {key[i:j] for i in range(n - MIN_PARTIAL_LEN + 1) for j in range(i + MIN_PARTIAL_LEN, n + 1)}
+            for a in sorted((a for a in inside if a != key and a in self.aliases), key=self._rank.get):
+                if _partial_ok(a, key, self.suffixing):
                     out[a] = max(out.get(a, 0.0), PARTIAL)
             if len(key) >= 5:
                 for a, score, _ in process.extract(key, self._long_aliases, scorer=fuzz.ratio,
