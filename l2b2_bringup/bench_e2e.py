@@ -44,6 +44,9 @@ def run(argv: list[str]) -> BenchResult:
     ap.add_argument('--building', default='', help="building to run in (default: the stack file's)")
     ap.add_argument('--results', default=None, help='report folder (default results/e2e-<time>)')
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--state-dir', default=None,
+                    help="the stack's state (appointments, figures, panel users; default: <results>/state, "
+                         "so that no earlier run or demo changes what this one finds)")
     args = ap.parse_args(argv)
 
     from l2b2_bringup.scenario_runner import ScenarioRunner
@@ -56,8 +59,11 @@ def run(argv: list[str]) -> BenchResult:
     out_dir = Path(args.results or REPO_ROOT / 'results' / f'e2e-{dt.datetime.now():%Y%m%d-%H%M%S}')
     out_dir.mkdir(parents=True, exist_ok=True)
     log = open(out_dir / 'stack.log', 'w', encoding='utf-8')
+    # A fresh state: a demo booking left by a run an hour ago was too late to check in (a scenario failed).
+    state_dir = str(Path(args.state_dir) if args.state_dir else out_dir / 'state')
     stack = load_stack(args.stack, building=args.building)
-    supervisor = Supervisor(stack, out=log, log=lambda line: log.write(line + '\n'))
+    supervisor = Supervisor(stack, out=log, log=lambda line: log.write(line + '\n'),
+                            extra_env={'L2B2_STATE_DIR': state_dir})
     stop = threading.Event()
     supervisor.start()
 

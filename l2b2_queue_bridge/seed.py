@@ -85,7 +85,7 @@ def seed_day(db: AppointmentDb, scopes: dict[int, tuple[Request, ...]], start: d
 
 
 def refresh_demo_bookings(db: AppointmentDb, scope_by_target: dict[str, int], start: datetime,
-                          stale_after_minutes: int = 60, requests: dict[str, Request] | None = None) -> list[int]:
+                          stale_after_minutes: int = 5, requests: dict[str, Request] | None = None) -> list[int]:
     """(Re)create the demo bookings for targets that have a scope; keep those still current. Returns ids set.
     ``requests``: catalog service id -> (ZMS request id, name)."""
     requests = requests or {}

@@ -35,7 +35,7 @@ class ServerSettings:
         'first_number': 1, 'last_number': 999, 'processing_minutes': 10, 'workstations': 2})
     seed_random: int = 4711
     seed_slot_minutes: int = 20
-    demo_stale_after_minutes: int = 60
+    demo_stale_after_minutes: int = 5
 
 
 class _User(StrictModel):
@@ -74,7 +74,7 @@ class _ServerFile(StrictModel):
     scope_defaults: _ScopeDefaults = _ScopeDefaults()
     seed_random: int = 4711
     seed_slot_minutes: int = Field(20, ge=5, le=120)
-    demo_stale_after_minutes: int = Field(60, ge=1, le=24 * 60)
+    demo_stale_after_minutes: int = Field(5, ge=1, le=24 * 60)
 
 
 class _File(StrictModel):

@@ -31,3 +31,5 @@ def test_e2e_bench_plays_a_visit_and_reports_its_figures(tmp_path):
     assert figures['idle_cpu_robot_cores'] <= sum(by_process.values()) + 0.01
     assert figures['cpu_cores_used'] != figures['cpu_cores_used_idle']
     assert (tmp_path / 'results' / 'report.html').exists()
+    # Its own state beside the report (no earlier run's bookings, figures or users): the office's figures
+    assert list((tmp_path / 'results' / 'state').glob('office_figures*'))

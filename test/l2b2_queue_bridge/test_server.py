@@ -155,3 +155,28 @@ def test_server_process_persists_across_restarts_and_stops_cleanly(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_demo_booking_too_late_to_check_in_is_re_timed_on_the_next_start(tmp_path):
+    """A second start of the demo must still be able to check in 4711: a booking 20 minutes past (too late
+    for the bridge's 15-minute window) gets a new time, one only 2 minutes past is kept as it is."""
+    from datetime import datetime, timedelta
+
+    from l2b2_queue_bridge import seed
+    from l2b2_queue_bridge.server_db import AppointmentDb, ScopeRow
+
+    db = AppointmentDb(tmp_path / 'zms.sqlite3')
+    try:
+        db.upsert_scope(ScopeRow(1, 'Pass', 'hash1', 1, 999, 10, 2))
+        first = datetime(2026, 12, 7, 8, 0)
+        assert seed.refresh_demo_bookings(db, {'pass_ausweis': 1}, first) == [4711]
+        booked = next(p for p in db.demo_processes() if p.id == 4711).appointment_ts
+        assert booked == int((first + timedelta(minutes=10)).timestamp())
+        # 12 minutes after the first start the booking is 2 minutes past: kept; 30 minutes after, re-timed
+        assert seed.refresh_demo_bookings(db, {'pass_ausweis': 1}, first + timedelta(minutes=12)) == []
+        later = first + timedelta(minutes=30)
+        assert seed.refresh_demo_bookings(db, {'pass_ausweis': 1}, later) == [4711]
+        assert next(p for p in db.demo_processes() if p.id == 4711).appointment_ts == \
+            int((later + timedelta(minutes=10)).timestamp())
+    finally:
+        db.close()
