@@ -6,7 +6,9 @@ own language; every problem is returned as a sentence for the health line.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+import re
 
 from l2b2_common.config import ConfigError
 from l2b2_common.tunables import tunable
@@ -34,8 +36,12 @@ class EngineChoice:
     whisper_cpu_threads: int = tunable(2, 'CPU threads for Whisper.', min=1, max=16)
     whisper_encoder_pad_s: float = tunable(
         30.0, "Silence after the segment that Whisper's encoder sees (the window is at most 30 s). 30: the full "
-        'window, as the model was trained. 1.0: an encoder about ten times cheaper for a 3 s request (see '
-        'docs/speech.md for its measured accuracy).', min=0.5, max=30.0)
+        'window, as the model was trained. 1-4: decoding 5-6 times cheaper, but lower language ID and understanding '
+        '(docs/speech.md, measured 2026-12-06).', min=0.5, max=30.0)
+    whisper_language_check: bool = tunable(
+        True, "When Whisper is unsure between the languages, choose the reading by more than its log-probability: "
+        'a reading far too short for the speech or copying the prompt loses, text that reads as its language '
+        "(the dialogue's text language detector) wins (docs/speech.md).")
     vosk_min_confidence: float = tunable(0.3, 'Vosk hypotheses with a lower mean word confidence are dropped.',
                                          min=0.0, max=1.0)
 
@@ -60,10 +66,12 @@ def build_engines(models: SpeechModels, choice: EngineChoice) -> tuple[dict[str,
         try:
             from l2b2_speech.whisper_engine import WhisperEngine
             prompts = {lang: whisper_prompt(lang) for lang in need_whisper} if choice.whisper_prompt else None
+            judge = text_language_judge(need_whisper) if choice.whisper_language_check else None
             whisper = WhisperEngine(models.whisper, need_whisper, beam_size=choice.whisper_beam_size,
                                     cpu_threads=choice.whisper_cpu_threads, prompts=prompts,
                                     encoder_pad_s=None if choice.whisper_encoder_pad_s >= 30.0
-                                    else choice.whisper_encoder_pad_s)
+                                    else choice.whisper_encoder_pad_s,
+                                    language_check=choice.whisper_language_check, language_judge=judge)
             chosen.update({lang: whisper for lang in need_whisper})
         except ModelError as exc:
             problems.append(str(exc))
@@ -71,3 +79,24 @@ def build_engines(models: SpeechModels, choice: EngineChoice) -> tuple[dict[str,
     if missing:
         problems.append(f'no speech recognition for {", ".join(missing)}')
     return chosen, problems
+
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+
+
+def language_margin(scores: dict[str, float], text: str, language: str, languages: Sequence[str]) -> float:
+    """Evidence per word that ``text`` is ``language`` rather than the likeliest other of ``languages``."""
+    others = [scores.get(lang, 0.0) for lang in languages if lang != language]
+    return (scores.get(language, 0.0) - max(others, default=0.0)) / max(1, len(_WORD.findall(text)))
+
+
+def text_language_judge(languages: Sequence[str]) -> Callable[[str, str], float] | None:
+    """The dialogue's text language detector (:mod:`l2b2_dialogue.langdet`, built from its lexicon and the
+    catalog, ~1 s) as a judge of Whisper's readings; None when it cannot be built (the ASR then goes without)."""
+    try:
+        from l2b2_dialogue.nlu import Understander
+        detector = Understander(learned=False).language_detector
+    except Exception:  # noqa: BLE001 - a broken lexicon or catalog must not stop the ASR
+        return None
+    langs = tuple(languages)
+    return lambda text, language: language_margin(detector.scores(text), text, language, langs)

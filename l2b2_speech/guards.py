@@ -9,6 +9,7 @@ and again, text although the model itself says "no speech".
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 import zlib
 
 import numpy as np
@@ -120,6 +121,28 @@ def reject_reason(text: str, *, speech_s: float, avg_logprob: float, no_speech_p
         return f'compression ratio {compression_ratio(text):.1f}'
     if longest_repeat(text) >= limits.max_repeats:
         return 'repetition'
+    return None
+
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+
+
+def implausible_reason(text: str, *, speech_s: float, prompt: str = '', min_chars_per_s: float = 5.0,
+                       prompt_share: float = 0.75) -> str | None:
+    """Why a hypothesis that passed the guards is still an unlikely reading of the speech, or None.
+
+    Not a rejection (a visitor may say one short word slowly): a penalty when two languages' readings of
+    one segment compete. Measured on espeak speech decoded in the wrong language (docs/speech.md): the
+    decoder then writes a few words for seconds of speech ("Ja ne ne" for 5 s, "Bu, bu" for 2 s), or copies
+    the initial prompt ("Ja bitte. Nein danke.", "Im Bürgerbüro, Pass, Anmeldung ...").
+    """
+    text = text.strip()
+    if speech_s > 0 and len(text) < min_chars_per_s * speech_s:
+        return f'{len(text)} characters for {speech_s:.1f} s of speech'
+    found = [w.casefold() for w in _WORD.findall(text)]
+    known = {w.casefold() for w in _WORD.findall(prompt)}
+    if known and len(found) >= 3 and sum(w in known for w in found) >= prompt_share * len(found):
+        return 'copies the prompt'
     return None
 
 

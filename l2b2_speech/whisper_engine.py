@@ -6,11 +6,12 @@ then transcribe, which encodes again) paid it twice or three times. Whisper inve
 noise, so a segment is decoded only when it is loud enough and Silero VAD (bundled with faster-whisper)
 finds speech, with a token budget that fits the speech's length, and each hypothesis must pass the
 guards of :mod:`l2b2_speech.guards` (no-speech probability, log-probability, length against audio,
-compression ratio, repetition).
+compression ratio, repetition). When two languages' readings compete, an implausible one (far too short for
+the speech, or a copy of the prompt) loses and text evidence of its language (an injected judge) counts.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 import math
 from pathlib import Path
 import threading
@@ -18,7 +19,7 @@ import threading
 import numpy as np
 
 from l2b2_speech.asr_engine import SAMPLE_RATE, AsrEngine, AsrStream, BufferedStream, ModelError, Transcript
-from l2b2_speech.guards import GuardLimits, cut_loop, max_new_tokens, reject_reason, rms_dbfs
+from l2b2_speech.guards import GuardLimits, cut_loop, implausible_reason, max_new_tokens, reject_reason, rms_dbfs
 
 REQUIRED_FILES = ('model.bin', 'config.json', 'tokenizer.json', 'vocabulary.txt')
 
@@ -29,7 +30,8 @@ class WhisperEngine(AsrEngine):
     def __init__(self, model_dir: str | Path, languages: Sequence[str] = ('de', 'tr'), *, beam_size: int = 1,
                  cpu_threads: int = 2, min_avg_logprob: float = -1.5, max_no_speech_prob: float = 0.6,
                  clear_language_ratio: float = 4.0, prompts: dict[str, str] | None = None, n_best: int = 3,
-                 limits: GuardLimits | None = None, encoder_pad_s: float | None = None):
+                 limits: GuardLimits | None = None, encoder_pad_s: float | None = None, language_check: bool = True,
+                 language_judge: Callable[[str, str], float] | None = None):
         model_dir = Path(model_dir)
         missing = [f for f in REQUIRED_FILES if not (model_dir / f).is_file()]
         if missing:
@@ -62,6 +64,15 @@ class WhisperEngine(AsrEngine):
         #: None: the encoder sees Whisper's full 30 s window (the segment plus zeros), as trained. A number:
         #: only the segment plus this much silence (far cheaper: the encoder's cost grows with its input).
         self.encoder_pad_s = encoder_pad_s
+        #: Choose between two languages' readings of one segment by more than the log-probability: a reading
+        #: that is implausible (:func:`~l2b2_speech.guards.implausible_reason`) loses ``implausible_penalty``,
+        #: and ``language_judge(text, language)`` (evidence per word that the text is in that language, e.g.
+        #: the dialogue's text language detector; None: not used) adds up to ``judge_weight``. A single
+        #: reading that is implausible gets the runner-up language decoded too.
+        self.language_check = language_check
+        self.language_judge = language_judge
+        self.implausible_penalty = 1.0
+        self.judge_weight = 0.5
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -93,9 +104,12 @@ class WhisperEngine(AsrEngine):
             start_s, end_s = speech[0]['start'] / SAMPLE_RATE, speech[-1]['end'] / SAMPLE_RATE
             encoded = self._encode(audio)
             candidates = self.language_probabilities(encoded, languages, normalize=False)
+            decode = self._languages_to_decode(candidates)
             hypotheses = []
-            for lang in self._languages_to_decode(candidates):
+            for lang in decode:
                 hypotheses += self._generate(encoded, lang, speech_s)
+            if self._needs_runner_up(decode, candidates, hypotheses, speech_s):
+                hypotheses += self._generate(encoded, candidates[1][0], speech_s)
         believable = []
         for text, logprob, no_speech, lang in hypotheses:
             text = cut_loop(text)
@@ -107,7 +121,10 @@ class WhisperEngine(AsrEngine):
                 self.last_rejection = self.last_rejection or reason
         if not believable:
             return self._reject(self.last_rejection or 'no hypothesis')
-        believable.sort(key=lambda h: h[1], reverse=True)
+        if self.language_check and len({lang for _, _, lang in believable}) > 1:
+            believable.sort(key=lambda h: self.language_fit(h[0], h[2], h[1], speech_s), reverse=True)
+        else:
+            believable.sort(key=lambda h: h[1], reverse=True)
         text, logprob, lang = believable[0]
         self.last_rejection = ''
         seen, alternatives = {text}, []
@@ -150,6 +167,33 @@ class WhisperEngine(AsrEngine):
             return [ranked[0][0]]
         (l1, p1), (l2, p2) = ranked[0], ranked[1]
         return [l1] if p1 >= 0.05 and p1 >= self.clear_language_ratio * max(p2, 1e-9) else [l1, l2]
+
+    def _needs_runner_up(self, decoded: list[str], ranked: list[tuple[str, float]], hypotheses: list,
+                         speech_s: float) -> bool:
+        """Only one language was decoded, its best reading passes the guards but is implausible: the
+        runner-up language is decoded too (one more decoder pass, rare)."""
+        if not self.language_check or len(decoded) != 1 or len(ranked) < 2 or not hypotheses:
+            return False
+        text, logprob, no_speech, lang = hypotheses[0]
+        text = cut_loop(text)
+        return (reject_reason(text, speech_s=speech_s, avg_logprob=logprob, no_speech_prob=no_speech,
+                              limits=self.limits) is None
+                and implausible_reason(text, speech_s=speech_s, prompt=self.prompts.get(lang, '')) is not None)
+
+    def language_fit(self, text: str, language: str, logprob: float, speech_s: float) -> float:
+        """How well ``text`` as ``language`` fits the segment: the mean token log-probability, minus
+        ``implausible_penalty`` for an implausible reading, plus ``judge_weight`` x the text evidence per
+        word (clipped to -1..1)."""
+        score = logprob
+        if implausible_reason(text, speech_s=speech_s, prompt=self.prompts.get(language, '')) is not None:
+            score -= self.implausible_penalty
+        if self.language_judge is not None:
+            try:
+                evidence = float(self.language_judge(text, language))
+            except Exception:  # noqa: BLE001 - a broken judge must not lose the transcript
+                evidence = 0.0
+            score += self.judge_weight * max(-1.0, min(1.0, evidence))
+        return score
 
     def _prompt(self, language: str) -> list[int]:
         if language not in self._prompt_tokens:

@@ -122,6 +122,93 @@ def test_whisper_encodes_once_and_identifies_only_configured_languages(whisper):
     assert sum(p for _, p in probs) == pytest.approx(1.0)
 
 
+class _Scripted:
+    """Stands in for the model's passes: fixed language probabilities and one reading per language."""
+
+    def __init__(self, engine, probs, readings):
+        self.engine, self.probs, self.readings, self.decoded = engine, probs, readings, []
+        self.saved = {k: engine.__dict__.get(k) for k in ('_speech_timestamps', '_encode', 'language_probabilities',
+                                                          '_generate')}
+        engine._speech_timestamps = lambda audio, options: [{'start': 0, 'end': audio.size}]
+        engine._encode = lambda audio: 'encoded'
+        engine.language_probabilities = lambda encoded, languages, normalize=True: sorted(
+            probs.items(), key=lambda x: x[1], reverse=True)
+        engine._generate = self.generate
+
+    def generate(self, encoded, language, speech_s):
+        self.decoded.append(language)
+        text, logprob = self.readings[language]
+        return [(text, logprob, 0.05, language)]
+
+    def restore(self):
+        for k, own in self.saved.items():  # instance attributes back, methods from the class again
+            if own is None:
+                delattr(self.engine, k)
+            else:
+                setattr(self.engine, k, own)
+
+
+def _decode_scripted(engine, probs, readings, seconds=5.0):
+    scripted = _Scripted(engine, probs, readings)
+    try:
+        return engine.transcribe(noise(seconds, 3000.0)), scripted.decoded
+    finally:
+        scripted.restore()
+
+
+@pytest.fixture()
+def checked_whisper(whisper_path):
+    prompts = {'de': 'Im Bürgerbüro: Pass, Anmeldung, Heirat. Ja bitte. Nein danke.',
+               'tr': 'Belediyede: pasaport, adres kaydı, evlilik. Evet lütfen. Hayır teşekkürler.'}
+    return WhisperEngine(whisper_path, ('de', 'tr'), prompts=prompts)
+
+
+def test_an_implausible_single_reading_gets_the_runner_up_decoded_and_loses(checked_whisper):
+    readings = {'de': ('Ja ne ne', -0.2), 'tr': ('Yeni eve geçtik, adresimizi bildirmemiz lazım.', -1.0)}
+    result, decoded = _decode_scripted(checked_whisper, {'de': 0.23, 'tr': 0.03}, readings)
+    assert decoded == ['de', 'tr']  # de was clear by probability, but 8 characters for 5 s of speech are not
+    assert result.language == 'tr'
+    checked_whisper.language_check = False  # the switch restores the old choice: the likelier language only
+    result, decoded = _decode_scripted(checked_whisper, {'de': 0.23, 'tr': 0.03}, readings)
+    assert decoded == ['de'] and result.language == 'de'
+
+
+def test_a_plausible_clear_reading_costs_no_second_decode(checked_whisper):
+    readings = {'de': ('Ich ziehe zurück in die Türkei und muss mich abmelden.', -0.2), 'tr': ('Bu, bu', -0.1)}
+    result, decoded = _decode_scripted(checked_whisper, {'de': 0.9, 'tr': 0.01}, readings, seconds=3.8)
+    assert decoded == ['de'] and result.language == 'de'
+
+
+def test_a_prompt_copy_loses_against_a_less_likely_reading(checked_whisper):
+    readings = {'de': ('Ja bitte. Nein danke.', -0.8), 'tr': ('Yabancılar şubesi', -1.2)}
+    result, decoded = _decode_scripted(checked_whisper, {'de': 0.0007, 'tr': 0.011}, readings, seconds=2.6)
+    assert decoded == ['tr', 'de'] and result.language == 'tr'
+    assert [(t, lang) for t, _, lang in result.alternatives] == [('Ja bitte. Nein danke.', 'de')]
+
+
+def test_the_text_judge_decides_between_close_readings(checked_whisper):
+    readings = {'de': ('Parkkarte Maumachistijoggen.', -0.81), 'tr': ('Park kartı maumak istiyor.', -0.94)}
+    probs = {'de': 0.04, 'tr': 0.11}
+    result, _ = _decode_scripted(checked_whisper, probs, readings, seconds=3.3)
+    assert result.language == 'de'  # log-probability alone
+    # Turkish letters in the Turkish reading; no evidence either way for the German one
+    checked_whisper.language_judge = lambda text, lang: 1.0 if lang == 'tr' and 'ı' in text else 0.0
+    result, _ = _decode_scripted(checked_whisper, probs, readings, seconds=3.3)
+    assert result.language == 'tr'
+    checked_whisper.language_judge = lambda text, lang: 1 / 0  # a broken judge costs nothing but its evidence
+    result, _ = _decode_scripted(checked_whisper, probs, readings, seconds=3.3)
+    assert result.language == 'de'
+
+
+def test_language_margin_is_evidence_per_word_against_the_best_other_language():
+    from l2b2_speech.asr_setup import language_margin
+    scores = {'de': 1.0, 'tr': 5.0, 'en': 3.0}
+    assert language_margin(scores, 'Park kartı almak istiyor', 'tr', ('de', 'tr')) == pytest.approx(1.0)
+    assert language_margin(scores, 'Park kartı almak istiyor', 'de', ('de', 'tr')) == pytest.approx(-1.0)
+    assert language_margin(scores, 'x', 'tr', ('de', 'tr', 'en')) == pytest.approx(2.0)
+    assert language_margin({}, '', 'de', ('de', 'tr')) == 0.0
+
+
 @pytest.mark.slow
 def test_whisper_beam_search_hands_over_distinct_alternatives(whisper_path):
     engine = WhisperEngine(whisper_path, ('de',), beam_size=3, n_best=3)

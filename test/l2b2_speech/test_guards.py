@@ -7,6 +7,7 @@ from l2b2_speech.guards import (
     GuardLimits,
     compression_ratio,
     cut_loop,
+    implausible_reason,
     longest_repeat,
     max_new_tokens,
     reject_reason,
@@ -65,3 +66,33 @@ def test_a_decoding_loop_is_cut_after_its_first_pass(looped, kept):
                                     'Yabancılar dairesine gitmek istiyorum.', ''])
 def test_ordinary_speech_is_left_alone(speech):
     assert cut_loop(speech) == speech
+
+
+PROMPT_DE = 'Im Bürgerbüro: Pass, Anmeldung, Aufenthaltstitel, Heirat, verloren. Ja bitte. Nein danke.'
+
+
+@pytest.mark.parametrize('text, speech_s, reason', [
+    ('Ja ne ne', 5.2, 'characters for 5.2 s'),            # a few words for seconds of speech
+    ('Bu, bu', 2.1, 'characters for 2.1 s'),
+    ('Ja bitte. Nein danke.', 2.6, 'copies the prompt'),    # the prompt's words, not the visitor's
+    ('Im Bürgerbüro, Pass, Anmeldung, Heirat', 3.0, 'copies the prompt'),
+])
+def test_implausible_readings_are_named(text, speech_s, reason):
+    assert reason in implausible_reason(text, speech_s=speech_s, prompt=PROMPT_DE)
+
+
+@pytest.mark.parametrize('text, speech_s', [
+    ('Ich habe eine Frage.', 1.9),
+    ('Ja', 0.3),                      # a short answer said quickly
+    ('Ja bitte', 0.8),                # two prompt words are an answer, not a copy
+    ('Anmeldung bitte', 1.2),
+    ('Wo ist die Anmeldung?', 1.8),
+])
+def test_plausible_readings_pass(text, speech_s):
+    assert implausible_reason(text, speech_s=speech_s, prompt=PROMPT_DE) is None
+
+
+def test_implausibility_limits_are_parameters():
+    assert implausible_reason('Ja', speech_s=1.0, min_chars_per_s=1.0) is None
+    assert implausible_reason('Pass Anmeldung Heirat', speech_s=1.0, prompt=PROMPT_DE, prompt_share=1.01) is None
+    assert implausible_reason('Pass Anmeldung Heirat', speech_s=1.0) is None  # no prompt: nothing to copy
