@@ -5,9 +5,21 @@ const V = {conn: null, state: null, targets: [], screen: 'welcome', dialogueLang
 window.l2b2 = V;
 const IDLE_RESET_MS = 120000;
 
+// A touch is never dropped because the link is not up yet (the page is still loading its texts, the
+// socket is still opening, or it is reconnecting): it waits here and goes out, in order, the moment the
+// link is up. A touch older than QUEUE_MAX_AGE_MS is dropped then: its visitor has likely moved on.
+const QUEUE_MAX_AGE_MS = 30000;
+V.pending = [];
+
 function send(action, value, extra) {
   V.lastTouch = Date.now();
-  return V.conn.send({action, value: value || '', language: L2B2.lang, ...(extra || {})});
+  V.pending.push({at: Date.now(), msg: {action, value: value || '', language: L2B2.lang, ...(extra || {})}});
+  flush();
+}
+
+function flush() {
+  V.pending = V.pending.filter((p) => Date.now() - p.at <= QUEUE_MAX_AGE_MS);
+  while (V.pending.length && V.conn && V.conn.send(V.pending[0].msg)) V.pending.shift();
 }
 
 function show(name) {
@@ -169,9 +181,13 @@ setInterval(() => {
       if (!L2B2.texts[lang]) L2B2.texts[lang] = await (await fetch(`/static/i18n/${lang}.json`, {cache: 'no-store'})).json();
     } catch (e) { /* that language's lines fall back to German */ }
   }));
-  show('welcome');
+  show(V.screen);  // not 'welcome': a language touched while the page was still loading stays chosen
   V.conn = L2B2.connect('/ws/visitor', (m) => {
     V.msgCount += 1;
     if (m.type === 'hello') { V.targets = m.targets; renderTargets(); V.closedShown = ''; if (V.state) renderOffice(V.state); } else if (m.type === 'state') render(m);
-  }, (up) => { document.body.classList.toggle('disconnected', !up); if (!up) $('offline').hidden = false; });
+  }, (up) => {
+    document.body.classList.toggle('disconnected', !up);
+    if (!up) $('offline').hidden = false;
+    else flush();  // what was touched before the link was up
+  });
 })();

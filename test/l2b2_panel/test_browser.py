@@ -161,9 +161,11 @@ def test_staff_page_shows_offline_and_reconnects(ros, panel, browser):
 def visitor_setup(ros, panel):
     probe = ros.node()
     inputs, typed = [], []
-    probe.create_subscription(VisitorInput, '/visitor/input', inputs.append, RELIABLE)
-    probe.create_subscription(RecognizedSpeech, '/speech/recognized', typed.append, RELIABLE)
+    subs = [probe.create_subscription(VisitorInput, '/visitor/input', inputs.append, RELIABLE),
+            probe.create_subscription(RecognizedSpeech, '/speech/recognized', typed.append, RELIABLE)]
     pub = probe.create_publisher(DialogueState, '/dialogue/state', LATCHED)
+    # Not latched: what the panel publishes before discovery matched it to the probe would be lost.
+    ros.wait_for(lambda: all(s.get_publisher_count() >= 1 for s in subs), 15, 'probe matched to the panel')
     return inputs, typed, pub
 
 
@@ -230,6 +232,34 @@ def test_visitor_flow_turkish(ros, panel_factory, browser):
     page.fill('#free-text', 'Pasaportumu nereden alabilirim?')
     page.click('#free-text-ok')
     ros.wait_for(lambda: typed and typed[-1].language == 'tr', 10, 'typed tr')
+    page.context.close()
+
+
+def test_visitor_touch_before_the_link_is_up_is_not_lost(ros, panel_factory, browser):
+    """A visitor may touch a language while the page is still loading or connecting (CI once clicked before
+    the socket existed: the touch threw and was lost). The touch stays on screen and is sent once the link is up."""
+    panel = panel_factory(stale_after_s=30.0)
+    inputs, _typed, _pub = visitor_setup(ros, panel)
+    page = browser.new_context(viewport={'width': 1280, 'height': 800}).new_page()
+    # The page opens its link only after loading its texts: hold the last of them back until released.
+    page.add_init_script("""(() => {
+      let release; const held = new Promise((ok) => { release = ok; });
+      window.releaseTexts = release;
+      const realFetch = window.fetch.bind(window);
+      window.fetch = async (url, ...rest) => {
+        if (String(url).endsWith('/i18n/en.json')) await held;
+        return realFetch(url, ...rest);
+      };
+    })()""")
+    page.goto(panel.url + 'visitor')
+    page.click('#vlang-tr')
+    page.wait_for_selector('text=Nereye gitmek istiyorsunuz?', timeout=TIMEOUT_MS)
+    assert page.evaluate('window.l2b2.conn') is None and not inputs  # touched before the link existed
+    page.evaluate('window.releaseTexts()')
+    ros.wait_for(lambda: inputs and inputs[-1].action == 'start' and inputs[-1].language == 'tr', 10, 'start tr')
+    assert [(i.action, i.language) for i in inputs] == [('start', 'tr')]  # once, not repeated
+    page.wait_for_function("window.l2b2.msgCount > 1", timeout=TIMEOUT_MS)
+    assert page.is_visible('text=Nereye gitmek istiyorsunuz?')  # the screen did not fall back to the welcome
     page.context.close()
 
 
