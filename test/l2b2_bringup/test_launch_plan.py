@@ -23,7 +23,7 @@ from l2b2_common.building import building_files
 from l2b2_common.config import REPO_ROOT, ConfigError, config_path
 from l2b2_common.maps import load_waypoints
 
-from ..launch.launch_stubs import expand
+from ..launch.launch_stubs import effective, expand
 
 BIN = Path(sys.executable).parent  # where the console scripts are (lib/l2b2 in a colcon install)
 FEATURES = """
@@ -127,30 +127,18 @@ def test_ros2_launch_and_l2b2_launch_run_the_same_command_line_for_every_node(st
         assert escort.parameters[:2] == (config_path('sim_time.yaml'), config_path('escort.yaml'))
 
 
-def _effective(node) -> dict:
-    out: dict = {}
-    for item in node.parameters:
-        if isinstance(item, dict):
-            out.update(item)
-            continue
-        data = yaml.safe_load(Path(item).read_text()) or {}
-        for key in ('/**', node.node_name, f'/{node.node_name}'):
-            out.update((data.get(key) or {}).get('ros__parameters', {}))
-    return out
-
-
 def _assert_building(started, building: str) -> None:
     files = building_files(building)
     home = load_waypoints(files.waypoints)['home']
     nodes = {n.node_name: n for n in started.nodes}
-    assert _effective(nodes['map_server'])['yaml_filename'] == str(files.map_yaml)
-    assert (_effective(nodes['amcl'])['initial_pose']['x'], _effective(nodes['amcl'])['initial_pose']['y']) == (
+    assert effective(nodes['map_server'])['yaml_filename'] == str(files.map_yaml)
+    assert (effective(nodes['amcl'])['initial_pose']['x'], effective(nodes['amcl'])['initial_pose']['y']) == (
         home.x, home.y)
     checked = 0
     for node in started.nodes:
         if node.package == 'l2b2':
             for name, kind in BUILDING_PARAMETERS.get(node.executable, {}).items():
-                assert _effective(node)[name] == str(getattr(files, kind)), (node.node_name, name)
+                assert effective(node)[name] == str(getattr(files, kind)), (node.node_name, name)
                 checked += 1
     assert checked >= 3
 

@@ -17,6 +17,8 @@ import sys
 import types
 from typing import Any
 
+import yaml
+
 from l2b2_common.config import REPO_ROOT
 
 
@@ -208,3 +210,16 @@ def _walk(entities, context: Context, out: Expanded) -> None:
             out.processes.append(entity)
         else:
             raise AssertionError(f'unexpected launch entity {entity!r}')
+
+
+def effective(node) -> dict:
+    """The parameters a node ends up with: its files (own name or /** entry) and dicts, later ones winning."""
+    out: dict = {}
+    for item in node.parameters:
+        if isinstance(item, dict):
+            out.update(item)
+            continue
+        data = yaml.safe_load(Path(item).read_text()) or {}
+        for key in ('/**', node.node_name, f'/{node.node_name}'):
+            out.update((data.get(key) or {}).get('ros__parameters', {}))
+    return out

@@ -15,7 +15,7 @@ from l2b2_common.config import REPO_ROOT, ConfigError
 from l2b2_common.dock import dock_geometry, nav2_dock_pose
 from l2b2_common.maps import load_waypoints
 
-from .launch_stubs import expand
+from .launch_stubs import effective, expand
 
 LAUNCH_FILES = sorted([*(REPO_ROOT / 'launch').glob('*.launch.py'), *(REPO_ROOT / 'sim' / 'launch').glob('*.launch.py')])
 #: Packages other than ours a launch file may start nodes from (all exec_depends in package.xml).
@@ -29,19 +29,6 @@ def _console_scripts() -> set[str]:
     tree = ast.parse((REPO_ROOT / 'setup.py').read_text())
     return {k.value for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Dict)
             for k in n.value.keys if isinstance(k, ast.Constant) and str(k.value).startswith('l2b2-')}
-
-
-def effective(node) -> dict:
-    """The parameters a node ends up with: its files (own name or /** entry) and dicts, later ones winning."""
-    out: dict = {}
-    for item in node.parameters:
-        if isinstance(item, dict):
-            out.update(item)
-            continue
-        data = yaml.safe_load(Path(item).read_text()) or {}
-        for key in ('/**', node.node_name, f'/{node.node_name}'):
-            out.update((data.get(key) or {}).get('ros__parameters', {}))
-    return out
 
 
 @pytest.mark.parametrize('launch_file', LAUNCH_FILES, ids=lambda p: p.name)
