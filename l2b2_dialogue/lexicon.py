@@ -78,6 +78,10 @@ class LexiconFile(StrictModel):
     person_titles: PerLanguage = PerLanguage()
     not_opening_hours: PerLanguage = PerLanguage()
     booking_wish: PerLanguage = PerLanguage()
+    where_questions: PerLanguage = PerLanguage()
+    when_questions: PerLanguage = PerLanguage()
+    separable_prefixes: PerLanguage = PerLanguage()
+    person_lead_words: PerLanguage = PerLanguage()
 
 
 #: The intents the lexicon lists (escort has no words of its own: any target means it).

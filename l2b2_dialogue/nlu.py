@@ -25,7 +25,7 @@ from l2b2_dialogue.learned import LearnedModel, load_or_train
 from l2b2_dialogue.lexicon import Lexicon, load_lexicon
 from l2b2_dialogue.normalize import Utterance, as_utterance, fold, stem_key, tokens, word_keys
 from l2b2_dialogue.numbers import booking_number, word_value
-from l2b2_dialogue.phrases import Phrase, PhraseBuilder, PhraseIndex
+from l2b2_dialogue.phrases import Phrase, PhraseBuilder, PhraseIndex, WordList, word_list
 from l2b2_dialogue.times import find_time
 
 INTENTS = ('escort', 'appointment_checkin', 'ticket', 'opening_hours', 'greeting', 'goodbye', 'affirm', 'deny',
@@ -88,16 +88,21 @@ class Understander:
             self.ordinals[lang] = [fold(w) for w in lex.ordinals.of(lang)]
             self.function_words[lang] = set(lex.function_words.folded(lang))
         #: Word lists of the rules below (any language counts: visitors mix them), as tuples of folded words.
-        self.other_languages = _words(lex.other_language_names)
-        self.language_verbs = _words(lex.language_verbs)
-        self.days = _words(lex.days)
-        self.visit_words = _words(lex.visit_words)
-        self.open_words = _words(lex.open_words)
+        self.other_languages = word_list(lex.other_language_names)
+        self.language_verbs = word_list(lex.language_verbs)
+        self.days = word_list(lex.days)
+        self.visit_words = word_list(lex.visit_words)
+        self.open_words = word_list(lex.open_words)
         #: Of visit_words, those of coming by ("wann kann man beim Standesamt vorbeikommen": opening hours).
-        self.come_words = _Words(p for p in self.visit_words if len(p[0]) >= 4)
-        self.not_opening_hours = _words(lex.not_opening_hours)
-        self.booking_wish = _words(lex.booking_wish)
+        self.come_words = WordList(p for p in self.visit_words if len(p[0]) >= 4)
+        self.not_opening_hours = word_list(lex.not_opening_hours)
+        self.booking_wish = word_list(lex.booking_wish)
         self.person_titles = {lang: {fold(w) for w in lex.person_titles.of(lang)} for lang in LANGUAGES}
+        self.where_questions = lex.where_questions.folded()
+        self.when_words = frozenset(w for w in lex.when_questions.folded() if ' ' not in w)
+        self.when_phrases = tuple(sorted(w for w in lex.when_questions.folded() if ' ' in w))
+        self.separable_prefixes = lex.separable_prefixes.folded()
+        self.person_lead_words = lex.person_lead_words.folded('de')
         self.language_detector = LanguageDetector(self._language_words())
         self.office_names = _office_names(self.catalog)
         #: The learned layer (None: rules only); trained once per machine and cached (:mod:`l2b2_dialogue.learned`).
@@ -182,7 +187,7 @@ class Understander:
                 for k, f in zip((word_keys(w, lang) for w in words), folded, strict=False)]
         # Compounds split by the ASR ("personal ausweis") also match their joined form: keys[n + i] joins
         # words i and i+1.
-        keys += [word_keys(a + b, lang) if (len(a) > 2 or a in _SEPARABLE) and len(b) > 2 else ()
+        keys += [word_keys(a + b, lang) if (len(a) > 2 or a in self.separable_prefixes) and len(b) > 2 else ()
                  for a, b in zip(words, words[1:], strict=False)]
         slots: dict[str, Any] = {}
         when = find_time(utterance)
@@ -221,7 +226,7 @@ class Understander:
                 # A place named besides ("im Bus meine Jacke vergessen", "the bank wants proof of my address"):
                 # the out-of-scope word is only where it happened.
                 del intent_scores['out_of_scope']
-        if 'opening_hours' in intent_scores and _has(folded, self.not_opening_hours):
+        if 'opening_hours' in intent_scores and self.not_opening_hours.found(folded):
             del intent_scores['opening_hours']  # "we are opening a kebab shop" asks no opening hours
         candidates = _candidates(target_scores)
         where = any(k in self.where[lang] for wkeys in keys for k in wkeys)
@@ -274,10 +279,10 @@ class Understander:
 
         asks_language = bool(set(folded) & self.lexicon.language_request_words)
         # In a longer sentence a language must be named as a whole word or asked about ("Germany" is no German).
-        named_language = self.lexicon.language_named(set(folded)) is not None or _has(folded, self.language_verbs)
+        named_language = self.lexicon.language_named(set(folded)) is not None or self.language_verbs.found(folded)
         if has('language_switch') and ((asks_language and named_language) or (n <= 3 and top_target is None)):
             return 'language_switch', None, 0.95
-        if _has(folded, self.other_languages) and (_has(folded, self.language_verbs) or n <= 4):
+        if self.other_languages.found(folded) and (self.language_verbs.found(folded) or n <= 4):
             # "sprichst du Arabisch": a language the robot does not speak; it answers in the visitor's own.
             slots['unsupported_language'] = True
             return 'language_switch', None, 0.9
@@ -285,13 +290,13 @@ class Understander:
             return 'out_of_scope', None, 0.8
         joined = ' '.join(folded)
         no_appointment = any(p in joined for p in self.lexicon.no_appointment)
-        asks_when = bool({'wann', 'when'} & set(folded)) or 'ne zaman' in joined
-        if asks_when and (no_appointment or _has(folded, self.come_words)):
+        asks_when = bool(self.when_words & set(folded)) or any(p in joined for p in self.when_phrases)
+        if asks_when and (no_appointment or self.come_words.found(folded)):
             # "wann kann ich ohne Termin vorbeikommen", "wann kann man beim Standesamt vorbeikommen": when to come.
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.8
         # "wo soll ich warten bis ich dran bin": a word of the queue with a place that has none (the waiting
         # area), asked where: that place.
-        queue_less = bool(_WHERE_QUESTION & set(folded)) and target_conf >= 0.9 and intents.get('ticket', 0.0) < 1.5 \
+        queue_less = bool(self.where_questions & set(folded)) and target_conf >= 0.9 and intents.get('ticket', 0.0) < 1.5 \
             and top_target not in {t for t, _ in queue_candidates}
         if no_appointment or (has('ticket') and not queue_less and 'booking_number' not in slots
                               and 'time' not in slots and intents['ticket'] >= intents.get('appointment_checkin', 0.0)):
@@ -301,15 +306,15 @@ class Understander:
         # A time said with a queue word or alone ("ich bin um zehn Uhr dran", "half past two"): an appointment.
         timed = 'time' in slots and (has('ticket') or (top_target is None and not has('opening_hours'))
                                      or (top_target is not None and not where and not has('opening_hours')))
-        wants_booking = top_target is not None and 'time' not in slots and _has(folded, self.booking_wish)
+        wants_booking = top_target is not None and 'time' not in slots and self.booking_wish.found(folded)
         if 'booking_number' in slots or (has('appointment_checkin') and not wants_booking) or timed:
             return 'appointment_checkin', self._queue_target(queue_candidates), 0.9
         if has('opening_hours') and (top_target is None or intents['opening_hours'] >= 0.9):
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.85
         # A day or part of the day with coming by or being open ("sind Sie Mittwoch nachmittag da", "ist das
         # Standesamt samstags zu"), no time of day: opening hours (of a named office: only with an open word).
-        if 'time' not in slots and _has(folded, self.days) and (
-                (top_target is None and _has(folded, self.visit_words)) or _has(folded, self.open_words)):
+        if 'time' not in slots and self.days.found(folded) and (
+                (top_target is None and self.visit_words.found(folded)) or self.open_words.found(folded)):
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.8
         if top_target is None and self._asks_for_person(folded, lang):
             return 'staff_help', None, 0.8
@@ -341,7 +346,7 @@ class Understander:
                                                                 for t in self.person_titles['tr']):
                     return True
             elif w in self.person_titles.get(lang, ()) and i + 1 < len(folded) and folded[i + 1] not in small \
-                    and (lang != 'de' or w == 'herrn' or (i > 0 and folded[i - 1] in _DE_TO_PERSON)):
+                    and (lang != 'de' or w == 'herrn' or (i > 0 and folded[i - 1] in self.person_lead_words)):
                 return True
         return False
 
@@ -361,51 +366,6 @@ class Understander:
     def name_from_text(self, text: str | Utterance, max_words: int = 4) -> str:
         """The (sur)name a visitor says or types: "mein Name ist Erika Mustermann" → "Erika Mustermann"."""
         return _name(as_utterance(text), self.lexicon.name_fillers, max_words)
-
-
-#: The words that ask "where" (the lexicon's ``where`` also has "brauche", "need", ...).
-_WHERE_QUESTION = frozenset({'wo', 'wohin', 'where', 'nerede', 'nerde', 'nereye'})
-#: German separable verb prefixes the ASR writes apart ("ab holen", "um melden").
-_SEPARABLE = frozenset({'ab', 'an', 'um', 'zu'})
-#: Words before "Frau"/"Herr" that make it a person asked for ("zu Frau Schneider", not "meine Frau").
-_DE_TO_PERSON = frozenset({'zu', 'mit', 'bei', 'von', 'fur', 'an', 'nach', 'frau', 'herr', 'herrn', 'suche', 'sprechen'})
-
-
-class _Words:
-    """A lexicon list of every language as folded word tuples; :meth:`found` tells whether one occurs as
-    consecutive words, a word of 4+ letters also as a word's beginning ("samstags", "çarşambaları")."""
-
-    def __init__(self, phrases) -> None:
-        self.phrases = tuple(dict.fromkeys(p for p in phrases if p))
-        self.single = frozenset(p[0] for p in self.phrases if len(p) == 1)
-        self.multi = tuple(p for p in self.phrases if len(p) > 1)
-
-    def __iter__(self):
-        return iter(self.phrases)
-
-    @staticmethod
-    def _same(word: str, key: str) -> bool:
-        return word == key or (len(key) >= 4 and word.startswith(key) and len(word) <= len(key) + 5)
-
-    def found(self, folded: list[str]) -> bool:
-        for w in folded:
-            if w in self.single or any(w[:k] in self.single for k in range(max(4, len(w) - 5), len(w))):
-                return True
-        for phrase in self.multi:
-            k = len(phrase)
-            for i in range(len(folded) - k + 1):
-                if all(self._same(folded[i + j], phrase[j]) for j in range(k)):
-                    return True
-        return False
-
-
-def _words(per_language) -> _Words:
-    """A lexicon list (every language) as :class:`_Words`."""
-    return _Words(tuple(fold(w) for w in tokens(p)) for lang in LANGUAGES for p in per_language.of(lang))
-
-
-def _has(folded: list[str], words: _Words) -> bool:
-    return words.found(folded)
 
 
 def _number_word(folded_word: str) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from l2b2_common.catalog import LANGUAGES
 from l2b2_dialogue.normalize import fold, tokens, word_keys
 
 #: Quality of a word match: exact key, keyword inside a longer word (compound/suffix), fuzzy.
@@ -165,6 +166,39 @@ class PhraseBuilder:
         if words:
             self.phrases.append(Phrase(label, tuple(words), weight))
 
+
+
+class WordList:
+    """A lexicon list of every language as folded word tuples; :meth:`found` tells whether one occurs as
+    consecutive words, a word of 4+ letters also as a word's beginning ("samstags", "çarşambaları")."""
+
+    def __init__(self, phrases) -> None:
+        self.phrases = tuple(dict.fromkeys(p for p in phrases if p))
+        self.single = frozenset(p[0] for p in self.phrases if len(p) == 1)
+        self.multi = tuple(p for p in self.phrases if len(p) > 1)
+
+    def __iter__(self):
+        return iter(self.phrases)
+
+    @staticmethod
+    def _same(word: str, key: str) -> bool:
+        return word == key or (len(key) >= 4 and word.startswith(key) and len(word) <= len(key) + 5)
+
+    def found(self, folded: list[str]) -> bool:
+        for w in folded:
+            if w in self.single or any(w[:k] in self.single for k in range(max(4, len(w) - 5), len(w))):
+                return True
+        for phrase in self.multi:
+            k = len(phrase)
+            for i in range(len(folded) - k + 1):
+                if all(self._same(folded[i + j], phrase[j]) for j in range(k)):
+                    return True
+        return False
+
+
+def word_list(per_language) -> WordList:
+    """A lexicon list (:class:`~l2b2_dialogue.lexicon.PerLanguage`, every language) as a :class:`WordList`."""
+    return WordList(tuple(fold(w) for w in tokens(p)) for lang in LANGUAGES for p in per_language.of(lang))
 
 def _partial_ok(word: str, key: str, suffixing: bool = False) -> bool:
     """A keyword inside a longer word: any position for long keywords, start (or end, in German) for short ones."""
