@@ -3,7 +3,7 @@
 Reads the labelled utterance sets in ``test/data/`` (development set and held-out sets). The held-out
 sets were never used for tuning, so ``accuracy_de``/``accuracy_tr`` (held-out v4 + v5) are the honest
 figures; the development set's are reported beside them. The per-language blind set (``--heldout-lang``:
-held-out v7 since 2026-12-06; v6 was measured once and moved into the dev set) gives, per language,
+held-out v8 since 2026-12-06; v6 and v7 were each measured once and moved into the dev set) gives, per language,
 ``heldout_accuracy_<lang>`` (right without asking, or asked with the right place among the two choices),
 ``confident_wrong_rate_<lang>`` (a wrong intent or target given without asking), ``clarify_rate_<lang>``
 (answered with a question between places) and ``heldout_direct_accuracy_<lang>`` (right without asking).
@@ -26,8 +26,8 @@ from l2b2_dialogue.nlu import Understander, Understanding, catalog_texts
 DATA_DIR = REPO_ROOT / 'test' / 'data'
 DEV_FILE = DATA_DIR / 'utterances_dev.tsv'
 HELDOUT_FILE = DATA_DIR / 'utterances_heldout.tsv'
-#: The per-language blind set: v7 (written 2026-12-06). A set once measured and looked at moves into the dev set.
-HELDOUT_LANG_FILE = DATA_DIR / 'utterances_heldout_v7.tsv'
+#: The per-language blind set: v8 (written 2026-12-06). A set once measured and looked at moves into the dev set.
+HELDOUT_LANG_FILE = DATA_DIR / 'utterances_heldout_v8.tsv'
 #: Intents whose target is part of the answer (None must then be None too).
 TARGET_INTENTS = ('escort', 'ticket', 'opening_hours', 'appointment_checkin')
 
@@ -171,7 +171,7 @@ def run(argv: list[str]) -> BenchResult:
     parser.add_argument('--dev', default=str(DEV_FILE), help='development (tuning) set')
     parser.add_argument('--heldout', default=str(HELDOUT_FILE), help='held-out set, never tuned on')
     parser.add_argument('--heldout-lang', default=str(HELDOUT_LANG_FILE),
-                        help='per-language blind set (de, tr, en; held-out v7) for the per-language figures, never '
+                        help='per-language blind set (de, tr, en; held-out v8) for the per-language figures, never '
                              'tuned on')
     parser.add_argument('--repeat', type=int, default=1, help='runs per utterance for the in-service latency')
     parser.add_argument('--limit', type=int, default=0, help='use only the first N utterances of each set (smoke)')

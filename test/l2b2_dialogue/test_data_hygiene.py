@@ -32,9 +32,9 @@ from l2b2_dialogue.normalize import fold, tokens
 DATA_DIR = REPO_ROOT / 'test' / 'data'
 DEV_FILE = DATA_DIR / 'utterances_dev.tsv'
 HELDOUT_GLOB = 'utterances_heldout*.tsv'
-HELDOUT_V7 = DATA_DIR / 'utterances_heldout_v7.tsv'
+HELDOUT_V8 = DATA_DIR / 'utterances_heldout_v8.tsv'
 LANGUAGES = ('de', 'tr', 'en')
-V7_MIN_PER_LANGUAGE = 120
+V8_MIN_PER_LANGUAGE = 120
 
 #: Files that may name a held-out file: the benchmark modules of the product packages (``<pkg>/bench.py``,
 #: ``<pkg>/bench_*.py``) and this module (see its docstring). Documentation (``*.md``) may name it too.
@@ -158,12 +158,12 @@ def test_no_sentence_twice_in_the_heldout_sets(heldout_files):
     assert not [k for k, n in counts.items() if n > 1]
 
 
-def test_v7_is_marked_and_has_enough_sentences_per_language():
-    # (Held-out v6 was measured once and moved into the dev set on 2026-12-06; v7 is the blind set now.)
-    head = HELDOUT_V7.read_text(encoding='utf-8').splitlines()[0]
-    assert head.startswith('# set: v7'), 'the first line of the v7 file does not say "# set: v7"'
-    per_language = Counter(fields[0] for _, fields in read_tsv(HELDOUT_V7))
-    assert all(per_language[lang] >= V7_MIN_PER_LANGUAGE for lang in LANGUAGES), per_language
+def test_v8_is_marked_and_has_enough_sentences_per_language():
+    # (Held-out v6 and v7 were each measured once and moved into the dev set; v8 is the blind set now.)
+    head = HELDOUT_V8.read_text(encoding='utf-8').splitlines()[0]
+    assert head.startswith('# set: v8'), 'the first line of the v8 file does not say "# set: v8"'
+    per_language = Counter(fields[0] for _, fields in read_tsv(HELDOUT_V8))
+    assert all(per_language[lang] >= V8_MIN_PER_LANGUAGE for lang in LANGUAGES), per_language
 
 
 def _tree_files():
