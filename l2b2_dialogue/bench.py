@@ -21,7 +21,8 @@ import time
 from l2b2_common.bench import BenchResult, percentile
 from l2b2_common.catalog import LANGUAGES, other_language
 from l2b2_common.config import REPO_ROOT
-from l2b2_dialogue.nlu import Understander, Understanding, catalog_texts
+from l2b2_dialogue.catalog_words import catalog_texts
+from l2b2_dialogue.nlu import Understander, Understanding
 
 DATA_DIR = REPO_ROOT / 'test' / 'data'
 DEV_FILE = DATA_DIR / 'utterances_dev.tsv'

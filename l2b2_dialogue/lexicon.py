@@ -82,6 +82,9 @@ class LexiconFile(StrictModel):
     when_questions: PerLanguage = PerLanguage()
     separable_prefixes: PerLanguage = PerLanguage()
     person_lead_words: PerLanguage = PerLanguage()
+    problem_words: PerLanguage = PerLanguage()
+    problem_suffixes: PerLanguage = PerLanguage()
+    staffed_alternative: dict[str, str] = {}
 
 
 #: The intents the lexicon lists (escort has no words of its own: any target means it).

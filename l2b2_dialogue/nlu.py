@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 import threading
 from typing import Any
 
 from l2b2_common.catalog import LANGUAGES, Catalog, load_catalog, other_language
+from l2b2_common.config import ConfigError
 from l2b2_dialogue import LEXICON_FILE  # noqa: F401 - re-exported: tests and tools find the lexicon here
+from l2b2_dialogue.catalog_words import catalog_texts, name_in, office_names
 from l2b2_dialogue.combine import Policy, combine
 from l2b2_dialogue.langdet import LanguageDetector
 from l2b2_dialogue.learned import LearnedModel, load_or_train
@@ -103,8 +104,14 @@ class Understander:
         self.when_phrases = tuple(sorted(w for w in lex.when_questions.folded() if ' ' in w))
         self.separable_prefixes = lex.separable_prefixes.folded()
         self.person_lead_words = lex.person_lead_words.folded('de')
+        self.problem_words = word_list(lex.problem_words)
+        self.problem_suffixes = tuple(sorted(lex.problem_suffixes.folded()))
+        unknown = sorted(t for pair in lex.staffed_alternative.items() for t in pair if t not in self.catalog.targets)
+        if unknown:
+            raise ConfigError(self.lexicon.path, 'staffed_alternative', f'unknown target id(s) {", ".join(unknown)}')
+        self.staffed_alternative = dict(lex.staffed_alternative)
         self.language_detector = LanguageDetector(self._language_words())
-        self.office_names = _office_names(self.catalog)
+        self.office_names = office_names(self.catalog)
         #: The learned layer (None: rules only); trained once per machine and cached (:mod:`l2b2_dialogue.learned`).
         #: ``learned='background'``: a cached model at once, else the rules alone until a background thread has
         #: trained it (a node starts at once even on a machine that has never trained it).
@@ -251,9 +258,17 @@ class Understander:
         u = combine(rules, probs, self._named(folded, rules.target), self.policy)
         if u.intent in ('ticket', 'appointment_checkin') and u.target and self.catalog[u.target].scope_id is None:
             u = replace(u, target=None)  # a ticket or a check-in only for a place with a queue
+        staffed = self.staffed_alternative.get(u.target) if u.intent == 'escort' else None
+        if staffed and not u.clarify and not self._named(folded, u.target) and self._reports_problem(folded):
+            # "Der Automat nimmt meinen Code nicht": the machine may not help; ask whether the counter is wanted.
+            u = replace(u, clarify=[staffed, u.target])
         if u.intent == 'language_switch' and 'language' not in u.slots:
             u.slots['language'] = self.lexicon.language_named(set(folded)) or other_language(lang)
         return replace(u, confidence=round(u.confidence, 3))
+
+    def _reports_problem(self, folded: list[str]) -> bool:
+        return self.problem_words.found(folded) or any(w.endswith(self.problem_suffixes) for w in folded) \
+            if self.problem_suffixes else self.problem_words.found(folded)
 
     def _named(self, folded: list[str], target: str | None) -> bool:
         """The visitor named the rules' target as an office ("Standesamt", "Pass- und Ausweisstelle")."""
@@ -277,10 +292,14 @@ class Understander:
         def has(intent: str, minimum: float = 0.5) -> bool:
             return intents.get(intent, 0.0) >= minimum
 
-        asks_language = bool(set(folded) & self.lexicon.language_request_words)
+        # Small request words ("in", "auf", "bitte") ask for a language only in a short request; a longer one
+        # that names a place needs a language verb ("Our baby is German and needs a travel document": no switch).
+        asks_language = bool(set(folded) & self.lexicon.language_request_words) and (
+            n <= 5 or target_conf < self.threshold or self.language_verbs.found(folded))
         # In a longer sentence a language must be named as a whole word or asked about ("Germany" is no German).
         named_language = self.lexicon.language_named(set(folded)) is not None or self.language_verbs.found(folded)
-        if has('language_switch') and ((asks_language and named_language) or (n <= 3 and top_target is None)):
+        if has('language_switch') and ((asks_language and named_language) or (n <= 3 and top_target is None)
+                                       or (self.language_verbs.found(folded) and target_conf < 0.9)):
             return 'language_switch', None, 0.95
         if self.other_languages.found(folded) and (self.language_verbs.found(folded) or n <= 4):
             # "sprichst du Arabisch": a language the robot does not speak; it answers in the visitor's own.
@@ -302,13 +321,16 @@ class Understander:
                               and 'time' not in slots and intents['ticket'] >= intents.get('appointment_checkin', 0.0)):
             if no_appointment:
                 slots['no_appointment'] = True
-            return 'ticket', self._queue_target(queue_candidates), 0.85
+            return 'ticket', self._queue_target(queue_candidates, folded), 0.85
         # A time said with a queue word or alone ("ich bin um zehn Uhr dran", "half past two"): an appointment.
-        timed = 'time' in slots and (has('ticket') or (top_target is None and not has('opening_hours'))
-                                     or (top_target is not None and not where and not has('opening_hours')))
+        # ("ich bin für 14 Uhr zur Ausländerbehörde bestellt": "zur" leads to a place, but only "wo" asks the way.)
+        asks_where = bool(self.where_questions & set(folded))
+        timed = 'time' in slots and not asks_when and (
+            has('ticket') or (top_target is None and not has('opening_hours'))
+            or (top_target is not None and not asks_where and not has('opening_hours')))
         wants_booking = top_target is not None and 'time' not in slots and self.booking_wish.found(folded)
         if 'booking_number' in slots or (has('appointment_checkin') and not wants_booking) or timed:
-            return 'appointment_checkin', self._queue_target(queue_candidates), 0.9
+            return 'appointment_checkin', self._queue_target(queue_candidates, folded), 0.9
         if has('opening_hours') and (top_target is None or intents['opening_hours'] >= 0.9):
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.85
         # A day or part of the day with coming by or being open ("sind Sie Mittwoch nachmittag da", "ist das
@@ -316,6 +338,9 @@ class Understander:
         if 'time' not in slots and self.days.found(folded) and (
                 (top_target is None and self.visit_words.found(folded)) or self.open_words.found(folded)):
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.8
+        if asks_when and top_target is not None and 'time' not in slots and not asks_where:
+            # "When is the lost and found staffed?": a question of when, about a place, is one of its hours.
+            return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.75
         if top_target is None and self._asks_for_person(folded, lang):
             return 'staff_help', None, 0.8
         if has('staff_help') and intents['staff_help'] >= intents.get('smalltalk', 0.0) \
@@ -350,11 +375,15 @@ class Understander:
                 return True
         return False
 
-    def _queue_target(self, candidates: list[tuple[str, float]]) -> str | None:
+    def _queue_target(self, candidates: list[tuple[str, float]], folded: list[str] = ()) -> str | None:
         """The department a ticket or appointment is for (only targets with a queue compete); None if unsure."""
-        if candidates and candidates[0][1] >= max(self.threshold, 0.8):
-            return candidates[0][0]
-        return None
+        if not candidates or candidates[0][1] < self.threshold:
+            return None
+        # Sure, or clearly ahead of the next and named or nearly sure ("Passport appointment at 11:20", "um elf
+        # beim Standesamt eingeladen").
+        (top, score), runner_up = candidates[0], candidates[1][1] if len(candidates) > 1 else 0.0
+        clearly_ahead = score - runner_up >= 0.2 and (score >= 0.75 or self._named(folded, top))
+        return candidates[0][0] if candidates[0][1] >= 0.8 or clearly_ahead else None
 
     def _ordinal(self, lang: str, folded: list[str]) -> int | None:
         """"die zweite", "ikincisi": which of the offered candidates (0-based); inflections match by prefix."""
@@ -365,7 +394,7 @@ class Understander:
 
     def name_from_text(self, text: str | Utterance, max_words: int = 4) -> str:
         """The (sur)name a visitor says or types: "mein Name ist Erika Mustermann" → "Erika Mustermann"."""
-        return _name(as_utterance(text), self.lexicon.name_fillers, max_words)
+        return name_in(as_utterance(text), self.lexicon.name_fillers, max_words)
 
 
 def _number_word(folded_word: str) -> bool:
@@ -377,21 +406,6 @@ _WEAK_NUMBERS = frozenset({'ein', 'eine', 'einen', 'bir', 'on'})
 
 _FALLBACK_ORDER = ('language_switch', 'appointment_checkin', 'ticket', 'goodbye', 'staff_help', 'opening_hours',
                    'greeting', 'deny', 'affirm', 'out_of_scope', 'smalltalk')
-
-
-def _name(utterance: Utterance, fillers: frozenset[str], max_words: int) -> str:
-    words = [w for w in utterance.tokens() if w not in fillers and not w.isdigit() and len(w) > 1]
-    return ' '.join(w.capitalize() for w in words[:max_words])
-
-
-@lru_cache(maxsize=1)
-def _default_name_fillers() -> frozenset[str]:
-    return load_lexicon().name_fillers
-
-
-def name_from_text(text: str | Utterance, max_words: int = 4) -> str:
-    """The (sur)name in ``text``, with the default lexicon's fillers (see :meth:`Understander.name_from_text`)."""
-    return _name(as_utterance(text), _default_name_fillers(), max_words)
 
 
 def _candidates(scores: dict[str, float]) -> list[tuple[str, float]]:
@@ -406,32 +420,6 @@ def _candidates(scores: dict[str, float]) -> list[tuple[str, float]]:
         share = value / total if total else 0.0
         out.append((target, strength * (0.35 + 0.65 * share)))
     return out
-
-
-#: A keyword that is the name of an office: it ends like one (German compounds, Turkish and English names).
-_OFFICE_ENDINGS = ('amt', 'stelle', 'behorde', 'buro', 'burosu', 'dairesi', 'terminal', 'theke', 'kasse', 'office',
-                   'desk', 'veznesi', 'danisma', 'subesi')
-
-
-def _office_names(catalog: Catalog) -> dict[str, list[tuple[str, ...]]]:
-    """Per target: its names (every language) and the keywords that name it as an office, as folded words."""
-    out: dict[str, list[tuple[str, ...]]] = {}
-    for target in catalog.targets.values():
-        texts = list(target.name.values())
-        texts += [k for words in target.keywords.values() for k in words if fold(k.lower()).endswith(_OFFICE_ENDINGS)]
-        names = {tuple(fold(w) for w in tokens(t)) for t in texts}
-        out[target.id] = sorted(n for n in names if n)
-    return out
-
-
-def catalog_texts(catalog: Catalog, lang: str) -> list[str]:
-    """Every name and keyword of the catalog's targets and services in one language."""
-    out: list[str] = []
-    for target in catalog.targets.values():
-        out += [target.name.get(lang, ''), *target.keywords.get(lang, ())]
-        for service in target.services:
-            out += [service.name.get(lang, ''), *service.keywords.get(lang, ())]
-    return [t for t in out if t]
 
 
 def load_understander(threshold: float = 0.6, catalog_path: str | None = None) -> Understander:

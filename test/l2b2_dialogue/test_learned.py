@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from l2b2_dialogue import learned
+from l2b2_dialogue.bench import load_examples
 from l2b2_dialogue.combine import Policy, combine
 from l2b2_dialogue.nlu import Understander, Understanding
 
@@ -36,11 +37,14 @@ def test_retraining_reproduces_the_model(nlu):
 
 
 def test_fast_probabilities_equal_scikit_learns(nlu):
+    # The model vectorises one text itself (character and word parts); scikit-learn's pipeline is the reference.
     model = nlu.model
-    for text in ('wo ist das klo', 'I need to extend my visa', 'randevum var', ''):
-        features = model._vectorizer.transform([learned.features_text(text, 'de')])
+    dev = [(e.text, e.language) for e in load_examples(learned.DEV_FILE)[::25]]
+    for text, lang in [('wo ist das klo', 'de'), ('I need to extend my visa', 'en'), ('randevum var', 'tr'), ('', 'de'),
+                       ('xq', 'de'), ('Herrn Meier bitte!!', 'de'), *dev]:
+        features = model._vectorizer.transform([learned.features_text(text, lang)])
         expected = model.pipeline[-1].predict_proba(features)[0]
-        got = model.probabilities(text, 'de')
+        got = model.probabilities(text, lang)
         assert np.allclose(got, expected, atol=1e-9) and got.sum() == pytest.approx(1.0)
 
 

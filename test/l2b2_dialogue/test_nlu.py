@@ -6,8 +6,9 @@ import json
 import pytest
 
 from l2b2_dialogue import bench
+from l2b2_dialogue.catalog_words import name_from_text
 from l2b2_dialogue.intent_cli import main as intent_main
-from l2b2_dialogue.nlu import INTENTS, name_from_text
+from l2b2_dialogue.nlu import INTENTS, Understander
 
 
 @pytest.mark.parametrize('text,lang,target', [
@@ -120,9 +121,10 @@ def test_every_catalog_target_is_reachable_by_name(nlu):
 def test_development_set_stays_understood(nlu):
     examples = bench.load_examples(bench.DEV_FILE)
     assert sum(e.language == 'de' for e in examples) >= 150 and sum(e.language == 'tr' for e in examples) >= 150
-    wrong = [(e.text, nlu.understand(e.text, e.language).intent) for e in examples
-             if not bench.is_correct(e, nlu.understand(e.text, e.language))]
-    assert len(wrong) <= len(examples) // 50, wrong
+    # Understood: answered right, or asked a two-choice question that offers the right place.
+    outcomes = [(e, bench.outcome(e, nlu.understand(e.text, e.language), nlu.threshold)) for e in examples]
+    wrong = [(e.text, kind) for e, kind in outcomes if kind not in ('right', 'asked_right')]
+    assert len(wrong) <= len(examples) // 100, wrong
 
 
 def test_intent_cli_prints_one_json_object(capsys):
@@ -219,3 +221,50 @@ def test_unsupported_language_keeps_the_visitors_and_a_surname_alone_is_no_reque
 def test_no_appointment_is_a_ticket_even_against_the_model(nlu):
     r = nlu.understand("i didn't book anything but need a new passport", 'en')
     assert r.intent == 'ticket' and r.slots.get('no_appointment')
+
+
+@pytest.mark.parametrize('text,lang', [
+    ('der Automat sagt mein Abholcode ist ungültig', 'de'),
+    ('the pickup machine never gave me my ID', 'en'),
+    ('teslim makinesi şifremi kabul etmiyor', 'tr'),
+])
+def test_trouble_at_the_pickup_terminal_asks_whether_the_counter_is_wanted(nlu, text, lang):
+    # lexicon staffed_alternative: abholterminal -> pass_ausweis; a problem word (or a Turkish negation suffix).
+    r = nlu.understand(text, lang)
+    assert r.intent == 'escort' and r.clarify == ['pass_ausweis', 'abholterminal'], r
+
+
+def test_a_pickup_without_trouble_is_not_questioned(nlu):
+    r = nlu.understand('wo kann ich meinen fertigen Ausweis mit dem Code abholen', 'de')
+    assert r.clarify is None or 'pass_ausweis' not in r.clarify or r.target == 'abholterminal'
+    assert nlu.understand('wo ist das Abholterminal', 'de').clarify in (None, [])
+
+
+@pytest.mark.parametrize('text,lang,target', [
+    ('Our son is German and we need a travel document for him', 'en', 'pass_ausweis'),
+    ('I need a German passport for my trip', 'en', 'pass_ausweis'),
+])
+def test_a_language_named_in_a_long_request_for_a_place_is_no_language_switch(nlu, text, lang, target):
+    r = nlu.understand(text, lang)
+    assert r.intent != 'language_switch', r
+    assert nlu.understand('in German please', 'en').intent == 'language_switch'
+
+
+def test_a_time_with_the_way_to_a_place_is_an_appointment_there(nlu):
+    r = nlu.understand('ich bin um 9 Uhr zum Standesamt bestellt', 'de')
+    assert (r.intent, r.target) == ('appointment_checkin', 'standesamt'), r
+
+
+def test_when_about_a_place_asks_its_opening_hours(nlu):
+    r = nlu.understand('when is the cashier staffed', 'en')
+    assert (r.intent, r.target) == ('opening_hours', 'kasse'), r
+
+
+def test_staffed_alternative_must_name_known_targets(tmp_path):
+    from l2b2_common.config import ConfigError
+    from l2b2_dialogue import LEXICON_FILE
+    bad = tmp_path / 'lexicon.yaml'
+    bad.write_text(LEXICON_FILE.read_text(encoding='utf-8').replace('abholterminal: pass_ausweis', 'abholterminal: nowhere'),
+                   encoding='utf-8')
+    with pytest.raises(ConfigError, match='staffed_alternative'):
+        Understander(lexicon_path=bad, learned=False)
