@@ -8,9 +8,9 @@ several languages and returns the best-scoring hypothesis.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,6 +33,9 @@ class Transcript:
     engine: str
     #: Other hypotheses (n-best, or the other language's decode), best first: text, confidence, language.
     alternatives: tuple[tuple[str, float, str], ...] = ()
+    #: What the recognizer itself wrote when a text step after it (near-miss repair) changed ``text``; '' when
+    #: ``text`` is the recognizer's own.
+    raw_text: str = ''
 
 
 class AsrStream(ABC):
@@ -123,3 +126,46 @@ class RoutedStream(AsrStream):
             results = list(self._pool.map(lambda s: s.finish(), self._streams))
         results = [r for r in results if r is not None]
         return max(results, key=lambda r: r.confidence, default=None)
+
+
+class TextFixingEngine(AsrEngine):
+    """An engine whose transcripts pass through ``fix(text, language) -> text`` (e.g. the near-miss repair of
+    :mod:`l2b2_speech.near_miss`): the text and every alternative are fixed, the recognizer's own text is kept
+    in :attr:`Transcript.raw_text` when it changed. Everything else (``warm_up``, ``last_rejection``, ...)
+    is the wrapped engine's."""
+
+    def __init__(self, inner: AsrEngine, fix: Callable[[str, str], str]):
+        self.inner, self.fix, self.name = inner, fix, inner.name
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.inner.languages
+
+    def open_stream(self, languages: Sequence[str]) -> AsrStream:
+        return _FixingStream(self.inner.open_stream(languages), self)
+
+    def fixed(self, result: Transcript | None) -> Transcript | None:
+        if result is None:
+            return None
+        text = self.fix(result.text, result.language)
+        alternatives = tuple((self.fix(t, lang), c, lang) for t, c, lang in result.alternatives)
+        if text == result.text and alternatives == result.alternatives:
+            return result
+        return replace(result, text=text, alternatives=alternatives,
+                       raw_text=(result.raw_text or result.text) if text != result.text else result.raw_text)
+
+    def __getattr__(self, name: str):
+        if name == 'inner':  # not set yet (copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+class _FixingStream(AsrStream):
+    def __init__(self, stream: AsrStream, engine: TextFixingEngine):
+        self._stream, self._engine = stream, engine
+
+    def accept(self, samples: np.ndarray) -> None:
+        self._stream.accept(samples)
+
+    def finish(self) -> Transcript | None:
+        return self._engine.fixed(self._stream.finish())

@@ -12,7 +12,7 @@ import re
 
 from l2b2_common.config import ConfigError
 from l2b2_common.tunables import tunable
-from l2b2_speech.asr_engine import AsrEngine, ModelError
+from l2b2_speech.asr_engine import AsrEngine, ModelError, TextFixingEngine
 from l2b2_speech.grammar import grammar_phrases, whisper_prompt
 from l2b2_speech.models import SpeechModels
 
@@ -42,6 +42,11 @@ class EngineChoice:
         True, "When Whisper is unsure between the languages, choose the reading by more than its log-probability: "
         'a reading far too short for the speech or copying the prompt loses, text that reads as its language '
         "(the dialogue's text language detector) wins (docs/speech.md).")
+    near_miss_repair: bool = tunable(
+        False, "Map near-miss words of a transcript back to the office's words (catalog and intent phrases) when "
+        'they sound the same (Kölner Phonetik, a Turkish key) and are spelled alike, e.g. "Standes amt" -> '
+        '"Standesamt", "nüfüs" -> "nüfus". Off: with whisper-base it changed no spoken answer (its errors are other '
+        'words, not near misses; l2b2_speech/near_miss.py, docs/speech.md).')
     vosk_min_confidence: float = tunable(0.3, 'Vosk hypotheses with a lower mean word confidence are dropped.',
                                          min=0.0, max=1.0)
 
@@ -75,10 +80,27 @@ def build_engines(models: SpeechModels, choice: EngineChoice) -> tuple[dict[str,
             chosen.update({lang: whisper for lang in need_whisper})
         except ModelError as exc:
             problems.append(str(exc))
+    if choice.near_miss_repair and chosen:
+        chosen = with_near_miss_repair(chosen, problems)
     missing = [lang for lang in choice.languages if lang not in chosen]
     if missing:
         problems.append(f'no speech recognition for {", ".join(missing)}')
     return chosen, problems
+
+
+def with_near_miss_repair(chosen: dict[str, AsrEngine], problems: list[str]) -> dict[str, AsrEngine]:
+    """The engines with their transcripts near-miss repaired (one wrapper per engine, so an engine serving
+    several languages still decodes them together); unchanged, with a problem, when the vocabulary cannot be
+    built."""
+    try:
+        from l2b2_speech.near_miss import office_repairer
+        repairer = office_repairer(chosen)
+    except (ConfigError, OSError, ValueError, ImportError) as exc:
+        problems.append(f'near-miss repair off: {exc}')
+        return chosen
+    wrapped: dict[int, AsrEngine] = {}
+    return {lang: wrapped.setdefault(id(engine), TextFixingEngine(engine, repairer.repair))
+            for lang, engine in chosen.items()}
 
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)

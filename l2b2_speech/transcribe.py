@@ -1,7 +1,8 @@
 """``l2b2-transcribe [--lang de|tr|en|auto] [--nlu] FILE.wav...`` — what the robot hears in a recording.
 
 One JSON line per file: ``file``, ``text``, ``language``, ``confidence``, ``decode_ms`` (and
-``alternatives``, ``rejected`` when the guards dropped what the model wrote), with ``--nlu`` also the
+``alternatives``, ``rejected`` when the guards dropped what the model wrote, ``raw_text`` when the near-miss
+repair changed what the model wrote), with ``--nlu`` also the
 dialogue's ``intent``, ``target`` and ``nlu_confidence``. Staff check a microphone recording with
 it; tests and benchmarks use it too. Any WAV (PCM 8-32 bit, float, any rate, any channels) is
 converted to the 16 kHz mono the ASR takes. A file that cannot be read gives ``{"file", "error"}``
@@ -74,6 +75,8 @@ def transcribe_file(router: AsrRouter, path: str, language: str | None) -> dict[
                            'language': results[0].language if results else None,
                            'confidence': round(min((r.confidence for r in results), default=0.0), 3),
                            'decode_ms': decode_ms, 'audio_s': round(audio.size / SAMPLE_RATE, 2)}
+    if any(r.raw_text for r in results):
+        out['raw_text'] = ' '.join(r.raw_text or r.text for r in results)
     if len(results) == 1 and results[0].alternatives:
         out['alternatives'] = [{'text': t, 'confidence': round(c, 3), 'language': lang}
                                for t, c, lang in results[0].alternatives]
