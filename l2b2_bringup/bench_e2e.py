@@ -59,7 +59,7 @@ def run(argv: list[str]) -> BenchResult:
     out_dir = Path(args.results or REPO_ROOT / 'results' / f'e2e-{dt.datetime.now():%Y%m%d-%H%M%S}')
     out_dir.mkdir(parents=True, exist_ok=True)
     log = open(out_dir / 'stack.log', 'w', encoding='utf-8')
-    # A fresh state: a demo booking left by a run an hour ago was too late to check in (a scenario failed).
+    # A fresh state: a demo booking left by an earlier run (one seen was 24 minutes old) was too late to check in.
     state_dir = str(Path(args.state_dir) if args.state_dir else out_dir / 'state')
     stack = load_stack(args.stack, building=args.building)
     supervisor = Supervisor(stack, out=log, log=lambda line: log.write(line + '\n'),
