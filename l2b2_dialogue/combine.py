@@ -7,8 +7,8 @@ listed, with a probability per label. Policy, in order:
 1. **Named explicitly wins**: when the visitor names a department (its name, or a keyword that is a name
    of the office such as "Standesamt") and the rules chose it, the department stands, never
    second-guessed (only a sure model may say the visitor asks for its opening hours, a ticket or a
-   check-in there). A language switch, a booking number (a check-in) and "I have no appointment" (a
-   ticket) stand as well.
+   check-in there). A language switch, a booking number (a check-in), "I have no appointment" (a
+   ticket) and another state's passport (out of scope) stand as well.
 2. **Agreement**: both choose the same label: confidence is the higher of the two.
 3. **The rules are unsure** (below the threshold, or "out of scope" only because no word was known): the
    model's label is taken when its probability reaches ``learned_min``.
@@ -52,7 +52,8 @@ class Policy:
 
 def combine(rules, probs: dict[str, float], explicit: bool, policy: Policy = Policy()):
     """The understanding of rules and model together (``rules``: an Understanding; ``probs``: label → p)."""
-    if rules.intent in RULE_INTENTS or 'booking_number' in rules.slots or rules.slots.get('no_appointment'):
+    if rules.intent in RULE_INTENTS or 'booking_number' in rules.slots or rules.slots.get('no_appointment') \
+            or rules.slots.get('foreign_state'):
         return replace(rules, source='rules')
     ranked = sorted(probs.items(), key=lambda kv: -kv[1])
     (l1, p1), (l2, p2) = ranked[0], ranked[1] if len(ranked) > 1 else ('', 0.0)
@@ -94,7 +95,10 @@ def combine(rules, probs: dict[str, float], explicit: bool, policy: Policy = Pol
                        candidates=places[:3], source='both')
     # What the visitor wants differs ("mein Laden wird geschlossen" is no question of opening hours): the
     # model's label when it is sure and finds the rules' nearly impossible.
-    if p1 >= policy.dispute and p_rule < policy.dispute_floor:
+    if p1 >= policy.dispute and p_rule < policy.dispute_floor \
+            and not (rules.intent in TARGET_INTENTS and l1 == f'escort:{rules.target}'):
+        # (The model naming the rules' place only as an escort confirms the place: the intent words are the
+        # rules' own, exact: "Oturma izni işleri için hangi günler açıksınız" asks opening hours.)
         intent, target = _split(l1)
         if intent != 'escort':
             target = rules.target if intent in TARGET_INTENTS else None

@@ -85,6 +85,9 @@ class LexiconFile(StrictModel):
     problem_words: PerLanguage = PerLanguage()
     problem_suffixes: PerLanguage = PerLanguage()
     staffed_alternative: dict[str, str] = {}
+    year_words: PerLanguage = PerLanguage()
+    weak_language_request_words: PerLanguage = PerLanguage()
+    foreign_nationalities: PerLanguage = PerLanguage()
 
 
 #: The intents the lexicon lists (escort has no words of its own: any target means it).

@@ -104,6 +104,9 @@ class Understander:
         self.when_phrases = tuple(sorted(w for w in lex.when_questions.folded() if ' ' in w))
         self.separable_prefixes = lex.separable_prefixes.folded()
         self.person_lead_words = lex.person_lead_words.folded('de')
+        self.year_words = lex.year_words.folded()
+        self.weak_language_requests = lex.weak_language_request_words.folded()
+        self.foreign_nationalities = lex.foreign_nationalities.folded()
         self.problem_words = word_list(lex.problem_words)
         self.problem_suffixes = tuple(sorted(lex.problem_suffixes.folded()))
         unknown = sorted(t for pair in lex.staffed_alternative.items() for t in pair if t not in self.catalog.targets)
@@ -202,7 +205,7 @@ class Understander:
             slots['time'] = when.text
         # The digits of a time are no booking number: "Termin um 10:30" is not booking 1030.
         number = booking_number(Utterance.from_cleaned(when.rest) if when else utterance)
-        if number:
+        if number and not self._is_year(number, folded):
             slots['booking_number'] = number
 
         intent_cover = self.intent_index[lang].score_with_coverage(keys)
@@ -259,12 +262,20 @@ class Understander:
         if u.intent in ('ticket', 'appointment_checkin') and u.target and self.catalog[u.target].scope_id is None:
             u = replace(u, target=None)  # a ticket or a check-in only for a place with a queue
         staffed = self.staffed_alternative.get(u.target) if u.intent == 'escort' else None
-        if staffed and not u.clarify and not self._named(folded, u.target) and self._reports_problem(folded):
-            # "Der Automat nimmt meinen Code nicht": the machine may not help; ask whether the counter is wanted.
+        if staffed and not u.clarify and self._reports_problem(folded):
+            # "Der Automat nimmt meinen Code nicht", "the pickup terminal says my code is invalid" (named, but as
+            # what fails): the machine may not help; ask whether the counter is wanted.
             u = replace(u, clarify=[staffed, u.target])
         if u.intent == 'language_switch' and 'language' not in u.slots:
             u.slots['language'] = self.lexicon.language_named(set(folded)) or other_language(lang)
         return replace(u, confidence=round(u.confidence, 3))
+
+    def _is_year(self, number: str, folded: list[str]) -> bool:
+        """"Heiratsurkunde von 1978", "born in 1985", "1985 yılında": a year, no booking number."""
+        if len(number) != 4 or not 1900 <= int(number) <= 2099 or number not in folded:
+            return False
+        i = folded.index(number)
+        return bool({*folded[max(0, i - 1):i], *folded[i + 1:i + 2]} & self.year_words)
 
     def _reports_problem(self, folded: list[str]) -> bool:
         return self.problem_words.found(folded) or any(w.endswith(self.problem_suffixes) for w in folded) \
@@ -288,14 +299,17 @@ class Understander:
             best_intent = min((i for i, v in intents.items() if v >= top - 0.1), key=_FALLBACK_ORDER.index)
             if best_intent == 'greeting' and (intents.get('goodbye', 0.0) >= 0.5 or set(folded) & self.lexicon.thanks):
                 best_intent = 'goodbye'  # "kolay gelsin, hoşçakalın", "teşekkürler, iyi günler": said on leaving
+            if best_intent == 'smalltalk' and intents.get('goodbye', 0.0) >= 0.5 and set(folded) & self.lexicon.thanks:
+                best_intent = 'goodbye'  # "thanks a lot, bye"
 
         def has(intent: str, minimum: float = 0.5) -> bool:
             return intents.get(intent, 0.0) >= minimum
 
         # Small request words ("in", "auf", "bitte") ask for a language only in a short request; a longer one
         # that names a place needs a language verb ("Our baby is German and needs a travel document": no switch).
-        asks_language = bool(set(folded) & self.lexicon.language_request_words) and (
-            n <= 5 or target_conf < self.threshold or self.language_verbs.found(folded))
+        requests = set(folded) & self.lexicon.language_request_words
+        asks_language = bool(requests - self.weak_language_requests) or (bool(requests) and n <= 5) \
+            or self.language_verbs.found(folded)
         # In a longer sentence a language must be named as a whole word or asked about ("Germany" is no German).
         named_language = self.lexicon.language_named(set(folded)) is not None or self.language_verbs.found(folded)
         if has('language_switch') and ((asks_language and named_language) or (n <= 3 and top_target is None)
@@ -341,7 +355,7 @@ class Understander:
         if asks_when and top_target is not None and 'time' not in slots and not asks_where:
             # "When is the lost and found staffed?": a question of when, about a place, is one of its hours.
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.75
-        if top_target is None and self._asks_for_person(folded, lang):
+        if target_conf < 0.9 and self._asks_for_person(folded, lang):
             return 'staff_help', None, 0.8
         if has('staff_help') and intents['staff_help'] >= intents.get('smalltalk', 0.0) \
                 and (top_target is None or top_target == 'info' or intents['staff_help'] >= 1.5):
@@ -350,6 +364,9 @@ class Understander:
                 and target_conf < 0.9 and n <= 5:
             # A whole phrase of chat ("wie heißt du eigentlich") beats a weak guess at a place.
             return best_intent, None, 0.85
+        if top_target == 'pass_ausweis' and set(folded) & self.foreign_nationalities:
+            slots['foreign_state'] = True  # "mein türkischer Reisepass": its consulate's, not this office's
+            return 'out_of_scope', None, 0.8
         if top_target is not None:
             conf = target_conf * (1.0 if where or n <= 6 else 0.95)
             return 'escort', top_target, conf
@@ -371,7 +388,7 @@ class Understander:
                                                                 for t in self.person_titles['tr']):
                     return True
             elif w in self.person_titles.get(lang, ()) and i + 1 < len(folded) and folded[i + 1] not in small \
-                    and (lang != 'de' or w == 'herrn' or (i > 0 and folded[i - 1] in self.person_lead_words)):
+                    and (lang != 'de' or w == 'herrn' or i == 0 or folded[i - 1] in self.person_lead_words):
                 return True
         return False
 

@@ -149,3 +149,13 @@ def test_background_training_starts_with_the_rules_and_adds_the_model(tmp_path, 
         time.sleep(0.2)
     assert nlu.model is not None and list(tmp_path.glob('l2b2/dialogue_model_*.pickle'))
     assert Understander(learned='background').model.digest == nlu.model.digest  # cached now: loaded at once
+
+
+def test_a_model_naming_the_rules_place_as_an_escort_leaves_their_intent():
+    # Rules: opening hours of the Ausländerbehörde; the model is sure of "escort there": the place is confirmed,
+    # the intent words are the rules' (exact); another place would still be disputed.
+    rules = _rules('opening_hours', 'auslaenderbehoerde', 0.85)
+    same = combine(rules, {'escort:auslaenderbehoerde': 0.8, 'opening_hours': 0.05, 'greeting': 0.15}, explicit=False)
+    assert (same.intent, same.target) == ('opening_hours', 'auslaenderbehoerde')
+    other = combine(rules, {'escort:kasse': 0.85, 'opening_hours': 0.05, 'greeting': 0.1}, explicit=False)
+    assert (other.intent, other.target) == ('escort', 'kasse')
