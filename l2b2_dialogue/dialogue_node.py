@@ -313,7 +313,7 @@ class DialogueNode(LeanNode):
             self._flush()
 
     def _on_speech(self, msg: RecognizedSpeech) -> None:
-        self._event(self.engine.hear, msg.text, msg.language, self._now(), msg.source)
+        self._event(self.engine.hear, msg.text, msg.language, self._now(), msg.source, float(msg.confidence))
 
     def _on_input(self, msg: VisitorInput) -> None:
         self._event(self.engine.touch, msg.action, msg.value, msg.language, self._now())

@@ -31,6 +31,7 @@ from transitions import Machine
 
 from l2b2_common.catalog import Catalog, other_language
 from l2b2_dialogue.checkin import QueueConversation
+from l2b2_dialogue.combine import ASR_SOURCES, weighed_by_asr
 from l2b2_dialogue.effects import (
     CancelEscort,
     CheckIn,
@@ -225,8 +226,8 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation, Offer
         self._new_queue_conversation()
         self._say('greeting')
 
-    def hear(self, text: str, language: str, now: float, source: str = '') -> None:
-        """An utterance (ASR, typed on the screen, or a scenario)."""
+    def hear(self, text: str, language: str, now: float, source: str = '', confidence: float = 1.0) -> None:
+        """An utterance (ASR, typed on the screen, or a scenario); ``confidence``: the recogniser's, for ASR."""
         self.now = now
         if self.estop_active:
             return
@@ -240,6 +241,8 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation, Offer
         lang = language if language in self.nlu.target_index else self.nlu.detect_language(utterance,
                                                                                               self.session.language)
         u = self.nlu.understand(utterance, lang)
+        if source in ASR_SOURCES:
+            u = weighed_by_asr(u, confidence, self.settings.asr_reject_below, self.settings.asr_ask_below)
         was_hearing, self._hearing = self._hearing, True
         try:
             self._handle(u)

@@ -19,6 +19,12 @@ class Settings:
         0.6, 'Below this NLU confidence the robot asks a clarifying question.', min=0.0, max=1.0)
     candidate_min_confidence: float = tunable(
         0.15, 'A target needs this confidence to be offered in a clarifying question.', min=0.0, max=1.0)
+    asr_reject_below: float = tunable(
+        0.3, 'Recognised speech below this recogniser confidence is not acted on: the robot asks again (and the '
+        'screen offers its buttons). Touch and typed input are always taken.', min=0.0, max=1.0)
+    asr_ask_below: float = tunable(
+        0.5, 'Recognised speech below this recogniser confidence that names a place is asked as "A or B?" with '
+        'the two likeliest places instead of being offered alone.', min=0.0, max=1.0)
     max_candidates: int = tunable(
         2, 'At most this many targets are offered in a clarifying question (two: "A or B?").', min=1, max=5)
     max_reprompts: int = tunable(

@@ -119,8 +119,14 @@ def noise_only_segments(count: int, babble_voices: list[np.ndarray], seconds: fl
 
 def run_spoken(n: int, snrs: tuple[int, ...], noise_count: int, figures: dict, rows: list, notes: list,
                engine_factory=None) -> None:
-    from l2b2_dialogue.bench import DEV_FILE, HELDOUT_FILE, is_correct, load_examples
+    from l2b2_dialogue.bench import DEV_FILE, HELDOUT_FILE, is_correct, load_examples, outcome
+    from l2b2_dialogue.combine import weighed_by_asr
     from l2b2_dialogue.nlu import Understander
+    from l2b2_dialogue.settings import Settings
+
+    # The dialogue's use of the recogniser's confidence (config/dialogue.yaml): what the robot would do.
+    dialogue = {**vars(Settings()), **((load_yaml(config_path('dialogue.yaml')) or {}).get('dialogue', {})
+                                      .get('ros__parameters', {}))}
 
     nlu = Understander()
     engines, problems = (engine_factory or (lambda: build_engines(load_models(), configured_choice(None))))()
@@ -141,7 +147,7 @@ def run_spoken(n: int, snrs: tuple[int, ...], noise_count: int, figures: dict, r
             figures[f'typed_accuracy_{lang}'] = round(float(np.mean(typed)), 3) if typed else None
             lang_ok = []
             for snr in snrs:
-                correct, errors, ref_words = [], 0, 0
+                correct, acted_wrong, errors, ref_words = [], [], 0, 0
                 for i, ex in enumerate(sample):
                     voice = voice_for(i)
                     speech = speak(ex.text, lang, voice)
@@ -156,6 +162,11 @@ def run_spoken(n: int, snrs: tuple[int, ...], noise_count: int, figures: dict, r
                         lang_ok.append(heard_lang == lang)
                     u = nlu.understand(text, heard_lang if heard_lang in ('de', 'tr') else '')
                     correct.append(bool(text) and is_correct(ex, u))
+                    # What the robot does with it: weighed by the recogniser's confidence, a wrong place or intent
+                    # given without asking (nothing heard, or "not understood", sends nobody anywhere).
+                    heard = weighed_by_asr(u, min((r.confidence for r in results), default=0.0),
+                                           float(dialogue['asr_reject_below']), float(dialogue['asr_ask_below']))
+                    acted_wrong.append(bool(text) and outcome(ex, heard, nlu.threshold) == 'confident_wrong')
                     e, r = word_errors(ex.text, text, lang)
                     errors, ref_words = errors + e, ref_words + r
                     rows.append({'measure': 'spoken', 'language': lang, 'snr_db': snr, 'noise': kind,
@@ -163,6 +174,8 @@ def run_spoken(n: int, snrs: tuple[int, ...], noise_count: int, figures: dict, r
                                  'word_errors': e, 'words': r})
                 figures[f'spoken_accuracy_{lang}_snr{snr}'] = round(float(np.mean(correct)), 3) if correct else None
                 figures[f'wer_{lang}_snr{snr}'] = round(errors / ref_words, 3) if ref_words else None
+                figures[f'spoken_confident_wrong_{lang}_snr{snr}'] = (round(float(np.mean(acted_wrong)), 3)
+                                                                      if acted_wrong else None)
             figures[f'language_id_accuracy_{lang}'] = round(float(np.mean(lang_ok)), 3) if lang_ok else None
             figures[f'spoken_sentences_{lang}'] = len(sample)
         invented = defaultdict(list)

@@ -588,3 +588,33 @@ def test_a_question_after_arrival_keeps_the_escorted_visitors_conversation(conv)
     conv.engine.escort_done(EscortOutcome.ARRIVED, conv._step())
     conv.hear('wo ist die Toilette')
     assert conv.engine.snapshot().session_id == first
+
+
+# -- the recogniser's confidence ---------------------------------------------------------------------------------
+def _spoken(conv, text, confidence, source='whisper'):
+    conv.engine.hear(text, 'de', conv._step(), source, confidence)
+    return conv.drain()
+
+
+def test_unsure_recognition_is_not_acted_on_but_asked_again(conv):
+    conv.engine.approach(0.0)
+    conv.drain()
+    out = _spoken(conv, 'Ich brauche einen neuen Personalausweis', 0.2)
+    assert conv.state == 'listening' and conv.keys(out) == ['not_understood'] and not of(out, eng.StartEscort)
+    out = _spoken(conv, 'Ich brauche einen neuen Personalausweis', 0.9)
+    assert conv.state == 'confirming' and 'zur Pass- und Ausweisstelle' in of(out, eng.Say)[0].text
+
+
+def test_half_sure_recognition_of_a_place_asks_between_the_two_likeliest(conv):
+    conv.engine.approach(0.0)
+    conv.drain()
+    _spoken(conv, 'ich möchte meinen ausweis abholen', 0.4)
+    assert conv.state == 'clarifying'
+    assert sorted(conv.engine.snapshot().candidates) == ['abholterminal', 'pass_ausweis']
+
+
+def test_touch_and_typed_text_are_taken_whatever_the_confidence_field(conv):
+    conv.engine.approach(0.0)
+    conv.drain()
+    _spoken(conv, 'Ich brauche einen neuen Personalausweis', 0.0, source='typed')
+    assert conv.state == 'confirming'

@@ -43,7 +43,8 @@ def test_speech_bench_quick_reports_all_figures(capsys):
     assert all(number_or_none(v) for v in figures['answer_breakdown_p50_ms'].values())
     # The spoken-understanding section (one held-out sentence per language, 20 dB SNR, 6 noise segments).
     for lang in ('de', 'tr'):
-        for key in (f'spoken_accuracy_{lang}_snr20', f'typed_accuracy_{lang}', f'language_id_accuracy_{lang}'):
+        for key in (f'spoken_accuracy_{lang}_snr20', f'typed_accuracy_{lang}', f'language_id_accuracy_{lang}',
+                    f'spoken_confident_wrong_{lang}_snr20'):
             assert share(figures[key]) and figures[key] is not None, key
         assert isinstance(figures[f'wer_{lang}_snr20'], float) and figures[f'wer_{lang}_snr20'] >= 0.0
         assert figures[f'spoken_sentences_{lang}'] == 1
