@@ -88,6 +88,7 @@ class LexiconFile(StrictModel):
     year_words: PerLanguage = PerLanguage()
     weak_language_request_words: PerLanguage = PerLanguage()
     foreign_nationalities: PerLanguage = PerLanguage()
+    inflection_endings: PerLanguage = PerLanguage()
 
 
 #: The intents the lexicon lists (escort has no words of its own: any target means it).

@@ -84,7 +84,9 @@ class Understander:
                     # Intent words are not stemmed (a suffix may follow them): "nasılsın" (how are you) is not
                     # "nasıl" (how), "das wäre" is not "das war's".
                     builder.add(intent, text, lang, stem=False)
-            self.intent_index[lang] = PhraseIndex(builder.phrases, builder.aliases, partial=False, prefix=True)
+            endings = lex.inflection_endings.folded(lang) if lex.inflection_endings.of(lang) else None
+            self.intent_index[lang] = PhraseIndex(builder.phrases, builder.aliases, partial=False, prefix=True,
+                                                  prefix_endings=endings)
             self.where[lang] = {k for text in lex.where.of(lang) for w in tokens(text, lang) for k in word_keys(w, lang)}
             self.ordinals[lang] = [fold(w) for w in lex.ordinals.of(lang)]
             self.function_words[lang] = set(lex.function_words.folded(lang))
@@ -208,7 +210,7 @@ class Understander:
         if number and not self._is_year(number, folded):
             slots['booking_number'] = number
 
-        intent_cover = self.intent_index[lang].score_with_coverage(keys)
+        intent_cover = self.intent_index[lang].score_with_coverage(keys, exact_from=len(words))
         intent_scores = {label: value for label, (value, _) in intent_cover.items()}
         target_scores = self.target_index[lang].score(keys)
         queue_intents = sorted((i for i in ('ticket', 'appointment_checkin') if i in intent_cover),
@@ -345,18 +347,22 @@ class Understander:
         wants_booking = top_target is not None and 'time' not in slots and self.booking_wish.found(folded)
         if 'booking_number' in slots or (has('appointment_checkin') and not wants_booking) or timed:
             return 'appointment_checkin', self._queue_target(queue_candidates, folded), 0.9
-        if has('opening_hours') and (top_target is None or intents['opening_hours'] >= 0.9):
+        if target_conf < 0.9 and self._asks_for_person(folded, lang):
+            return 'staff_help', None, 0.8  # "Ist Herr Brandt heute im Haus?", "Is Ms. Becker working today?"
+        # "Where is the machine that is open 24 hours?": a where-question to a place is the way there (asked at the
+        # start, or at the end in Turkish: "die Stelle, wo man Geburtsurkunden bekommt" is no question of where).
+        where_to_place = bool(self.where_questions & {*folded[:3], *folded[-2:]}) and top_target is not None \
+            and not asks_when
+        if has('opening_hours') and (top_target is None or intents['opening_hours'] >= 0.9) and not where_to_place:
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.85
         # A day or part of the day with coming by or being open ("sind Sie Mittwoch nachmittag da", "ist das
         # Standesamt samstags zu"), no time of day: opening hours (of a named office: only with an open word).
-        if 'time' not in slots and self.days.found(folded) and (
+        if 'time' not in slots and not where_to_place and self.days.found(folded) and (
                 (top_target is None and self.visit_words.found(folded)) or self.open_words.found(folded)):
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.8
         if asks_when and top_target is not None and 'time' not in slots and not asks_where:
             # "When is the lost and found staffed?": a question of when, about a place, is one of its hours.
             return 'opening_hours', top_target if target_conf >= self.threshold else None, 0.75
-        if target_conf < 0.9 and self._asks_for_person(folded, lang):
-            return 'staff_help', None, 0.8
         if has('staff_help') and intents['staff_help'] >= intents.get('smalltalk', 0.0) \
                 and (top_target is None or top_target == 'info' or intents['staff_help'] >= 1.5):
             return 'staff_help', None, 0.85

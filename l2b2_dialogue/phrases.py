@@ -37,13 +37,17 @@ class PhraseIndex:
     """
 
     def __init__(self, phrases: list[Phrase], aliases: dict[str, set[str]], *, partial: bool, prefix: bool = False,
-                 suffixing: bool = False):
+                 suffixing: bool = False, prefix_endings: frozenset[str] | None = None):
         self.phrases = phrases
         self.partial = partial
         #: Turkish adds suffixes, German builds compounds: in Turkish a short keyword only matches a word's start.
         self.suffixing = suffixing
         #: Whole words, but a suffix may follow (Turkish intent words: "yetkili" → "yetkiliyle").
         self.prefix = prefix
+        #: What may follow a prefix match besides a word of its own (≥ 4 letters, a compound: "Terminbestätigung"):
+        #: None: anything (Turkish suffixes); else these endings ("Termine", "appointments"), so that "Terminal"
+        #: is no "Termin".
+        self.prefix_endings = prefix_endings
         self.by_word: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(phrases):
             for w in set(p.words):
@@ -66,7 +70,9 @@ class PhraseIndex:
         # up, not every known word scanned (the same matches, in time of the key's length, not the lexicon's).
         # (Found in the order of the known words, as a scan would find them: ties between phrases keep their order.)
         if self.prefix and len(key) > 5:
-            for a in sorted({key[:k] for k in range(5, len(key)) if key[:k] in self.aliases}, key=self._rank.get):
+            found = {key[:k] for k in range(5, len(key)) if key[:k] in self.aliases
+                     and (self.prefix_endings is None or len(key) - k >= 4 or key[k:] in self.prefix_endings)}
+            for a in sorted(found, key=self._rank.get):
                 out[a] = max(out.get(a, 0.0), PARTIAL)
         if self.partial and len(key) >= MIN_PARTIAL_LEN:
             n = len(key)
@@ -101,14 +107,18 @@ class PhraseIndex:
         """label → score: the best phrase counts fully, phrases covering further words add a little."""
         return {label: value for label, (value, _) in self.score_with_coverage(words, ignore).items()}
 
-    def score_with_coverage(self, words: list[tuple[str, ...]],
-                            ignore: frozenset[int] = frozenset()) -> dict[str, tuple[float, frozenset[int]]]:
-        """label → (score, utterance word positions its best phrases used); words in ``ignore`` are skipped."""
+    def score_with_coverage(self, words: list[tuple[str, ...]], ignore: frozenset[int] = frozenset(),
+                            exact_from: int | None = None) -> dict[str, tuple[float, frozenset[int]]]:
+        """label → (score, utterance word positions its best phrases used); words in ``ignore`` are skipped, and
+        from position ``exact_from`` on (two words joined: "check in" → "checkin") only exact matches count
+        ("Terminal für" joined is no "Termin")."""
         matched: dict[str, tuple[float, set[int]]] = {}
         for pos, one_word in enumerate(words):
             if pos in ignore:
                 continue
             for w, q in self.word_matches(one_word).items():
+                if exact_from is not None and pos >= exact_from and q < EXACT:
+                    continue
                 old_q, where = matched.get(w, (0.0, set()))
                 matched[w] = (max(old_q, q), where | {pos})
         if not matched:

@@ -293,3 +293,19 @@ def test_a_foreign_states_passport_is_out_of_scope(nlu, text, lang):
 
 def test_thanks_with_bye_is_a_goodbye(nlu):
     assert nlu.understand('thank you so much, bye', 'en').intent == 'goodbye'
+
+
+def test_a_word_that_only_begins_like_an_intent_word_is_not_it(nlu):
+    # lexicon inflection_endings: "Terminal" is no "Termin" (a two-letter rest is no German ending), "Termine" is.
+    assert nlu.understand('wo ist das Terminal für die Ausweise', 'de').intent == 'escort'
+    assert nlu.understand('ich habe zwei Termine heute', 'de').intent == 'appointment_checkin'
+
+
+@pytest.mark.parametrize('text,lang', [('Ist Frau Kowalski heute da?', 'de'), ('Is Mr. Okafor working today?', 'en')])
+def test_asking_whether_a_named_clerk_is_there_asks_for_staff(nlu, text, lang):
+    assert nlu.understand(text, lang).intent == 'staff_help'
+
+
+def test_where_to_a_place_that_is_always_open_is_the_way_there(nlu):
+    r = nlu.understand('where is the machine that is open day and night for collecting ID cards', 'en')
+    assert (r.intent, r.target) == ('escort', 'abholterminal'), r
