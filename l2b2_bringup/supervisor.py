@@ -110,6 +110,11 @@ class Supervisor:
             if not alive:
                 break
             self._log(f'{", ".join(mp.spec.name for mp in alive)} did not stop on {sig.name}')
+            if sig == signal.SIGTERM:
+                # Before killing: each node prints where its threads are (l2b2_common.node_main) into the log.
+                for mp in alive:
+                    self._signal(mp, signal.SIGUSR1)
+                time.sleep(0.5)
         for mp in self.procs:
             if mp._reader is not None:
                 mp._reader.join(timeout=2.0)

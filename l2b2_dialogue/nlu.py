@@ -280,8 +280,8 @@ class Understander:
         return bool({*folded[max(0, i - 1):i], *folded[i + 1:i + 2]} & self.year_words)
 
     def _reports_problem(self, folded: list[str]) -> bool:
-        return self.problem_words.found(folded) or any(w.endswith(self.problem_suffixes) for w in folded) \
-            if self.problem_suffixes else self.problem_words.found(folded)
+        """A word of trouble ("nicht", "invalid") or, in Turkish, a negated verb ("kabul etmiyor")."""
+        return self.problem_words.found(folded) or any(w.endswith(self.problem_suffixes) for w in folded)
 
     def _named(self, folded: list[str], target: str | None) -> bool:
         """The visitor named the rules' target as an office ("Standesamt", "Pass- und Ausweisstelle")."""
@@ -398,7 +398,7 @@ class Understander:
                 return True
         return False
 
-    def _queue_target(self, candidates: list[tuple[str, float]], folded: list[str] = ()) -> str | None:
+    def _queue_target(self, candidates: list[tuple[str, float]], folded: list[str]) -> str | None:
         """The department a ticket or appointment is for (only targets with a queue compete); None if unsure."""
         if not candidates or candidates[0][1] < self.threshold:
             return None
@@ -406,7 +406,7 @@ class Understander:
         # beim Standesamt eingeladen").
         (top, score), runner_up = candidates[0], candidates[1][1] if len(candidates) > 1 else 0.0
         clearly_ahead = score - runner_up >= 0.2 and (score >= 0.75 or self._named(folded, top))
-        return candidates[0][0] if candidates[0][1] >= 0.8 or clearly_ahead else None
+        return top if score >= 0.8 or clearly_ahead else None
 
     def _ordinal(self, lang: str, folded: list[str]) -> int | None:
         """"die zweite", "ikincisi": which of the offered candidates (0-based); inflections match by prefix."""

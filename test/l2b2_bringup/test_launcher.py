@@ -1,4 +1,5 @@
 """The launcher on real processes: nodes appear in the ROS graph, crashes restart, Ctrl-C stops all."""
+import io
 import os
 import signal
 import subprocess
@@ -191,15 +192,17 @@ def test_restart_delays_grow_and_reset_once_a_node_ran_stably(tmp_path):
 def test_a_node_that_ignores_ctrl_c_is_terminated_then_killed(tmp_path):
     ready = tmp_path / 'ready'
     stack = _python_stack(tmp_path, f'''
-        import pathlib, signal, time
+        import faulthandler, pathlib, signal, time
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # as l2b2_common.node_main does
         pathlib.Path({str(ready)!r}).write_text('up')
         while True:
             time.sleep(1)
     ''')
     lines = []
-    sup = Supervisor(stack, log=lines.append, prefix_output=False)
+    out = io.StringIO()
+    sup = Supervisor(stack, out=out, log=lines.append)
     sup.start()
     import time
     deadline = time.monotonic() + 30
@@ -210,3 +213,5 @@ def test_a_node_that_ignores_ctrl_c_is_terminated_then_killed(tmp_path):
     assert codes['child'] == -signal.SIGKILL
     assert any('did not stop on SIGINT' in line for line in lines)
     assert any('did not stop on SIGTERM' in line for line in lines)
+    # Before the kill it was asked where its threads were: the stack is in the log (the child's sleep loop).
+    assert 'child.py' in out.getvalue() and 'Current thread' in out.getvalue(), out.getvalue()
