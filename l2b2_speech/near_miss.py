@@ -271,7 +271,7 @@ def word_ngrams(texts: Iterable[str], language: str, longest: int) -> set[str]:
     return out
 
 
-class WordList:
+class SpellingDictionary:
     """A spelling dictionary's words (one per line; hunspell's ``/flags`` dropped), lower case, kept as the
     sorted hashes of the words (8 bytes a word: ~7 MB for the three languages instead of ~80 MB as a set of
     strings); a question is a binary search (~10 µs). The hashes are this process's ``hash()``, so a list is
@@ -302,7 +302,7 @@ DICTIONARY_FILES: dict[str, tuple[str, ...]] = {
 }
 
 
-def load_dictionary(language: str, files: Iterable[str] | None = None) -> WordList | None:
+def load_dictionary(language: str, files: Iterable[str] | None = None) -> SpellingDictionary | None:
     """The language's spelling dictionary from the files that exist, or None when there is none."""
     texts = []
     for path in DICTIONARY_FILES.get(language, ()) if files is None else files:
@@ -311,7 +311,7 @@ def load_dictionary(language: str, files: Iterable[str] | None = None) -> WordLi
                 texts.append(f.read())
         except OSError:
             continue
-    return WordList(texts, language) if texts else None
+    return SpellingDictionary(texts, language) if texts else None
 
 
 def _strings_for(node: Any, language: str, inside: bool = False) -> Iterable[str]:
@@ -331,7 +331,7 @@ class NearMissRepairer:
     """Repairs near-miss words of transcripts in the languages it was built for (others pass unchanged)."""
 
     def __init__(self, vocabulary: Mapping[str, Iterable[str]], known: Mapping[str, Iterable[str]] | None = None,
-                 *, dictionaries: Mapping[str, WordList] | None = None, min_ratio: float = MIN_RATIO,
+                 *, dictionaries: Mapping[str, SpellingDictionary] | None = None, min_ratio: float = MIN_RATIO,
                  min_join_ratio: float = MIN_JOIN_RATIO):
         """``vocabulary``: language -> phrases whose words are repair targets; ``known``: language -> texts
         whose words are never changed and whose word pairs and triples are never joined (the vocabulary's words
@@ -340,7 +340,7 @@ class NearMissRepairer:
         self.min_ratio, self.min_join_ratio = min_ratio, min_join_ratio
         self.targets: dict[str, dict[str, list[str]]] = {}
         self.known: dict[str, frozenset[str]] = {}
-        self.dictionaries: dict[str, WordList] = dict(dictionaries or {})
+        self.dictionaries: dict[str, SpellingDictionary] = dict(dictionaries or {})
         self.phrases: dict[str, frozenset[str]] = {}
         for language, phrases in vocabulary.items():
             key = PHONETIC_KEYS.get(language)
