@@ -119,14 +119,15 @@ def noise_only_segments(count: int, babble_voices: list[np.ndarray], seconds: fl
 
 def run_spoken(n: int, snrs: tuple[int, ...], noise_count: int, figures: dict, rows: list, notes: list,
                engine_factory=None) -> None:
+    from l2b2_common.tunables import validated
     from l2b2_dialogue.bench import DEV_FILE, HELDOUT_FILE, is_correct, load_examples, outcome
     from l2b2_dialogue.combine import weighed_by_asr
     from l2b2_dialogue.nlu import Understander
     from l2b2_dialogue.settings import Settings
 
     # The dialogue's use of the recogniser's confidence (config/dialogue.yaml): what the robot would do.
-    dialogue = {**vars(Settings()), **((load_yaml(config_path('dialogue.yaml')) or {}).get('dialogue', {})
-                                      .get('ros__parameters', {}))}
+    params = (load_yaml(config_path('dialogue.yaml')) or {}).get('dialogue', {}).get('ros__parameters', {})
+    dialogue = validated(Settings, 'dialogue', **{k: v for k, v in params.items() if k in Settings.__dataclass_fields__})
 
     nlu = Understander()
     engines, problems = (engine_factory or (lambda: build_engines(load_models(), configured_choice(None))))()
@@ -165,7 +166,7 @@ def run_spoken(n: int, snrs: tuple[int, ...], noise_count: int, figures: dict, r
                     # What the robot does with it: weighed by the recogniser's confidence, a wrong place or intent
                     # given without asking (nothing heard, or "not understood", sends nobody anywhere).
                     heard = weighed_by_asr(u, min((r.confidence for r in results), default=0.0),
-                                           float(dialogue['asr_reject_below']), float(dialogue['asr_ask_below']))
+                                           dialogue.asr_reject_below, dialogue.asr_ask_below)
                     acted_wrong.append(bool(text) and outcome(ex, heard, nlu.threshold) == 'confident_wrong')
                     e, r = word_errors(ex.text, text, lang)
                     errors, ref_words = errors + e, ref_words + r
