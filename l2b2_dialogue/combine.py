@@ -153,19 +153,18 @@ def _queue_target(rules, intent: str) -> str | None:
 ASR_SOURCES = ('vosk', 'whisper')
 
 
-def weighed_by_asr(u, asr_confidence: float, reject_below: float, ask_below: float):
+def weighed_by_asr(u, asr_confidence: float, reject_below: float, ask_below: float, min_candidate: float):
     """The understanding of recognised speech, weighed by the recogniser's confidence.
 
     Below ``reject_below`` nothing is acted on: the robot says it did not understand (and the screen offers
     its buttons). Below ``ask_below`` a place is asked as a two-choice question of the two likeliest
-    candidates instead of being offered alone. (On spoken dev sentences, 2026-12-06, Whisper's confidence
+    candidates (each at least ``min_candidate``) instead of being offered alone. (On spoken dev sentences, 2026-12-06, Whisper's confidence
     below 0.3 came with 12 wrong answers of 13.)
     """
     if asr_confidence < reject_below:
-        return replace(u, intent='out_of_scope', target=None, confidence=0.0, clarify=[],
-                       slots={**u.slots, 'asr_unsure': True})
+        return replace(u, intent='out_of_scope', target=None, confidence=0.0, clarify=[])
     if asr_confidence < ask_below and u.intent == 'escort' and u.target and not u.clarify:
-        others = [t for t, c in u.candidates if t != u.target and c >= 0.15]
+        others = [t for t, c in u.candidates if t != u.target and c >= min_candidate]
         if others:
             return replace(u, clarify=[u.target, others[0]])
     return u

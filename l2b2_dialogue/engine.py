@@ -242,7 +242,8 @@ class DialogueEngine(VisitorScreen, QueueConversation, EscortConversation, Offer
                                                                                               self.session.language)
         u = self.nlu.understand(utterance, lang)
         if source in ASR_SOURCES:
-            u = weighed_by_asr(u, confidence, self.settings.asr_reject_below, self.settings.asr_ask_below)
+            u = weighed_by_asr(u, confidence, self.settings.asr_reject_below, self.settings.asr_ask_below,
+                               self.settings.candidate_min_confidence)
         was_hearing, self._hearing = self._hearing, True
         try:
             self._handle(u)

@@ -2,9 +2,9 @@
 
 The rules (:mod:`l2b2_dialogue.nlu`) know exactly the words of the catalog and the lexicon; visitors
 use others ("mein Kind ist gestern zur Welt gekommen", "the machine says my locker is empty"). A linear
-model on character n-grams (TF-IDF ``char_wb`` 2-5, plus word uni- and bigrams: compounds, suffixes, typos and ASR spellings share
-n-grams with the words it was trained on) gives every label a calibrated probability, so the
-understanding can tell a confident answer from a guess and ask instead of guessing.
+model on character n-grams (TF-IDF ``char_wb`` 2-5: compounds, suffixes, typos and ASR spellings share
+n-grams with the words it was trained on) and on word uni- and bigrams gives every label a calibrated
+probability, so the understanding can tell a confident answer from a guess and ask instead of guessing.
 
 Labels: ``escort:<target>`` for a place, else the intent (``opening_hours``, ``ticket``, ...). Training
 data is the project's own, nothing else: the development set (``test/data/utterances_dev.tsv``), the
@@ -114,7 +114,7 @@ def training_examples(catalog: Catalog, lexicon: Lexicon, dev_file: str | Path =
 
 
 class LearnedModel:
-    """A fitted TF-IDF + logistic regression pipeline; :meth:`rank` gives labels with probabilities."""
+    """A fitted TF-IDF + calibrated linear SVM pipeline; :meth:`rank` gives labels with probabilities."""
 
     def __init__(self, pipeline, digest: str):
         self.pipeline = pipeline
@@ -124,7 +124,7 @@ class LearnedModel:
         # Each TF-IDF part as (analyzer, vocabulary, idf, first column): one utterance is vectorised in plain
         # Python (scikit-learn's transform costs ~0.6 ms per call and part in overhead for a single text).
         parts, column = [], 0
-        for vectorizer in [v for _, v in getattr(self._vectorizer, 'transformer_list', [('', self._vectorizer)])]:
+        for _, vectorizer in self._vectorizer.transformer_list:
             parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, column))
             column += len(vectorizer.vocabulary_)
         self._parts = parts
@@ -167,8 +167,8 @@ class LearnedModel:
 
 
 def _pipeline():
-    # A linear SVM on TF-IDF character n-grams, its scores calibrated to probabilities (Platt scaling on
-    # 3 unshuffled folds: deterministic). Calibration matters: the understanding compares these numbers
+    # A linear SVM on TF-IDF character n-grams and words, its scores calibrated to probabilities (Platt scaling
+    # on 3 unshuffled folds: deterministic). Calibration matters: the understanding compares these numbers
     # with the rules' confidence and with a threshold.
     # Word uni- and bigrams beside the character n-grams: "zur Welt gekommen", "ran out" carry meaning that
     # their letters share with unrelated words (model alone, trained without the former held-out v6 / v7 lines

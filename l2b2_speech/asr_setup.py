@@ -94,7 +94,7 @@ def with_near_miss_repair(chosen: dict[str, AsrEngine], problems: list[str]) -> 
     built."""
     try:
         from l2b2_speech.near_miss import office_repairer
-        repairer = office_repairer(chosen)
+        repairer = office_repairer(list(chosen))  # its languages
     except (ConfigError, OSError, ValueError, ImportError) as exc:
         problems.append(f'near-miss repair off: {exc}')
         return chosen

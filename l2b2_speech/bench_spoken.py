@@ -166,7 +166,8 @@ def run_spoken(n: int, snrs: tuple[int, ...], noise_count: int, figures: dict, r
                     # What the robot does with it: weighed by the recogniser's confidence, a wrong place or intent
                     # given without asking (nothing heard, or "not understood", sends nobody anywhere).
                     heard = weighed_by_asr(u, min((r.confidence for r in results), default=0.0),
-                                           dialogue.asr_reject_below, dialogue.asr_ask_below)
+                                           dialogue.asr_reject_below, dialogue.asr_ask_below,
+                                           dialogue.candidate_min_confidence)
                     acted_wrong.append(bool(text) and outcome(ex, heard, nlu.threshold) == 'confident_wrong')
                     e, r = word_errors(ex.text, text, lang)
                     errors, ref_words = errors + e, ref_words + r

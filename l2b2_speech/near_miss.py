@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from l2b2_dialogue.normalize import lower  # Turkish dotted and dotless I, as the dialogue lowers text
+
 #: Shortest word that may be repaired (or be the result of a single-word repair): short words have too
 #: many neighbours ("Dach" / "Tag").
 MIN_WORD_LEN = 4
@@ -105,13 +107,6 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _JOINABLE_GAP = re.compile(r'[ \t-]+')
-
-
-def lower(word: str, language: str) -> str:
-    """Lower case as the language does it (Turkish dotted and dotless i)."""
-    if language == 'tr':
-        word = word.replace('I', 'ı').replace('İ', 'i')
-    return word.lower()
 
 
 def upper_first(word: str, language: str) -> str:
